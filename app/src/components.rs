@@ -1,0 +1,6 @@
+//! Pieces shared by several pages.
+
+pub mod error_view;
+pub mod header;
+pub mod live_refresh;
+pub mod status_badge;

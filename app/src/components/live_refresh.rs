@@ -1,0 +1,71 @@
+//! Keeps a server-rendered region current without shipping its components to the browser.
+//!
+//! The island re-fetches the page it sits on and swaps in the fresh HTML of one element, so the
+//! region stays plain server-rendered markup (and works as-is without JavaScript, on reload).
+
+use leptos::prelude::*;
+
+/// "Live" switch that refreshes the element with id `target` every `seconds` while the tab is
+/// visible.
+#[island]
+pub fn LiveRefresh(target: String, seconds: u32) -> impl IntoView {
+    let live = RwSignal::new(true);
+    #[cfg(feature = "hydrate")]
+    {
+        let target = target.clone();
+        set_interval(
+            move || {
+                if live.get_untracked() {
+                    let target = target.clone();
+                    leptos::task::spawn_local(async move {
+                        // A failed refresh keeps the old content; the next tick tries again.
+                        let _ = refresh(&target).await;
+                    });
+                }
+            },
+            std::time::Duration::from_secs(u64::from(seconds.max(2))),
+        );
+    }
+    view! {
+        <button
+            type="button"
+            class="live"
+            aria-controls=target
+            title=format!("When live, the data refreshes every {seconds} s")
+            aria-pressed=move || live.get().to_string()
+            on:click=move |_| live.update(|on| *on = !*on)
+        >
+            {move || if live.get() { "● Live" } else { "❚❚ Paused" }}
+        </button>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn refresh(target: &str) -> Result<(), wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    if document.visibility_state() != web_sys::VisibilityState::Visible {
+        return Ok(());
+    }
+    let url = window.location().href()?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await?
+        .dyn_into()?;
+    if !response.ok() {
+        return Ok(());
+    }
+    let html = JsFuture::from(response.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    let fresh = web_sys::DomParser::new()?
+        .parse_from_string(&html, web_sys::SupportedType::TextHtml)?
+        .get_element_by_id(target);
+    if let (Some(fresh), Some(current)) = (fresh, document.get_element_by_id(target)) {
+        current.set_inner_html(&fresh.inner_html());
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! icantkube's web front: the document shell, the routed pages and their server functions.
+//!
+//! Pages render on the server; only the small widgets marked `#[island]` ship to the browser
+//! as WebAssembly (see the README's architecture section for why).
+
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="theme-color" content="#1d4ed8" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options islands=true />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The routed body of every page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/icantkube.css" />
+        <Title formatter=|page: String| format!("{page} · icantkube") />
+        <Router>
+            <components::header::Header />
+            <main class="page">
+                <Routes fallback=routes::not_found::NotFound>
+                    <Route path=path!("/") view=routes::fleet::FleetPage />
+                    <Route path=path!("/machines/:name") view=routes::machine::MachinePage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Browser entry point: wakes up the islands in the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_islands();
+}

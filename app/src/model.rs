@@ -1,0 +1,196 @@
+//! Wire types: what the pages receive from the server, in the users' words.
+//!
+//! They derive serde so they cross the server-function boundary; the server builds them from its
+//! own storage rows, which never reach the browser directly.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a machine is doing, as the fleet page ranks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The model sees no risk worth attention.
+    Healthy,
+    /// Risk above the model's warning band.
+    Warning,
+    /// Risk above the model's critical band: act now.
+    Critical,
+    /// No prediction yet (no active model, or no reading scored).
+    Unknown,
+    /// A training run for this machine is under way.
+    Training,
+}
+
+impl Status {
+    /// All statuses, most urgent first.
+    pub const ALL: [Status; 5] = [
+        Status::Critical,
+        Status::Warning,
+        Status::Training,
+        Status::Healthy,
+        Status::Unknown,
+    ];
+
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Healthy => "healthy",
+            Status::Warning => "warning",
+            Status::Critical => "critical",
+            Status::Unknown => "unknown",
+            Status::Training => "training",
+        }
+    }
+
+    /// Parses a stored name; anything unrecognised reads as `Unknown`.
+    pub fn parse(name: &str) -> Status {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
+            .unwrap_or(Status::Unknown)
+    }
+
+    /// Higher is more urgent; the fleet page sorts on it before probability.
+    pub fn urgency(self) -> u8 {
+        match self {
+            Status::Critical => 4,
+            Status::Warning => 3,
+            Status::Training => 2,
+            Status::Healthy => 1,
+            Status::Unknown => 0,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One sensor of a machine's schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sensor {
+    /// URL-safe key used in readings (`torque`).
+    pub key: String,
+    /// Human label (`Torque`).
+    pub label: String,
+    /// Unit symbol (`Nm`), empty when dimensionless.
+    pub unit: String,
+}
+
+/// A sensor's latest value, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensorValue {
+    pub label: String,
+    pub unit: String,
+    pub value: f64,
+}
+
+/// A machine as a fleet-page card shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineCard {
+    /// URL-safe name.
+    pub name: String,
+    pub display_name: String,
+    /// Built-in profile the schema came from (`ai4i2020`, `turbofan`, `custom`).
+    pub profile: String,
+    pub status: Status,
+    /// Latest predicted failure probability, when a model has scored a reading.
+    pub failure_probability: Option<f64>,
+    /// Time of the latest reading, milliseconds since the Unix epoch (UTC).
+    pub last_reading_at: Option<i64>,
+    /// Latest value of each sensor, in schema order.
+    pub latest: Vec<SensorValue>,
+}
+
+/// The fleet page's data: every machine, most at risk first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fleet {
+    pub machines: Vec<MachineCard>,
+    /// Server time the view was built at (ms since the epoch), so "12 s ago" needs no client clock.
+    pub generated_at: i64,
+}
+
+/// A chart rendered on the server as SVG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    pub title: String,
+    /// Text alternative for screen readers and failed images.
+    pub description: String,
+    /// A complete `<svg>` document; every text in it is escaped by the renderer.
+    pub svg: String,
+}
+
+/// Everything the machine page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineDetail {
+    pub card: MachineCard,
+    /// Free-form attributes such as the AI4I quality variant, in a stable order.
+    pub attributes: Vec<(String, String)>,
+    pub sensors: Vec<Sensor>,
+    /// Whether the machine's readings are scored live.
+    pub monitoring: bool,
+    /// Readings stored for this machine.
+    pub reading_count: i64,
+    /// One trend chart per sensor over the recent window.
+    pub charts: Vec<Chart>,
+    pub generated_at: i64,
+}
+
+/// "12 s ago", "5 min ago", "3 h ago", "2 d ago": how long before `now` a time was.
+pub fn time_ago(then_ms: i64, now_ms: i64) -> String {
+    let seconds = (now_ms - then_ms).max(0) / 1000;
+    match seconds {
+        0..=59 => format!("{seconds} s ago"),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} d ago", seconds / 86_400),
+    }
+}
+
+/// A sensor value with as many decimals as its magnitude deserves.
+pub fn format_value(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1000.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 100.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_ago_picks_the_largest_whole_unit() {
+        assert_eq!(time_ago(0, 12_500), "12 s ago");
+        assert_eq!(time_ago(0, 125_000), "2 min ago");
+        assert_eq!(time_ago(0, 3 * 3_600_000 + 5), "3 h ago");
+        assert_eq!(time_ago(0, 49 * 3_600_000), "2 d ago");
+    }
+
+    #[test]
+    fn a_time_in_the_future_reads_as_now() {
+        assert_eq!(time_ago(10_000, 0), "0 s ago");
+    }
+
+    #[test]
+    fn status_names_round_trip_and_unknown_names_read_as_unknown() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), status);
+        }
+        assert_eq!(Status::parse("exploded"), Status::Unknown);
+    }
+
+    #[test]
+    fn values_keep_decimals_that_matter() {
+        assert_eq!(format_value(1551.0), "1551");
+        assert_eq!(format_value(298.14), "298.1");
+        assert_eq!(format_value(42.817), "42.82");
+    }
+}

@@ -1,0 +1,4 @@
+# Shared by the scripts: build outside the clone so a fresh clone on this machine reuses
+# earlier builds (CI clones afresh every run), and say where the site bundle goes.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/icantkube/target}"
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what building and testing icantkube needs, skipping whatever is already present.
+#   scripts/setup.sh          toolchain for building and running
+#   scripts/setup.sh --test   also the browser test's Chromium and Node packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    log "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# cargo-leptos 0.3.11 needs a newer rustc than this machine's; 0.3.10 builds (about 11 minutes).
+if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos 0.3.10" ]; then
+  log "installing cargo-leptos 0.3.10 (takes about 11 minutes once)"
+  cargo install cargo-leptos --version 0.3.10 --locked
+fi
+
+# cargo-leptos cannot download wasm-bindgen here; it uses the one on PATH, which must match
+# the version in Cargo.lock exactly.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+  log "installing wasm-bindgen-cli $bindgen_version"
+  # Its own lock file can pin a dependency release that was yanked since; then resolve afresh.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --locked ||
+    cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+command -v wasm-opt >/dev/null || apt_install binaryen
+
+if [ "$want_test" = 1 ]; then
+  command -v chromium >/dev/null || apt_install chromium
+  command -v node >/dev/null || apt_install nodejs npm
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    log "installing the browser test's Node packages"
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+log "ready"

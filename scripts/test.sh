@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: gates (format, lints for the server and the browser
+# builds), unit and black-box tests, then browser tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+scripts/setup.sh --test
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "lints: server build (ssr)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "lints: browser build (hydrate, wasm32)"
+cargo clippy -p app --lib --no-default-features --features hydrate \
+  --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "site build (server + WebAssembly + CSS)"
+cargo leptos build
+
+step "unit and API tests"
+if [ ! -d ../shared/data ]; then
+  echo "NOTE: ../shared/data is missing: the tests that compare with real data sets say SKIPPED"
+fi
+cargo test --workspace --locked
+
+step "browser tests (headless Chromium)"
+ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
+  LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
+  ARTIFACTS_DIR="$PWD/artifacts" \
+  node --test --test-concurrency=1 tests/browser/
+echo "screenshots: $PWD/artifacts"

@@ -1,0 +1,187 @@
+//! Charts rendered on the server as SVG with plotters, so they show on any phone, without
+//! JavaScript. Black in plotters' output becomes `currentColor`, so axes and labels follow the
+//! page's light or dark colour scheme.
+
+use app::model::{Chart, Sensor};
+use plotters::prelude::*;
+use time::OffsetDateTime;
+
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 260;
+/// The trend line: a blue that reads on light and dark backgrounds.
+const LINE: RGBColor = RGBColor(37, 99, 235);
+
+/// One sensor's values over time: `points` are (ms since the epoch, value), oldest first.
+pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)]) -> Chart {
+    let unit = if sensor.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", sensor.unit)
+    };
+    let title = format!("{}{unit}", sensor.label);
+    let description = describe(&sensor.label, &sensor.unit, points);
+    let svg = render(points, &unit).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, sensor = %sensor.key, "chart rendering failed");
+        String::new()
+    });
+    Chart {
+        title,
+        description,
+        svg,
+    }
+}
+
+/// The chart in words, for screen readers.
+fn describe(label: &str, unit: &str, points: &[(i64, f64)]) -> String {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return format!("{label}: no readings yet.");
+    };
+    let (low, high) = value_range(points);
+    format!(
+        "{label} over the last {} readings: from {:.2} to {:.2} {unit}, lowest {:.2}, highest {:.2}.",
+        points.len(),
+        first.1,
+        last.1,
+        low,
+        high
+    )
+}
+
+fn value_range(points: &[(i64, f64)]) -> (f64, f64) {
+    points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), (_, v)| {
+            (low.min(*v), high.max(*v))
+        })
+}
+
+fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        if points.is_empty() {
+            root.draw(&Text::new(
+                "No readings yet",
+                (WIDTH as i32 / 2 - 60, HEIGHT as i32 / 2),
+                ("sans-serif", 18).into_font(),
+            ))?;
+            root.present()?;
+        } else {
+            let (x_range, y_range) = ranges(points);
+            let mut chart = ChartBuilder::on(&root)
+                .margin(12)
+                .x_label_area_size(28)
+                .y_label_area_size(56)
+                .build_cartesian_2d(x_range, y_range)?;
+            chart
+                .configure_mesh()
+                .light_line_style(BLACK.mix(0.06))
+                .bold_line_style(BLACK.mix(0.12))
+                .x_labels(5)
+                .y_labels(5)
+                .x_label_formatter(&|ms| clock_time(*ms))
+                .y_desc(unit.trim().trim_start_matches('(').trim_end_matches(')'))
+                .label_style(("sans-serif", 13))
+                .draw()?;
+            chart.draw_series(LineSeries::new(
+                points.iter().map(|(t, v)| (*t as f64, *v)),
+                LINE.stroke_width(2),
+            ))?;
+            if points.len() == 1 {
+                chart.draw_series(std::iter::once(Circle::new(
+                    (points[0].0 as f64, points[0].1),
+                    4,
+                    LINE.filled(),
+                )))?;
+            }
+            root.present()?;
+        }
+    }
+    Ok(svg.replace("#000000", "currentColor").replacen(
+        "<svg ",
+        "<svg preserveAspectRatio=\"xMidYMid meet\" ",
+        1,
+    ))
+}
+
+/// Axis ranges with a margin, wide enough for a single point or a flat line.
+fn ranges(points: &[(i64, f64)]) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let first = points.first().map(|p| p.0).unwrap_or_default() as f64;
+    let last = points.last().map(|p| p.0).unwrap_or_default() as f64;
+    let (x_start, x_end) = if last > first {
+        (first, last)
+    } else {
+        (first - 30_000.0, first + 30_000.0)
+    };
+    let (low, high) = value_range(points);
+    let pad = ((high - low) * 0.1).max(high.abs().max(1.0) * 0.001);
+    (x_start..x_end, (low - pad)..(high + pad))
+}
+
+/// `14:05:09` (UTC) for an axis label.
+fn clock_time(ms: f64) -> String {
+    OffsetDateTime::from_unix_timestamp((ms / 1000.0) as i64)
+        .map(|t| format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sensor() -> Sensor {
+        Sensor {
+            key: "torque".into(),
+            label: "Torque <max>".into(),
+            unit: "Nm".into(),
+        }
+    }
+
+    fn assert_svg(chart: &Chart) {
+        assert!(
+            chart.svg.starts_with("<svg"),
+            "{}",
+            &chart.svg[..chart.svg.len().min(80)]
+        );
+        assert!(chart.svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn an_empty_series_renders_a_placeholder() {
+        let chart = sensor_trend(&sensor(), &[]);
+        assert_svg(&chart);
+        assert!(chart.svg.contains("No readings yet"));
+        assert!(chart.description.contains("no readings"));
+    }
+
+    #[test]
+    fn a_single_point_and_a_long_series_render() {
+        assert_svg(&sensor_trend(&sensor(), &[(1_795_000_000_000, 40.0)]));
+        let many: Vec<(i64, f64)> = (0..5000)
+            .map(|i| {
+                (
+                    1_795_000_000_000 + i * 1000,
+                    (i as f64 / 50.0).sin() * 10.0 + 40.0,
+                )
+            })
+            .collect();
+        let chart = sensor_trend(&sensor(), &many);
+        assert_svg(&chart);
+        assert!(chart.svg.contains("<polyline"));
+        assert!(chart.description.contains("5000 readings"));
+    }
+
+    #[test]
+    fn chart_text_is_escaped_and_follows_the_colour_scheme() {
+        let mut sensor = sensor();
+        sensor.unit = "<i>".into();
+        let chart = sensor_trend(
+            &sensor,
+            &[(1_795_000_000_000, 40.0), (1_795_000_060_000, 41.0)],
+        );
+        assert!(!chart.svg.contains("<i>"));
+        assert!(chart.svg.contains("&lt;i&gt;"));
+        assert!(!chart.svg.contains("#000000"));
+        assert!(chart.svg.contains("currentColor"));
+    }
+}

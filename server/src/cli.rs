@@ -1,0 +1,212 @@
+//! The command line: one subcommand per job, every setting a flag and an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::auth::AdminCredential;
+use crate::configuration::{DemoSettings, Secret, Settings};
+
+/// icantkube: predicts failures of industrial machines from their sensor readings.
+#[derive(Debug, Parser)]
+#[command(name = "icantkube", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to run; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web app and the API (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Post simulated (or replayed) readings to a running icantkube over HTTP.
+    Simulate(SimulateArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        // Parsing no arguments applies every default and environment variable.
+        Command::Serve(ServeArgs::parse_from(["serve"]))
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (the file and its folder are created).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/icantkube.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address to listen on.
+    #[arg(long, env = "ICANTKUBE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Admin password (plain). Without it and without a hash, admin actions are refused.
+    #[arg(long, env = "ICANTKUBE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+
+    /// Admin password as an argon2 PHC string (`$argon2id$...`); wins over the plain one.
+    #[arg(long, env = "ICANTKUBE_ADMIN_PASSWORD_HASH", hide_env_values = true)]
+    pub admin_password_hash: Option<Secret>,
+
+    /// Ingest token accepted for every machine, besides per-machine tokens.
+    #[arg(long, env = "ICANTKUBE_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<Secret>,
+
+    /// Seed a simulated fleet on first start and keep it streaming (`1`/`true`).
+    #[arg(long, env = "ICANTKUBE_DEMO", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub demo: bool,
+
+    /// Milliseconds between two readings of one demo machine.
+    #[arg(long, env = "ICANTKUBE_DEMO_INTERVAL_MS", default_value_t = 2000)]
+    pub demo_interval_ms: u64,
+
+    /// Largest request body the ingest API accepts, in bytes.
+    #[arg(long, env = "ICANTKUBE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl ServeArgs {
+    /// Checks the flags and turns them into typed settings.
+    pub fn into_settings(self) -> anyhow::Result<Settings> {
+        let admin = AdminCredential::from_config(self.admin_password, self.admin_password_hash)?;
+        Ok(Settings {
+            database_url: self.database.database_url,
+            listen: self.listen,
+            admin,
+            ingest_token: self.ingest_token.filter(|token| !token.expose().is_empty()),
+            demo: DemoSettings {
+                enabled: self.demo,
+                interval: Duration::from_millis(self.demo_interval_ms.max(50)),
+            },
+            max_body_bytes: self.max_body_bytes,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct SimulateArgs {
+    /// Base URL of the icantkube to post to.
+    #[arg(
+        long,
+        env = "ICANTKUBE_TARGET",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub target: String,
+
+    /// Number of virtual machines (named PREFIX-01, PREFIX-02, ...).
+    #[arg(long, default_value_t = 4)]
+    pub machines: usize,
+
+    /// Readings per second across the whole simulated fleet.
+    #[arg(long, default_value_t = 2.0)]
+    pub rate: f64,
+
+    /// Stop after this long (`90s`, `10m`, `2h`); runs until Ctrl-C when omitted.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Replay this CSV (AI4I 2020 layout, or a header of the machines' sensor keys) instead of
+    /// simulating.
+    #[arg(long)]
+    pub replay: Option<PathBuf>,
+
+    /// Kind of virtual machine: `ai4i2020`, `turbofan`, or `mixed` (three milling machines to
+    /// every engine).
+    #[arg(long, default_value = "ai4i2020")]
+    pub profile: String,
+
+    /// Prefix of the machine names.
+    #[arg(long, default_value = "sim")]
+    pub prefix: String,
+
+    /// Readings per HTTP request (the rate is kept by sending batches less often).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+
+    /// Random seed, for a repeatable fleet.
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+
+    /// Ingest token (the service's global one, or one valid for every simulated machine).
+    #[arg(long, env = "ICANTKUBE_INGEST_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+
+    /// Admin password: when given, machines missing on the target are registered first.
+    #[arg(long, env = "ICANTKUBE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+}
+
+/// `90`, `90s`, `15m`, `2h`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 90s, 15m or 2h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?}: use ms, s, m or h"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_the_usual_units() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn durations_with_unknown_units_are_refused_with_the_unit_named() {
+        let error = parse_duration("3 weeks").unwrap_err();
+        assert!(error.contains("unknown unit"), "{error}");
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let Command::Serve(args) = Command::default() else {
+            panic!("the default command is not serve");
+        };
+        assert_eq!(args.listen.to_string(), "127.0.0.1:3000");
+        assert!(args.database.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn the_demo_flag_turns_demo_mode_on() {
+        let args = ServeArgs::try_parse_from(["serve", "--demo"]).unwrap();
+        assert!(args.demo);
+    }
+}

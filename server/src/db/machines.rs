@@ -1,0 +1,152 @@
+//! Machines: who they are, their sensor schema, and their latest state.
+
+use std::collections::BTreeMap;
+
+use app::model::{Sensor, Status};
+use sqlx::AnyPool;
+
+use crate::domain::{MachineName, SensorSchema};
+use crate::error::{Error, Result};
+use crate::time::now_ms;
+
+/// A machine as stored.
+#[derive(Debug, sqlx::FromRow)]
+struct MachineRow {
+    id: i64,
+    name: String,
+    display_name: String,
+    profile: String,
+    attributes: String,
+    sensors: String,
+    monitoring: i64,
+    status: String,
+    failure_probability: Option<f64>,
+    last_reading_at: Option<i64>,
+    last_values: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, display_name, profile, attributes, sensors, monitoring, status, \
+                       failure_probability, last_reading_at, last_values";
+
+/// A machine with its schema parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Machine {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub profile: String,
+    pub attributes: BTreeMap<String, String>,
+    pub schema: SensorSchema,
+    pub monitoring: bool,
+    pub status: Status,
+    pub failure_probability: Option<f64>,
+    pub last_reading_at: Option<i64>,
+    /// The latest reading's values, in schema order.
+    pub last_values: Option<Vec<f64>>,
+}
+
+impl TryFrom<MachineRow> for Machine {
+    type Error = Error;
+
+    fn try_from(row: MachineRow) -> Result<Machine> {
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            Error::Corrupt(format!("machine {}: {what}: {e}", row.name))
+        };
+        let sensors: Vec<Sensor> =
+            serde_json::from_str(&row.sensors).map_err(|e| corrupt("sensors", &e))?;
+        let schema = SensorSchema::parse(sensors).map_err(|e| corrupt("sensors", &e))?;
+        let attributes =
+            serde_json::from_str(&row.attributes).map_err(|e| corrupt("attributes", &e))?;
+        let last_values = row
+            .last_values
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| corrupt("last values", &e))?;
+        Ok(Machine {
+            id: row.id,
+            name: row.name,
+            display_name: row.display_name,
+            profile: row.profile,
+            attributes,
+            schema,
+            monitoring: row.monitoring != 0,
+            status: Status::parse(&row.status),
+            failure_probability: row.failure_probability,
+            last_reading_at: row.last_reading_at,
+            last_values,
+        })
+    }
+}
+
+/// What it takes to register a machine.
+#[derive(Debug, Clone)]
+pub struct NewMachine {
+    pub name: MachineName,
+    pub display_name: String,
+    pub profile: String,
+    pub attributes: BTreeMap<String, String>,
+    pub schema: SensorSchema,
+}
+
+/// Registers a machine; `Error::Conflict` when the name is taken.
+#[tracing::instrument(name = "Registering a machine", skip_all, fields(machine = %new.name))]
+pub async fn insert(pool: &AnyPool, new: &NewMachine) -> Result<Machine> {
+    let now = now_ms();
+    let sensors = serde_json::to_string(new.schema.sensors()).expect("sensors serialise");
+    let attributes = serde_json::to_string(&new.attributes).expect("attributes serialise");
+    let inserted = sqlx::query(
+        "INSERT INTO machines (name, display_name, profile, attributes, sensors, monitoring, \
+         status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'unknown', ?, ?)",
+    )
+    .bind(new.name.as_ref())
+    .bind(&new.display_name)
+    .bind(&new.profile)
+    .bind(attributes)
+    .bind(sensors)
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::Conflict(format!(
+                "a machine named {} exists already",
+                new.name
+            )))
+        }
+        other => other?,
+    };
+    find(pool, new.name.as_ref())
+        .await?
+        .ok_or_else(|| Error::Corrupt(format!("machine {} vanished after insert", new.name)))
+}
+
+/// The machine with this name, if any.
+#[tracing::instrument(name = "Finding a machine", skip(pool))]
+pub async fn find(pool: &AnyPool, name: &str) -> Result<Option<Machine>> {
+    sqlx::query_as::<_, MachineRow>(&format!("SELECT {COLUMNS} FROM machines WHERE name = ?"))
+        .bind(name)
+        .fetch_optional(pool)
+        .await?
+        .map(Machine::try_from)
+        .transpose()
+}
+
+/// Every machine, by name.
+#[tracing::instrument(name = "Listing machines", skip_all)]
+pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
+    sqlx::query_as::<_, MachineRow>(&format!("SELECT {COLUMNS} FROM machines ORDER BY name"))
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(Machine::try_from)
+        .collect()
+}
+
+/// How many machines are registered.
+pub async fn count(pool: &AnyPool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM machines")
+        .fetch_one(pool)
+        .await?)
+}

@@ -1,0 +1,109 @@
+//! Storage: one pool, migrations, and a module per table family.
+//!
+//! Queries go through sqlx's `Any` driver with `?` placeholders and portable SQL, so the
+//! MariaDB backend needs only its own migration files, not different Rust code.
+
+pub mod machines;
+pub mod readings;
+pub mod tokens;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The database behind the service.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: AnyPool,
+}
+
+impl Database {
+    /// Connects (creating a SQLite file and its folder when missing) and configures each
+    /// connection: WAL so readers never wait for the writer, foreign keys enforced, and a busy
+    /// timeout so concurrent writers queue instead of failing.
+    #[tracing::instrument(name = "Connecting to the database", skip_all)]
+    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        sqlx::any::install_default_drivers();
+        let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        else {
+            bail!("DATABASE_URL {url:?} is not supported: use sqlite://PATH");
+        };
+        let file = path.split('?').next().unwrap_or_default();
+        if file.is_empty() || file == ":memory:" {
+            bail!("DATABASE_URL {url:?}: give a file path, data must survive a restart");
+        }
+        if let Some(folder) = Path::new(file)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("Failed to create the folder {}", folder.display()))?;
+        }
+        let url = if path.contains("mode=") {
+            url.to_string()
+        } else if path.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .with_context(|| format!("Failed to parse DATABASE_URL {url:?}"))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    // NORMAL is durable against a crash of the process (what a 2xx promises)
+                    // in WAL mode; only a power loss could lose the last commits.
+                    connection
+                        .execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("Failed to open the database at {file}"))?;
+        Ok(Database { pool })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations.
+    #[tracing::instrument(name = "Applying migrations", skip_all)]
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        SQLITE_MIGRATIONS
+            .run(&self.pool)
+            .await
+            .context("Failed to apply database migrations")
+    }
+
+    /// Whether the database answers and every migration this binary knows is applied.
+    pub async fn is_ready(&self) -> anyhow::Result<bool> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await
+                .context("Failed to read the migration table")?;
+        Ok(applied as usize >= SQLITE_MIGRATIONS.iter().count())
+    }
+
+    /// Waits for open connections to finish and closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,12 @@
+//! Domain types, parsed from untrusted input once and trusted afterwards.
+
+mod machine_name;
+mod reading;
+mod sensor_schema;
+
+pub use machine_name::MachineName;
+pub use reading::{
+    parse_csv_batch, parse_json_batch, BatchError, FieldError, Labels, NewReading,
+    MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS,
+};
+pub use sensor_schema::{SensorSchema, RESERVED_COLUMNS};

@@ -1,0 +1,20 @@
+//! icantkube: collects machine readings, predicts failures, shows them to engineers.
+//!
+//! `main.rs` parses the command line and dispatches here; every module owns one job.
+
+pub mod auth;
+pub mod charts;
+pub mod cli;
+pub mod configuration;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod fleet_queries;
+pub mod ingest;
+pub mod profiles;
+pub mod routes;
+pub mod simulator;
+pub mod startup;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,24 @@
+//! The `icantkube` binary: parses the command line and runs the chosen command.
+
+use clap::Parser;
+use icantkube::cli::{Cli, Command};
+use icantkube::{db, simulator, startup, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or_default() {
+        Command::Serve(args) => {
+            let app = startup::Application::build(args.into_settings()?).await?;
+            app.run_until_stopped().await
+        }
+        Command::Migrate(args) => {
+            let database = db::Database::connect(&args.database_url).await?;
+            database.migrate().await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Simulate(args) => simulator::run(args).await,
+    }
+}

@@ -1,0 +1,89 @@
+//! Built-in machine profiles: the sensor schemas icantkube knows by name.
+
+use app::model::Sensor;
+
+use crate::domain::SensorSchema;
+
+/// A profile a machine can be created from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Milling process of the AI4I 2020 data set (Matzka 2020).
+    Ai4i2020,
+    /// Run-to-failure turbofan engine, sensors as in NASA C-MAPSS.
+    Turbofan,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 2] = [Profile::Ai4i2020, Profile::Turbofan];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Ai4i2020 => "ai4i2020",
+            Profile::Turbofan => "turbofan",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The profile's sensors, in the order readings list them.
+    pub fn schema(self) -> SensorSchema {
+        let sensors: &[(&str, &str, &str)] = match self {
+            Profile::Ai4i2020 => &AI4I_SENSORS,
+            Profile::Turbofan => &TURBOFAN_SENSORS,
+        };
+        SensorSchema::parse(
+            sensors
+                .iter()
+                .map(|(key, label, unit)| Sensor {
+                    key: key.to_string(),
+                    label: label.to_string(),
+                    unit: unit.to_string(),
+                })
+                .collect(),
+        )
+        .expect("built-in schemas are valid")
+    }
+}
+
+/// AI4I 2020: the five process measurements (the quality variant is a machine attribute).
+const AI4I_SENSORS: [(&str, &str, &str); 5] = [
+    ("air_temperature", "Air temperature", "K"),
+    ("process_temperature", "Process temperature", "K"),
+    ("rotational_speed", "Rotational speed", "rpm"),
+    ("torque", "Torque", "Nm"),
+    ("tool_wear", "Tool wear", "min"),
+];
+
+/// The C-MAPSS sensors that change as an engine wears (the other seven are constant in FD001).
+pub const TURBOFAN_SENSORS: [(&str, &str, &str); 14] = [
+    ("t24", "LPC outlet temperature", "°R"),
+    ("t30", "HPC outlet temperature", "°R"),
+    ("t50", "LPT outlet temperature", "°R"),
+    ("p30", "HPC outlet pressure", "psia"),
+    ("nf", "Fan speed", "rpm"),
+    ("nc", "Core speed", "rpm"),
+    ("ps30", "HPC static pressure", "psia"),
+    ("phi", "Fuel flow ratio", "pps/psi"),
+    ("nrf", "Corrected fan speed", "rpm"),
+    ("nrc", "Corrected core speed", "rpm"),
+    ("bpr", "Bypass ratio", ""),
+    ("htbleed", "Bleed enthalpy", ""),
+    ("w31", "HPT coolant bleed", "lbm/s"),
+    ("w32", "LPT coolant bleed", "lbm/s"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_has_a_valid_schema_and_round_trips_its_name() {
+        for profile in Profile::ALL {
+            assert!(!profile.schema().is_empty());
+            assert_eq!(Profile::from_name(profile.name()), Some(profile));
+        }
+        assert_eq!(Profile::from_name("toaster"), None);
+    }
+}

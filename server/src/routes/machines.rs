@@ -1,0 +1,240 @@
+//! `/api/v1/machines`: machines as JSON for integrations, and their registration by admins.
+
+use std::collections::BTreeMap;
+
+use app::model::{Sensor, Status};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::credentials::require_admin;
+use crate::auth::new_ingest_token;
+use crate::db::machines::{self, Machine, NewMachine};
+use crate::db::{readings, tokens};
+use crate::domain::{MachineName, SensorSchema};
+use crate::error::ApiError;
+use crate::profiles::Profile;
+use crate::simulator::ai4i::Variant;
+use crate::startup::AppState;
+use crate::time::to_rfc3339;
+
+/// A machine as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct MachineJson {
+    name: String,
+    display_name: String,
+    profile: String,
+    attributes: BTreeMap<String, String>,
+    sensors: Vec<Sensor>,
+    monitoring: bool,
+    status: Status,
+    failure_probability: Option<f64>,
+    /// RFC 3339, UTC.
+    last_reading_at: Option<String>,
+    /// The latest reading's values by sensor key.
+    latest_values: Option<BTreeMap<String, f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reading_count: Option<i64>,
+}
+
+impl MachineJson {
+    fn new(machine: Machine, reading_count: Option<i64>) -> MachineJson {
+        let latest_values = machine.last_values.as_ref().map(|values| {
+            machine
+                .schema
+                .sensors()
+                .iter()
+                .zip(values)
+                .map(|(sensor, value)| (sensor.key.clone(), *value))
+                .collect()
+        });
+        MachineJson {
+            name: machine.name,
+            display_name: machine.display_name,
+            profile: machine.profile,
+            attributes: machine.attributes,
+            sensors: machine.schema.sensors().to_vec(),
+            monitoring: machine.monitoring,
+            status: machine.status,
+            failure_probability: machine.failure_probability,
+            last_reading_at: machine.last_reading_at.map(to_rfc3339),
+            latest_values,
+            reading_count,
+        }
+    }
+}
+
+/// `GET /api/v1/machines`
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<MachineJson>>, ApiError> {
+    let machines = machines::list(state.db.pool()).await?;
+    Ok(Json(
+        machines
+            .into_iter()
+            .map(|m| MachineJson::new(m, None))
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/machines/{machine}`
+pub async fn show(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<MachineJson>, ApiError> {
+    let machine = find(&state, &name).await?;
+    let count = readings::count(state.db.pool(), Some(machine.id)).await?;
+    Ok(Json(MachineJson::new(machine, Some(count))))
+}
+
+pub(super) async fn find(state: &AppState, name: &str) -> Result<Machine, ApiError> {
+    machines::find(state.db.pool(), name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no machine named {name:?}")))
+}
+
+/// Parses a JSON body, naming the line and column of a syntax error.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let message = format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        );
+        if e.is_data() {
+            ApiError::Unprocessable {
+                message,
+                details: Vec::new(),
+                total: 1,
+            }
+        } else {
+            ApiError::BadRequest(message)
+        }
+    })
+}
+
+/// The body of `POST /api/v1/machines`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMachine {
+    name: String,
+    display_name: Option<String>,
+    /// A built-in profile (`ai4i2020`, `turbofan`) ...
+    profile: Option<String>,
+    /// ... or an explicit sensor schema.
+    sensors: Option<Vec<Sensor>>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+impl CreateMachine {
+    /// Checks every field, naming the one that is wrong.
+    fn validate(self) -> Result<NewMachine, String> {
+        let name = MachineName::parse(&self.name).map_err(|e| format!("name: {e}"))?;
+        let display_name = self.display_name.unwrap_or_else(|| self.name.clone());
+        let display_name = display_name.trim().to_string();
+        if display_name.is_empty() || display_name.chars().count() > 80 {
+            return Err("display_name: must be 1 to 80 characters".into());
+        }
+        let (profile, schema) = match (self.profile.as_deref(), self.sensors) {
+            (Some(_), Some(_)) => {
+                return Err("give either profile or sensors, not both".into());
+            }
+            (Some(name), None) => {
+                let profile = Profile::from_name(name).ok_or_else(|| {
+                    format!("profile: unknown profile {name:?}; use ai4i2020 or turbofan, or give sensors")
+                })?;
+                (profile.name().to_string(), profile.schema())
+            }
+            (None, Some(sensors)) => ("custom".to_string(), SensorSchema::parse(sensors)?),
+            (None, None) => return Err("give a profile or a sensors list".into()),
+        };
+        if self.attributes.len() > 16 {
+            return Err("attributes: at most 16".into());
+        }
+        for (key, value) in &self.attributes {
+            if key.is_empty() || key.len() > 32 || value.chars().count() > 64 {
+                return Err(format!(
+                    "attributes.{key}: keys take 1 to 32 characters, values at most 64"
+                ));
+            }
+        }
+        if profile == Profile::Ai4i2020.name() {
+            if let Some(variant) = self.attributes.get("type") {
+                if Variant::from_letter(variant).is_none() {
+                    return Err(format!(
+                        "attributes.type: {variant:?} is not an AI4I quality variant (L, M or H)"
+                    ));
+                }
+            }
+        }
+        Ok(NewMachine {
+            name,
+            display_name,
+            profile,
+            attributes: self.attributes,
+            schema,
+        })
+    }
+}
+
+/// `POST /api/v1/machines` (admin): registers a machine.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<MachineJson>), ApiError> {
+    require_admin(&state, &headers)?;
+    let request: CreateMachine = json_body(&body)?;
+    let new = request
+        .validate()
+        .map_err(|message| ApiError::Unprocessable {
+            message,
+            details: Vec::new(),
+            total: 1,
+        })?;
+    let machine = machines::insert(state.db.pool(), &new).await?;
+    tracing::info!(machine = %machine.name, profile = %machine.profile, "machine registered");
+    Ok((
+        StatusCode::CREATED,
+        Json(MachineJson::new(machine, Some(0))),
+    ))
+}
+
+/// The body of `POST /api/v1/machines/{machine}/tokens`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    label: Option<String>,
+}
+
+/// `POST /api/v1/machines/{machine}/tokens` (admin): a new ingest token, shown only here.
+pub async fn create_token(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&state, &headers)?;
+    let machine = find(&state, &name).await?;
+    let request: CreateToken = if body.is_empty() {
+        CreateToken::default()
+    } else {
+        json_body(&body)?
+    };
+    let label = request.label.unwrap_or_else(|| "ingest".into());
+    if label.chars().count() > 64 {
+        return Err(ApiError::Unprocessable {
+            message: "label: at most 64 characters".into(),
+            details: Vec::new(),
+            total: 1,
+        });
+    }
+    let token = new_ingest_token();
+    tokens::insert(state.db.pool(), machine.id, &label, &token).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "machine": machine.name, "label": label, "token": token })),
+    ))
+}

@@ -1,0 +1,57 @@
+//! `POST /api/v1/machines/{machine}/readings`: machines and gateways send readings.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::credentials::require_ingest_token;
+use super::machines::find;
+use crate::error::ApiError;
+use crate::ingest::{self, BodyFormat};
+use crate::startup::AppState;
+use crate::time::{now_ms, to_rfc3339};
+
+/// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all. Answers 201
+/// with the count stored, or 200 when every reading was a retried duplicate.
+pub async fn post(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let machine = find(&state, &name).await?;
+    require_ingest_token(&state, &headers, machine.id).await?;
+    let format = BodyFormat::from_content_type(headers.get(header::CONTENT_TYPE))?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "the body is larger than {} bytes: send smaller batches",
+                state.max_body_bytes
+            ))
+        } else {
+            ApiError::BadRequest(format!(
+                "the body could not be read: {}",
+                rejection.body_text()
+            ))
+        }
+    })?;
+    let batch = format.parse(&body, &machine, now_ms())?;
+    let stored = ingest::store(&state.db, &machine, &batch).await?;
+    let status = if stored.stored > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({
+            "machine": machine.name,
+            "stored": stored.stored,
+            "duplicates": stored.duplicates,
+            "latest_reading_at": to_rfc3339(stored.latest_at),
+        })),
+    ))
+}

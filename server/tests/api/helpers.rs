@@ -1,0 +1,144 @@
+//! Starting a test server and talking to it.
+
+use std::time::Duration;
+
+use icantkube::auth::AdminCredential;
+use icantkube::configuration::{DemoSettings, Secret, Settings};
+use icantkube::startup::Application;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const ADMIN_PASSWORD: &str = "admin-secret";
+pub const GLOBAL_TOKEN: &str = "global-ingest-token";
+/// Small, so the over-the-limit test needs no big body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A running server with its own database file.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    _folder: TempDir,
+}
+
+/// Test settings on a fresh SQLite file; `adjust` changes what a test needs.
+pub fn settings(folder: &TempDir) -> Settings {
+    // Logs only when asked: `TEST_LOG=1 cargo test`.
+    if std::env::var_os("TEST_LOG").is_some() {
+        icantkube::telemetry::init();
+    }
+    Settings {
+        database_url: format!("sqlite://{}", folder.path().join("test.db").display()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin: AdminCredential::Plain(Secret::new(ADMIN_PASSWORD)),
+        ingest_token: Some(Secret::new(GLOBAL_TOKEN)),
+        demo: DemoSettings {
+            enabled: false,
+            interval: Duration::from_secs(2),
+        },
+        max_body_bytes: MAX_BODY_BYTES,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let folder = tempfile::tempdir().unwrap();
+    let mut settings = settings(&folder);
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        _folder: folder,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Registers a machine of a built-in profile as admin; panics unless it is created.
+    pub async fn create_machine(&self, name: &str, profile: &str) -> Value {
+        let response = self
+            .admin_post(
+                "/api/v1/machines",
+                json!({ "name": name, "profile": profile }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {name}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn admin_post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a readings body with the global token.
+    pub async fn post_readings(&self, machine: &str, content_type: &str, body: &str) -> Response {
+        self.post_readings_with_token(machine, content_type, body, Some(GLOBAL_TOKEN))
+            .await
+    }
+
+    pub async fn post_readings_with_token(
+        &self,
+        machine: &str,
+        content_type: &str,
+        body: &str,
+        token: Option<&str>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/v1/machines/{machine}/readings")))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Readings stored for a machine, as the API reports them.
+    pub async fn reading_count(&self, machine: &str) -> i64 {
+        let machine: Value = self
+            .client
+            .get(self.url(&format!("/api/v1/machines/{machine}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        machine["reading_count"].as_i64().expect("reading_count")
+    }
+}
+
+/// `n` valid AI4I readings as a JSON array, with sequence ids `prefix-0 ...`.
+pub fn ai4i_json_batch(n: usize, prefix: &str) -> String {
+    let readings: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "seq": format!("{prefix}-{i}"),
+                "values": {
+                    "air_temperature": 298.0 + i as f64 * 0.01,
+                    "process_temperature": 308.6,
+                    "rotational_speed": 1551.0,
+                    "torque": 42.8,
+                    "tool_wear": i as f64,
+                },
+            })
+        })
+        .collect();
+    serde_json::to_string(&readings).unwrap()
+}

@@ -1,0 +1,279 @@
+//! `POST /api/v1/machines/{machine}/readings`: valid batches are stored whole, every kind of
+//! bad input is refused with a 4xx that names the problem and stores nothing.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{ai4i_json_batch, spawn_app, TestApp, GLOBAL_TOKEN, MAX_BODY_BYTES};
+
+const JSON: &str = "application/json";
+const CSV: &str = "text/csv";
+
+async fn app_with_mill() -> TestApp {
+    let app = spawn_app().await;
+    app.create_machine("mill-1", "ai4i2020").await;
+    app
+}
+
+#[tokio::test]
+async fn a_valid_json_batch_is_stored_and_counted() {
+    let app = app_with_mill().await;
+    let response = app
+        .post_readings("mill-1", JSON, &ai4i_json_batch(25, "a"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["stored"], 25);
+    assert_eq!(body["duplicates"], 0);
+    assert_eq!(app.reading_count("mill-1").await, 25);
+}
+
+#[tokio::test]
+async fn a_single_json_reading_and_a_csv_batch_are_stored() {
+    let app = app_with_mill().await;
+    let single = json!({
+        "timestamp": "2026-11-26T12:00:00Z",
+        "values": {"air_temperature": 298.1, "process_temperature": 308.6,
+                   "rotational_speed": 1551, "torque": 42.8, "tool_wear": 0}
+    });
+    let response = app.post_readings("mill-1", JSON, &single.to_string()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let csv = "timestamp,seq,air_temperature,process_temperature,rotational_speed,torque,tool_wear,failure,failure_mode\n\
+               2026-11-26T12:00:01Z,c1,298.2,308.7,1408,46.3,3,0,\n\
+               2026-11-26T12:00:02Z,c2,298.1,308.5,1498,49.4,5,1,HDF\n";
+    let response = app.post_readings("mill-1", CSV, csv).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(app.reading_count("mill-1").await, 3);
+
+    let machine: Value = app
+        .client
+        .get(app.url("/api/v1/machines/mill-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(machine["last_reading_at"], "2026-11-26T12:00:02Z");
+    assert_eq!(machine["latest_values"]["torque"], 49.4);
+}
+
+#[tokio::test]
+async fn a_retried_batch_stores_nothing_twice() {
+    let app = app_with_mill().await;
+    let batch = ai4i_json_batch(10, "retry");
+    assert_eq!(
+        app.post_readings("mill-1", JSON, &batch).await.status(),
+        StatusCode::CREATED
+    );
+    let again = app.post_readings("mill-1", JSON, &batch).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(
+        (body["stored"].as_i64(), body["duplicates"].as_i64()),
+        (Some(0), Some(10))
+    );
+    // A batch that overlaps the first stores only its new readings.
+    let overlapping = ai4i_json_batch(15, "retry");
+    let body: Value = app
+        .post_readings("mill-1", JSON, &overlapping)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (body["stored"].as_i64(), body["duplicates"].as_i64()),
+        (Some(5), Some(10))
+    );
+    assert_eq!(app.reading_count("mill-1").await, 15);
+}
+
+#[tokio::test]
+async fn concurrent_retries_of_one_batch_store_it_once() {
+    let app = app_with_mill().await;
+    let batch = ai4i_json_batch(200, "race");
+    let posts: Vec<_> = (0..4)
+        .map(|_| {
+            let request = app
+                .client
+                .post(app.url("/api/v1/machines/mill-1/readings"))
+                .bearer_auth(GLOBAL_TOKEN)
+                .header("content-type", JSON)
+                .body(batch.clone());
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    for post in posts {
+        let status = post.await.unwrap();
+        assert!(status.is_success(), "{status}");
+    }
+    assert_eq!(app.reading_count("mill-1").await, 200);
+}
+
+/// Posts a bad request, checks it is refused with `status` and a message containing `names`,
+/// and that nothing was stored.
+async fn assert_refused(
+    app: &TestApp,
+    response: reqwest::Response,
+    status: StatusCode,
+    names: &[&str],
+) {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"].as_str().unwrap_or_default().to_string();
+    for name in names {
+        assert!(
+            message.contains(name),
+            "{message:?} does not mention {name:?}"
+        );
+    }
+    assert_eq!(app.reading_count("mill-1").await, 0, "after: {message}");
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_input_is_refused_and_stores_nothing() {
+    let app = app_with_mill().await;
+    let valid_values = r#""air_temperature":298.1,"process_temperature":308.6,"rotational_speed":1551,"torque":42.8,"tool_wear":0"#;
+
+    // Unknown machine.
+    let response = app
+        .post_readings("mill-404", JSON, &ai4i_json_batch(1, "x"))
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("mill-404"));
+
+    // Missing and wrong tokens.
+    let response = app
+        .post_readings_with_token("mill-1", JSON, &ai4i_json_batch(1, "x"), None)
+        .await;
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"icantkube\""
+    );
+    assert_refused(&app, response, StatusCode::UNAUTHORIZED, &["token missing"]).await;
+    let response = app
+        .post_readings_with_token("mill-1", JSON, &ai4i_json_batch(1, "x"), Some("guess"))
+        .await;
+    assert_refused(&app, response, StatusCode::UNAUTHORIZED, &["not valid"]).await;
+
+    // Wrong content type.
+    let response = app.post_readings("mill-1", "text/plain", "hello").await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &["text/plain"],
+    )
+    .await;
+
+    // Malformed JSON and CSV.
+    let response = app.post_readings("mill-1", JSON, "[{\"values\": {").await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::BAD_REQUEST,
+        &["line 1", "column"],
+    )
+    .await;
+    let ragged =
+        "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n1,2,3,4,5\n1,2\n";
+    let response = app.post_readings("mill-1", CSV, ragged).await;
+    assert_refused(&app, response, StatusCode::BAD_REQUEST, &["line 3"]).await;
+
+    // Empty batch.
+    let response = app.post_readings("mill-1", JSON, "[]").await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &["no reading"],
+    )
+    .await;
+
+    // Unknown sensor, missing sensor, a value that is not a finite number: the second reading
+    // is bad, so the good first one must not be stored either.
+    let cases = [
+        (format!(r#"{{"values":{{{valid_values},"humidity":3}}}}"#), "values.humidity"),
+        (
+            r#"{"values":{"air_temperature":298.1,"process_temperature":308.6,"rotational_speed":1551,"torque":42.8}}"#.to_string(),
+            "values.tool_wear",
+        ),
+        (
+            r#"{"values":{"air_temperature":298.1,"process_temperature":308.6,"rotational_speed":1551,"torque":"high","tool_wear":0}}"#.to_string(),
+            "values.torque",
+        ),
+    ];
+    for (bad, field) in cases {
+        let batch = format!(r#"[{{"values":{{{valid_values}}}}}, {bad}]"#);
+        let response = app.post_readings("mill-1", JSON, &batch).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["details"][0]["reading"], 2, "{body}");
+        assert_eq!(body["details"][0]["field"], field, "{body}");
+        assert_eq!(app.reading_count("mill-1").await, 0);
+    }
+    let csv_nan = "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n1,2,3,4,5\n1,2,3,inf,5\n";
+    let response = app.post_readings("mill-1", CSV, csv_nan).await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &["line 3, column 4 (torque)"],
+    )
+    .await;
+
+    // Unparseable and absurd timestamps.
+    for timestamp in [
+        r#""last tuesday""#,
+        r#""1969-07-20T20:17:00Z""#,
+        "99999999999",
+    ] {
+        let reading = format!(r#"{{"timestamp":{timestamp},"values":{{{valid_values}}}}}"#);
+        let response = app.post_readings("mill-1", JSON, &reading).await;
+        assert_refused(
+            &app,
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &["timestamp"],
+        )
+        .await;
+    }
+
+    // Body over the limit.
+    let huge = ai4i_json_batch(MAX_BODY_BYTES / 100, "big");
+    assert!(huge.len() > MAX_BODY_BYTES);
+    let response = app.post_readings("mill-1", JSON, &huge).await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &["larger than"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_machine_token_works_for_its_machine_only() {
+    let app = app_with_mill().await;
+    app.create_machine("mill-2", "ai4i2020").await;
+    let token: Value = app
+        .admin_post(
+            "/api/v1/machines/mill-1/tokens",
+            json!({"label": "gateway"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let ok = app
+        .post_readings_with_token("mill-1", JSON, &ai4i_json_batch(1, "t"), Some(&token))
+        .await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let other = app
+        .post_readings_with_token("mill-2", JSON, &ai4i_json_batch(1, "t"), Some(&token))
+        .await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.reading_count("mill-2").await, 0);
+}

@@ -1,0 +1,200 @@
+//! Registering machines over the API: admin only, validated, listed for integrations.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_app_with, ADMIN_PASSWORD};
+use icantkube::auth::AdminCredential;
+
+#[tokio::test]
+async fn an_admin_registers_a_machine_that_the_api_then_lists() {
+    let app = spawn_app().await;
+    let created = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({"name": "mill-7", "display_name": "Mill 7", "profile": "ai4i2020",
+                   "attributes": {"type": "M"}}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let listed: Vec<Value> = app
+        .client
+        .get(app.url("/api/v1/machines"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["name"], "mill-7");
+    assert_eq!(listed[0]["attributes"]["type"], "M");
+    assert_eq!(listed[0]["sensors"][3]["key"], "torque");
+    assert_eq!(listed[0]["sensors"][3]["unit"], "Nm");
+    assert_eq!(listed[0]["status"], "unknown");
+}
+
+#[tokio::test]
+async fn a_custom_sensor_schema_is_accepted_and_enforced() {
+    let app = spawn_app().await;
+    let created = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({"name": "pump-1", "sensors": [
+                {"key": "pressure", "label": "Pressure", "unit": "bar"},
+                {"key": "flow", "label": "Flow", "unit": "l/min"}]}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let ok = app
+        .post_readings("pump-1", "text/csv", "flow,pressure\n12.5,3.1\n")
+        .await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    assert_eq!(app.reading_count("pump-1").await, 1);
+}
+
+#[tokio::test]
+async fn registering_needs_the_admin_password() {
+    let app = spawn_app().await;
+    let body = json!({"name": "mill-1", "profile": "ai4i2020"});
+    let anonymous = app
+        .client
+        .post(app.url("/api/v1/machines"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let wrong = app
+        .client
+        .post(app.url("/api/v1/machines"))
+        .basic_auth("admin", Some("not-it"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let listed: Vec<Value> = app
+        .client
+        .get(app.url("/api/v1/machines"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+}
+
+#[tokio::test]
+async fn without_an_admin_credential_admin_actions_are_refused() {
+    let app = spawn_app_with(|settings| settings.admin = AdminCredential::Disabled).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/machines"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({"name": "mill-1", "profile": "ai4i2020"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("ICANTKUBE_ADMIN_PASSWORD"));
+}
+
+#[tokio::test]
+async fn bad_registrations_name_the_field_and_duplicates_conflict() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({"name": "Mill 1", "profile": "ai4i2020"}), "name"),
+        (json!({"name": "mill-1", "profile": "toaster"}), "profile"),
+        (json!({"name": "mill-1"}), "profile or a sensors list"),
+        (
+            json!({"name": "mill-1", "profile": "ai4i2020", "attributes": {"type": "X"}}),
+            "attributes.type",
+        ),
+        (
+            json!({"name": "mill-1", "sensors": [{"key": "seq", "label": "Seq", "unit": ""}]}),
+            "sensors[0].key",
+        ),
+    ];
+    for (body, field) in cases {
+        let response = app.admin_post("/api/v1/machines", body.clone()).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        let answer: Value = response.json().await.unwrap();
+        assert!(
+            answer["error"].as_str().unwrap().contains(field),
+            "{answer} lacks {field}"
+        );
+    }
+    let unknown_field = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({"name": "mill-1", "profile": "ai4i2020", "colour": "red"}),
+        )
+        .await;
+    assert_eq!(unknown_field.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.create_machine("mill-1", "ai4i2020").await;
+    let again = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({"name": "mill-1", "profile": "ai4i2020"}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn an_unknown_machine_is_a_404_for_the_api_and_the_page() {
+    let app = spawn_app().await;
+    let api = app
+        .client
+        .get(app.url("/api/v1/machines/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    let page = app
+        .client
+        .get(app.url("/machines/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.text().await.unwrap().contains("not found"));
+}
+
+#[tokio::test]
+async fn pages_escape_what_users_typed() {
+    let app = spawn_app().await;
+    let created = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({"name": "mill-x", "display_name": "<script>alert(1)</script>", "profile": "ai4i2020"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for path in ["/", "/machines/mill-x"] {
+        let html = app
+            .client
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("<script>alert(1)"), "{path} echoes markup");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)"),
+            "{path} lost the name"
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! Black-box tests of the HTTP API against a real server on port 0 with a fresh SQLite file.
+//! One test binary: the modules below share `helpers`.
+
+mod health;
+mod helpers;
+mod ingest;
+mod machines;
+mod restart;

@@ -1,0 +1,176 @@
+// Browser tests: a real icantkube in demo mode, driven by Debian's headless Chromium.
+// Needs ICANTKUBE_BIN (the server binary) and LEPTOS_SITE_ROOT (the built site); screenshots
+// go to ARTIFACTS_DIR (default: artifacts/ at the repository root).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const binary = process.env.ICANTKUBE_BIN;
+const siteRoot = process.env.LEPTOS_SITE_ROOT;
+const artifacts = path.resolve(
+  process.env.ARTIFACTS_DIR ?? path.join(import.meta.dirname, "..", "..", "artifacts"),
+);
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+let server;
+let browser;
+let base;
+let dataDir;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  assert.ok(binary, "set ICANTKUBE_BIN to the icantkube binary");
+  assert.ok(siteRoot, "set LEPTOS_SITE_ROOT to the built site");
+  mkdirSync(artifacts, { recursive: true });
+  dataDir = mkdtempSync(path.join(tmpdir(), "icantkube-browser-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(binary, ["serve"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${path.join(dataDir, "demo.db")}`,
+      ICANTKUBE_LISTEN: `127.0.0.1:${port}`,
+      ICANTKUBE_DEMO: "1",
+      ICANTKUBE_DEMO_INTERVAL_MS: "1000",
+      LEPTOS_SITE_ROOT: path.resolve(siteRoot),
+      RUST_LOG: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitReady(base, 60);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function openPage(url, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  const response = await page.goto(url, { waitUntil: "load" });
+  return { page, context, response, errors };
+}
+
+async function horizontalOverflow(page) {
+  return page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+}
+
+test("the fleet page lists the demo machines with their latest values", async () => {
+  const { page, context, response } = await openPage(`${base}/`);
+  assert.equal(response.status(), 200);
+  const names = await page.locator(".card .machine-name").allTextContents();
+  assert.equal(names.length, 12, `cards: ${names.join(", ")}`);
+  for (const name of ["mill-01", "mill-09", "engine-01", "engine-03"]) {
+    assert.ok(names.includes(name), `${name} is missing from ${names.join(", ")}`);
+  }
+  const millValues = await page.locator(".card", { hasText: "mill-01" }).locator(".value").count();
+  assert.equal(millValues, 5, "a milling machine shows its five sensors");
+  assert.equal(await page.title(), "Fleet · icantkube");
+  await page.screenshot({ path: path.join(artifacts, "fleet-desktop.png"), fullPage: true });
+  await context.close();
+});
+
+test("a machine page shows a chart per sensor", async () => {
+  const { page, context, response } = await openPage(`${base}/`);
+  assert.equal(response.status(), 200);
+  await page.locator(".card a", { hasText: "engine-02" }).click();
+  await page.waitForURL(`${base}/machines/engine-02`);
+  const charts = page.locator("figure.chart svg");
+  assert.equal(await charts.count(), 14, "one chart per turbofan sensor");
+  const lines = await page.locator("figure.chart svg polyline").count();
+  assert.equal(lines, 14, "every chart draws its trend");
+  const label = await page.locator("figure.chart .chart-svg").first().getAttribute("aria-label");
+  assert.match(label, /over the last \d+ readings/);
+  await page.screenshot({ path: path.join(artifacts, "machine-desktop.png"), fullPage: true });
+  await context.close();
+});
+
+for (const width of [360, 375]) {
+  test(`no horizontal scrolling at ${width} px wide`, async () => {
+    for (const [name, url] of [
+      ["fleet", `${base}/`],
+      ["machine", `${base}/machines/mill-03`],
+    ]) {
+      const { page, context } = await openPage(url, { width, height: 812 });
+      assert.equal(await horizontalOverflow(page), 0, `${name} page overflows at ${width} px`);
+      if (width === 375) {
+        await page.screenshot({ path: path.join(artifacts, `${name}-phone.png`), fullPage: true });
+      }
+      await context.close();
+    }
+  });
+}
+
+test("the live island hydrates and refreshes the fleet without a reload", async () => {
+  const { page, context, errors } = await openPage(`${base}/`);
+  const live = page.locator("button.live");
+  // Hydration wires the click handler: the button only toggles once the WebAssembly ran.
+  await page.waitForFunction(() => document.querySelector("leptos-island") !== null);
+  await page.waitForLoadState("networkidle");
+  await live.click();
+  await page.waitForFunction(
+    () => document.querySelector("button.live")?.getAttribute("aria-pressed") === "false",
+    null,
+    { timeout: 15000 },
+  );
+  await live.click();
+  const before = await page.locator(".card .values").first().textContent();
+  await page.evaluate(() => {
+    window.__marker = "same document";
+  });
+  await page.waitForFunction(
+    (old) => document.querySelector(".card .values")?.textContent !== old,
+    before,
+    { timeout: 30000 },
+  );
+  assert.equal(await page.evaluate(() => window.__marker), "same document");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
