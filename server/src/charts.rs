@@ -69,19 +69,20 @@ fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::erro
         } else {
             let (x_range, y_range) = ranges(points);
             let mut chart = ChartBuilder::on(&root)
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(56)
+                .margin(14)
+                .x_label_area_size(34)
+                .y_label_area_size(76)
                 .build_cartesian_2d(x_range, y_range)?;
             chart
                 .configure_mesh()
                 .light_line_style(BLACK.mix(0.06))
                 .bold_line_style(BLACK.mix(0.12))
-                .x_labels(5)
-                .y_labels(5)
+                .x_labels(4)
+                .y_labels(4)
                 .x_label_formatter(&|ms| clock_time(*ms))
                 .y_desc(unit.trim().trim_start_matches('(').trim_end_matches(')'))
-                .label_style(("sans-serif", 13))
+                // Large enough to read when a phone scales the chart to half its width.
+                .label_style(("sans-serif", 20))
                 .draw()?;
             chart.draw_series(LineSeries::new(
                 points.iter().map(|(t, v)| (*t as f64, *v)),

@@ -124,7 +124,8 @@ test("a machine page shows a chart per sensor", async () => {
   await page.waitForURL(`${base}/machines/engine-02`);
   const charts = page.locator("figure.chart svg");
   assert.equal(await charts.count(), 14, "one chart per turbofan sensor");
-  const lines = await page.locator("figure.chart svg polyline").count();
+  // The trend is the one line in the chart's own blue; the grid lines are polylines too.
+  const lines = await page.locator('figure.chart svg polyline[stroke="#2563eb" i]').count();
   assert.equal(lines, 14, "every chart draws its trend");
   const label = await page.locator("figure.chart .chart-svg").first().getAttribute("aria-label");
   assert.match(label, /over the last \d+ readings/);

@@ -9,6 +9,9 @@ use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
 use crate::model::{format_value, time_ago, Fleet, MachineCard};
 
+/// Sensor values a card shows; the machine page has them all.
+const CARD_VALUES: usize = 6;
+
 /// Every machine, most at risk first.
 #[server(prefix = "/_fn")]
 pub async fn get_fleet() -> Result<Fleet, AppError> {
@@ -70,6 +73,7 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
         .last_reading_at
         .map(|at| time_ago(at, now))
         .unwrap_or_else(|| "no readings yet".to_string());
+    let hidden = machine.latest.len().saturating_sub(CARD_VALUES);
     let probability = machine
         .failure_probability
         .map(|p| format!("{:.0} % failure risk", p * 100.0));
@@ -90,6 +94,7 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
                     {machine
                         .latest
                         .into_iter()
+                        .take(CARD_VALUES)
                         .map(|value| {
                             view! {
                                 <div class="value">
@@ -103,6 +108,8 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
                         })
                         .collect_view()}
                 </dl>
+                {(hidden > 0)
+                    .then(|| view! { <div class="more muted">{format!("+{hidden} more on the machine page")}</div> })}
             </a>
         </li>
     }

@@ -680,7 +680,7 @@ mod tests {
     use super::*;
     use app::model::Sensor;
 
-    const NOW: i64 = 1_795_000_000_000;
+    const NOW: i64 = 1_796_000_000_000;
 
     fn schema() -> SensorSchema {
         SensorSchema::parse(
