@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document around every page.
@@ -51,9 +51,15 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::header::Header />
             <main class="page">
+                // Async: the page is sent once its data is in, so it reads complete without
+                // JavaScript and a missing machine answers with a real 404 status.
                 <Routes fallback=routes::not_found::NotFound>
-                    <Route path=path!("/") view=routes::fleet::FleetPage />
-                    <Route path=path!("/machines/:name") view=routes::machine::MachinePage />
+                    <Route path=path!("/") view=routes::fleet::FleetPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/machines/:name")
+                        view=routes::machine::MachinePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -129,7 +129,6 @@ pub struct MachineDetail {
     pub card: MachineCard,
     /// Free-form attributes such as the AI4I quality variant, in a stable order.
     pub attributes: Vec<(String, String)>,
-    pub sensors: Vec<Sensor>,
     /// Whether the machine's readings are scored live.
     pub monitoring: bool,
     /// Readings stored for this machine.

@@ -11,7 +11,7 @@ use crate::db::machines::{self, Machine, NewMachine};
 use crate::db::Database;
 use crate::domain::MachineName;
 use crate::ingest;
-use crate::simulator::ai4i::Variant;
+use crate::profiles::Variant;
 use crate::simulator::VirtualMachine;
 use crate::time::now_ms;
 

@@ -93,7 +93,7 @@ impl FleetQueries for StoredFleet {
         let recent = readings::recent(pool, machine.id, TREND_WINDOW)
             .await
             .map_err(page_error)?;
-        let reading_count = readings::count(pool, Some(machine.id))
+        let reading_count = readings::count(pool, machine.id)
             .await
             .map_err(page_error)?;
         let charts = machine
@@ -112,7 +112,6 @@ impl FleetQueries for StoredFleet {
         Ok(MachineDetail {
             card: card(&machine),
             attributes: machine.attributes.clone().into_iter().collect(),
-            sensors: machine.schema.sensors().to_vec(),
             monitoring: machine.monitoring,
             reading_count,
             charts,
@@ -140,7 +139,7 @@ mod tests {
 
     #[test]
     fn the_riskiest_machine_comes_first() {
-        let mut cards = vec![
+        let mut cards = [
             card("a", Status::Healthy, Some(0.1)),
             card("b", Status::Unknown, None),
             card("c", Status::Critical, Some(0.7)),

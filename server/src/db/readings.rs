@@ -147,20 +147,12 @@ pub async fn recent(pool: &AnyPool, machine_id: i64, limit: i64) -> Result<Vec<S
     Ok(readings)
 }
 
-/// How many readings the machine has (every machine's when `None`).
-pub async fn count(pool: &AnyPool, machine_id: Option<i64>) -> Result<i64> {
-    let count = match machine_id {
-        Some(id) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE machine_id = ?")
-                .bind(id)
-                .fetch_one(pool)
-                .await?
-        }
-        None => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM readings")
-                .fetch_one(pool)
-                .await?
-        }
-    };
-    Ok(count)
+/// How many readings the machine has.
+pub async fn count(pool: &AnyPool, machine_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE machine_id = ?")
+            .bind(machine_id)
+            .fetch_one(pool)
+            .await?,
+    )
 }

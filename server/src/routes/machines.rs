@@ -16,8 +16,7 @@ use crate::db::machines::{self, Machine, NewMachine};
 use crate::db::{readings, tokens};
 use crate::domain::{MachineName, SensorSchema};
 use crate::error::ApiError;
-use crate::profiles::Profile;
-use crate::simulator::ai4i::Variant;
+use crate::profiles::{Profile, Variant};
 use crate::startup::AppState;
 use crate::time::to_rfc3339;
 
@@ -84,7 +83,7 @@ pub async fn show(
     Path(name): Path<String>,
 ) -> Result<Json<MachineJson>, ApiError> {
     let machine = find(&state, &name).await?;
-    let count = readings::count(state.db.pool(), Some(machine.id)).await?;
+    let count = readings::count(state.db.pool(), machine.id).await?;
     Ok(Json(MachineJson::new(machine, Some(count))))
 }
 

@@ -11,59 +11,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
-/// Product quality variant: how fast the tool wears and how much strain it takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    Low,
-    Medium,
-    High,
-}
-
-impl Variant {
-    pub fn letter(self) -> &'static str {
-        match self {
-            Variant::Low => "L",
-            Variant::Medium => "M",
-            Variant::High => "H",
-        }
-    }
-
-    pub fn from_letter(letter: &str) -> Option<Variant> {
-        match letter {
-            "L" => Some(Variant::Low),
-            "M" => Some(Variant::Medium),
-            "H" => Some(Variant::High),
-            _ => None,
-        }
-    }
-
-    /// Minutes of tool wear one process adds.
-    fn wear_per_process(self) -> f64 {
-        match self {
-            Variant::Low => 2.0,
-            Variant::Medium => 3.0,
-            Variant::High => 5.0,
-        }
-    }
-
-    /// Tool wear × torque (min·Nm) above which the tool is overstrained.
-    fn overstrain_limit(self) -> f64 {
-        match self {
-            Variant::Low => 11_000.0,
-            Variant::Medium => 12_000.0,
-            Variant::High => 13_000.0,
-        }
-    }
-
-    /// Draws a variant with the data set's mix (60 % L, 30 % M, 10 % H).
-    pub fn draw(rng: &mut impl Rng) -> Variant {
-        match rng.random::<f64>() {
-            x if x < 0.6 => Variant::Low,
-            x if x < 0.9 => Variant::Medium,
-            _ => Variant::High,
-        }
-    }
-}
+pub use crate::profiles::Variant;
 
 /// The five failure modes of AI4I 2020.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

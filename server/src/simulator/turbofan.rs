@@ -12,7 +12,7 @@ use crate::profiles::TURBOFAN_SENSORS;
 
 /// (new-engine mean, end-of-life mean, measurement noise sd), in the order of
 /// `TURBOFAN_SENSORS`.
-const LEVELS: [(f64, f64, f64); 14] = [
+const LEVELS: [(f64, f64, f64); TURBOFAN_SENSORS.len()] = [
     (642.3808, 643.6700, 0.3831),
     (1586.8398, 1602.2891, 4.5828),
     (1402.7583, 1428.9268, 5.9349),
@@ -93,9 +93,6 @@ fn draw_life(rng: &mut impl Rng) -> u32 {
         .clamp(LIFE_RANGE.0, LIFE_RANGE.1);
     life.round() as u32
 }
-
-/// Number of sensors an engine reports.
-pub const SENSOR_COUNT: usize = TURBOFAN_SENSORS.len();
 
 #[cfg(test)]
 mod tests {
