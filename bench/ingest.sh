@@ -51,30 +51,48 @@ done
 # The same schema, the same rows as the service stores them, one transaction.
 sqlite3 "$work/peer.db" < server/migrations/sqlite/*_initial.sql
 sqlite3 "$work/peer.db" "INSERT INTO machines (name, display_name, profile, attributes, sensors, created_at, updated_at) VALUES ('bench','bench','ai4i2020','{}','[]',0,0);"
-python3 - "$work/values.txt" "$work/insert.sql" <<'PY'
+# Two scripts: one INSERT per row, and 500-row INSERTs as icantkube itself sends them.
+python3 - "$work/values.txt" "$work/insert-rows.sql" "$work/insert-multi.sql" <<'PY'
 import sys
-with open(sys.argv[1]) as values, open(sys.argv[2], "w") as sql:
-    sql.write("PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\nBEGIN;\n")
-    for line in values:
-        sql.write("INSERT INTO readings (machine_id, recorded_at, client_seq, sensor_values, failure, failure_mode, time_to_failure, received_at) "
-                  f"VALUES (1, 1795000000000, NULL, '{line.strip()}', NULL, NULL, NULL, 1795000000000);\n")
-    sql.write("COMMIT;\n")
+head = ("INSERT INTO readings (machine_id, recorded_at, client_seq, sensor_values, failure, "
+        "failure_mode, time_to_failure, received_at) VALUES ")
+rows = [f"(1, 1795000000000, NULL, '{line.strip()}', NULL, NULL, NULL, 1795000000000)"
+        for line in open(sys.argv[1])]
+prelude = "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\nBEGIN;\n"
+with open(sys.argv[2], "w") as sql:
+    sql.write(prelude + "".join(f"{head}{row};\n" for row in rows) + "COMMIT;\n")
+with open(sys.argv[3], "w") as sql:
+    chunks = [rows[i:i + 500] for i in range(0, len(rows), 500)]
+    sql.write(prelude + "".join(f"{head}{', '.join(c)};\n" for c in chunks) + "COMMIT;\n")
 PY
-peer_times=()
-for i in $(seq "$repeats"); do
-  start=$(date +%s%N)
-  sqlite3 "$work/peer.db" < "$work/insert.sql" >/dev/null
-  end=$(date +%s%N)
-  peer_times+=("$(python3 -c "print(($end-$start)/1e9)")")
-done
+time_sqlite() {
+  local times=()
+  for i in $(seq "$repeats"); do
+    start=$(date +%s%N)
+    sqlite3 "$work/peer.db" < "$1" >/dev/null
+    end=$(date +%s%N)
+    times+=("$(python3 -c "print(($end-$start)/1e9)")")
+  done
+  echo "${times[*]}"
+}
+peer_times=$(time_sqlite "$work/insert-rows.sql")
+multi_times=$(time_sqlite "$work/insert-multi.sql")
 
-python3 - "$rows" "${http_times[*]}" "${peer_times[*]}" <<'PY'
+python3 - "$rows" "${http_times[*]}" "$peer_times" "$multi_times" <<'PY'
 import statistics, sys
 rows = int(sys.argv[1])
-http = [float(t) for t in sys.argv[2].split()]
-peer = [float(t) for t in sys.argv[3].split()]
-mh, mp = statistics.median(http), statistics.median(peer)
-print(f"  icantkube over HTTP : median {mh*1000:8.1f} ms  -> {rows/mh:10,.0f} readings/s  (runs: {', '.join(f'{t*1000:.0f}' for t in http)} ms)")
-print(f"  sqlite3 CLI, 1 tx   : median {mp*1000:8.1f} ms  -> {rows/mp:10,.0f} readings/s  (runs: {', '.join(f'{t*1000:.0f}' for t in peer)} ms)")
-print(f"  ratio (icantkube / sqlite3 time): {mh/mp:.2f}")
+runs = {
+    "icantkube, HTTP POST": sys.argv[2],
+    "sqlite3 CLI, row INSERTs, 1 tx": sys.argv[3],
+    "sqlite3 CLI, 500-row INSERTs, 1 tx": sys.argv[4],
+}
+medians = {}
+for name, text in runs.items():
+    times = [float(t) for t in text.split()]
+    medians[name] = m = statistics.median(times)
+    print(f"  {name:36}: median {m*1000:7.1f} ms -> {rows/m:9,.0f} readings/s"
+          f"  (runs: {', '.join(f'{t*1000:.0f}' for t in times)} ms)")
+http = medians["icantkube, HTTP POST"]
+for name in list(runs)[1:]:
+    print(f"  icantkube time / {name}: {http/medians[name]:.2f}")
 PY

@@ -32,4 +32,3 @@ ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
   LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
   ARTIFACTS_DIR="$PWD/artifacts" \
   node --test --test-concurrency=1 tests/browser/
-echo "screenshots: $PWD/artifacts"

@@ -12,7 +12,7 @@ use crate::configuration::{DemoSettings, Secret, Settings};
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
 #[derive(Debug, Parser)]
-#[command(name = "icantkube", version, about, propagate_version = true)]
+#[command(name = "icantkube", version, propagate_version = true)]
 pub struct Cli {
     /// What to run; `serve` when omitted.
     #[command(subcommand)]

@@ -109,17 +109,21 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
-    /// Readings stored for a machine, as the API reports them.
-    pub async fn reading_count(&self, machine: &str) -> i64 {
-        let machine: Value = self
-            .client
-            .get(self.url(&format!("/api/v1/machines/{machine}")))
+    /// GETs a JSON document.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.client
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Readings stored for a machine, as the API reports them.
+    pub async fn reading_count(&self, machine: &str) -> i64 {
+        let machine: Value = self.get_json(&format!("/api/v1/machines/{machine}")).await;
         machine["reading_count"].as_i64().expect("reading_count")
     }
 }

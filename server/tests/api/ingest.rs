@@ -45,15 +45,7 @@ async fn a_single_json_reading_and_a_csv_batch_are_stored() {
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(app.reading_count("mill-1").await, 3);
 
-    let machine: Value = app
-        .client
-        .get(app.url("/api/v1/machines/mill-1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let machine: Value = app.get_json("/api/v1/machines/mill-1").await;
     assert_eq!(machine["last_reading_at"], "2026-11-26T12:00:02Z");
     assert_eq!(machine["latest_values"]["torque"], 49.4);
 }

@@ -17,15 +17,7 @@ async fn an_admin_registers_a_machine_that_the_api_then_lists() {
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let listed: Vec<Value> = app
-        .client
-        .get(app.url("/api/v1/machines"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<Value> = app.get_json("/api/v1/machines").await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["name"], "mill-7");
     assert_eq!(listed[0]["attributes"]["type"], "M");
@@ -74,15 +66,7 @@ async fn registering_needs_the_admin_password() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let listed: Vec<Value> = app
-        .client
-        .get(app.url("/api/v1/machines"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<Value> = app.get_json("/api/v1/machines").await;
     assert!(listed.is_empty());
 }
 
