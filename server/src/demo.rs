@@ -92,71 +92,80 @@ enum DemoKind {
 /// Same seed, same demo: the fleet looks the same on every fresh start.
 const SEED: u64 = 2020;
 
-fn virtual_fleet() -> (StdRng, Vec<VirtualMachine>) {
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let machines = FLEET
-        .iter()
-        .map(|(_, _, kind)| match *kind {
-            DemoKind::Milling(variant) => VirtualMachine::milling(variant, &mut rng),
-            DemoKind::Turbofan(worn) => VirtualMachine::turbofan(worn, &mut rng),
-        })
-        .collect();
-    (rng, machines)
+/// The demo's virtual machines; seeding and streaming advance the same simulation, so the
+/// live readings carry on where the seeded history ends.
+pub struct DemoFleet {
+    rng: StdRng,
+    machines: Vec<VirtualMachine>,
 }
 
-/// Registers the demo fleet with some history, unless the database has machines already.
-#[tracing::instrument(name = "Seeding the demo fleet", skip_all)]
-pub async fn seed(db: &Database) -> anyhow::Result<()> {
-    if machines::count(db.pool()).await? > 0 {
-        return Ok(());
-    }
-    let (mut rng, mut fleet) = virtual_fleet();
-    let now = now_ms();
-    let step = 2_000;
-    for ((name, display_name, _), machine) in FLEET.iter().zip(&mut fleet) {
-        let profile = machine.profile();
-        let new = NewMachine {
-            name: MachineName::parse(name).map_err(anyhow::Error::msg)?,
-            display_name: display_name.to_string(),
-            profile: profile.name().to_string(),
-            attributes: machine.attributes().into_iter().collect::<BTreeMap<_, _>>(),
-            schema: profile.schema(),
-        };
-        let registered = machines::insert(db.pool(), &new).await?;
-        let history: Vec<_> = (0..BACKFILL)
-            .map(|i| {
-                let at = now - (BACKFILL - i) as i64 * step;
-                machine.next(&mut rng).into_reading(at, None)
+impl Default for DemoFleet {
+    fn default() -> Self {
+        let mut rng = StdRng::seed_from_u64(SEED);
+        let machines = FLEET
+            .iter()
+            .map(|(_, _, kind)| match *kind {
+                DemoKind::Milling(variant) => VirtualMachine::milling(variant, &mut rng),
+                DemoKind::Turbofan(worn) => VirtualMachine::turbofan(worn, &mut rng),
             })
             .collect();
-        ingest::store(db, &registered, &history).await?;
+        DemoFleet { rng, machines }
     }
-    tracing::info!(machines = FLEET.len(), "demo fleet seeded");
-    Ok(())
 }
 
-/// Sends one reading per demo machine every `interval`, until the task is aborted.
-pub async fn stream(db: Database, interval: Duration) {
-    let (mut rng, mut fleet) = virtual_fleet();
-    let mut registered: Vec<Option<Machine>> = vec![None; FLEET.len()];
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        for (index, machine) in fleet.iter_mut().enumerate() {
-            let reading = machine.next(&mut rng).into_reading(now_ms(), None);
-            if registered[index].is_none() {
-                registered[index] = machines::find(db.pool(), FLEET[index].0)
-                    .await
-                    .ok()
-                    .flatten();
-            }
-            // A machine removed by an admin is simply no longer fed.
-            let Some(target) = &registered[index] else {
-                continue;
+impl DemoFleet {
+    /// Registers the demo fleet with some history, unless the database has machines already.
+    #[tracing::instrument(name = "Seeding the demo fleet", skip_all)]
+    pub async fn seed(&mut self, db: &Database) -> anyhow::Result<()> {
+        if machines::count(db.pool()).await? > 0 {
+            return Ok(());
+        }
+        let now = now_ms();
+        let step = 2_000;
+        for ((name, display_name, _), machine) in FLEET.iter().zip(&mut self.machines) {
+            let profile = machine.profile();
+            let new = NewMachine {
+                name: MachineName::parse(name).map_err(anyhow::Error::msg)?,
+                display_name: display_name.to_string(),
+                profile: profile.name().to_string(),
+                attributes: machine.attributes().into_iter().collect::<BTreeMap<_, _>>(),
+                schema: profile.schema(),
             };
-            if let Err(error) = ingest::store(&db, target, &[reading]).await {
-                tracing::warn!(machine = %target.name, %error, "demo reading not stored");
+            let registered = machines::insert(db.pool(), &new).await?;
+            let history: Vec<_> = (0..BACKFILL)
+                .map(|i| {
+                    let at = now - (BACKFILL - i) as i64 * step;
+                    machine.next(&mut self.rng).into_reading(at, None)
+                })
+                .collect();
+            ingest::store(db, &registered, &history).await?;
+        }
+        tracing::info!(machines = FLEET.len(), "demo fleet seeded");
+        Ok(())
+    }
+
+    /// Sends one reading per demo machine every `interval`, until the task is aborted.
+    pub async fn stream(mut self, db: Database, interval: Duration) {
+        let mut registered: Vec<Option<Machine>> = vec![None; FLEET.len()];
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            for (index, machine) in self.machines.iter_mut().enumerate() {
+                let reading = machine.next(&mut self.rng).into_reading(now_ms(), None);
+                if registered[index].is_none() {
+                    registered[index] = machines::find(db.pool(), FLEET[index].0)
+                        .await
+                        .ok()
+                        .flatten();
+                }
+                // A machine removed by an admin is simply no longer fed.
+                let Some(target) = &registered[index] else {
+                    continue;
+                };
+                if let Err(error) = ingest::store(&db, target, &[reading]).await {
+                    tracing::warn!(machine = %target.name, %error, "demo reading not stored");
+                }
             }
         }
     }

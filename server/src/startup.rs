@@ -82,11 +82,11 @@ impl Application {
             );
         }
         let demo = if settings.demo.enabled {
-            demo::seed(&db).await?;
-            Some(tokio::spawn(demo::stream(
-                db.clone(),
-                settings.demo.interval,
-            )))
+            let mut fleet = demo::DemoFleet::default();
+            fleet.seed(&db).await?;
+            Some(tokio::spawn(
+                fleet.stream(db.clone(), settings.demo.interval),
+            ))
         } else {
             None
         };

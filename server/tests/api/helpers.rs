@@ -18,6 +18,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// Where its data lives, so a second server can open the same database.
+    pub database_url: String,
     _folder: TempDir,
 }
 
@@ -48,12 +50,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let folder = tempfile::tempdir().unwrap();
     let mut settings = settings(&folder);
     adjust(&mut settings);
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
+        database_url,
         _folder: folder,
     }
 }
