@@ -1,0 +1,3 @@
+//! Failure models: feature recipes, training, evaluation and prediction (issue 3, in progress).
+
+pub mod expression;
