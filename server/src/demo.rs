@@ -114,14 +114,15 @@ impl Default for DemoFleet {
 }
 
 impl DemoFleet {
-    /// Registers the demo fleet with some history, unless the database has machines already.
+    /// Registers the demo fleet with some history, spaced like the live readings `interval`
+    /// apart, unless the database has machines already.
     #[tracing::instrument(name = "Seeding the demo fleet", skip_all)]
-    pub async fn seed(&mut self, db: &Database) -> anyhow::Result<()> {
+    pub async fn seed(&mut self, db: &Database, interval: Duration) -> anyhow::Result<()> {
         if machines::count(db.pool()).await? > 0 {
             return Ok(());
         }
         let now = now_ms();
-        let step = 2_000;
+        let step = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
         for ((name, display_name, _), machine) in FLEET.iter().zip(&mut self.machines) {
             let profile = machine.profile();
             let new = NewMachine {
@@ -134,7 +135,7 @@ impl DemoFleet {
             let registered = machines::insert(db.pool(), &new).await?;
             let history: Vec<_> = (0..BACKFILL)
                 .map(|i| {
-                    let at = now - (BACKFILL - i) as i64 * step;
+                    let at = now.saturating_sub((BACKFILL - i) as i64 * step.min(86_400_000));
                     machine.next(&mut self.rng).into_reading(at, None)
                 })
                 .collect();

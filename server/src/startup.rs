@@ -83,7 +83,7 @@ impl Application {
         }
         let demo = if settings.demo.enabled {
             let mut fleet = demo::DemoFleet::default();
-            fleet.seed(&db).await?;
+            fleet.seed(&db, settings.demo.interval).await?;
             Some(tokio::spawn(
                 fleet.stream(db.clone(), settings.demo.interval),
             ))
