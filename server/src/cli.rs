@@ -27,6 +27,12 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Post simulated (or replayed) readings to a running icantkube over HTTP.
     Simulate(SimulateArgs),
+    /// Train a failure model from a CSV and print its cross-validated metrics.
+    Train(TrainArgs),
+    /// Print a saved model's metrics on labelled data.
+    Evaluate(EvaluateArgs),
+    /// Write one prediction per row of a CSV.
+    Predict(PredictArgs),
 }
 
 impl Default for Command {
@@ -151,6 +157,119 @@ pub struct SimulateArgs {
     /// Admin password: when given, machines missing on the target are registered first.
     #[arg(long, env = "ICANTKUBE_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<Secret>,
+}
+
+/// How to read a data set file.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// The data set: a CSV with a header, or NASA C-MAPSS' space-separated text as distributed.
+    #[arg(long)]
+    pub data: PathBuf,
+
+    /// Read the file as C-MAPSS text (space-separated, no header, 26 columns) even when
+    /// detection would not.
+    #[arg(long)]
+    pub cmapss: bool,
+
+    /// Profile instead of the detected one: `ai4i2020`, `run_to_failure`, `generic`.
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// A column's role instead of the detected one, as COLUMN=ROLE (id, timestamp, unit,
+    /// categorical, input, target, label, ignored); repeatable.
+    #[arg(long = "role", value_name = "COLUMN=ROLE")]
+    pub roles: Vec<String>,
+
+    /// Cap of a run-to-failure target (remaining life above it counts as the cap).
+    #[arg(long)]
+    pub life_cap: Option<f64>,
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Target column; detected when omitted (AI4I: `Machine failure`; series: remaining
+    /// life; otherwise the last column).
+    #[arg(long)]
+    pub target: Option<String>,
+
+    /// `random_forest` or `linear` (logistic regression for failures, ridge for remaining life).
+    #[arg(long, default_value = "random_forest")]
+    pub algorithm: String,
+
+    /// Where to write the model.
+    #[arg(long)]
+    pub model_out: PathBuf,
+
+    /// A derived input as NAME=EXPRESSION over the columns' keys; repeatable.
+    #[arg(long = "derive", value_name = "NAME=EXPRESSION")]
+    pub derived: Vec<String>,
+
+    /// Trees in the forest.
+    #[arg(long)]
+    pub trees: Option<usize>,
+
+    /// Deepest a tree may grow.
+    #[arg(long)]
+    pub max_depth: Option<u16>,
+
+    /// Fewest rows in a leaf.
+    #[arg(long)]
+    pub min_samples_leaf: Option<usize>,
+
+    /// Share of the features each split may choose from (0 < x <= 1).
+    #[arg(long)]
+    pub features_per_split: Option<f64>,
+
+    /// Weigh failures and healthy rows equally when growing the forest.
+    #[arg(long)]
+    pub balanced: bool,
+
+    /// L2 penalty of the linear family.
+    #[arg(long)]
+    pub alpha: Option<f64>,
+
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+
+    /// Random seed (folds, bootstrap samples, feature choice).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Print the model card as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct EvaluateArgs {
+    /// A model written by `icantkube train`.
+    #[arg(long)]
+    pub model: PathBuf,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Print JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct PredictArgs {
+    /// A model written by `icantkube train`.
+    #[arg(long)]
+    pub model: PathBuf,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Where to write the predictions (CSV, one row per input row).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `90`, `90s`, `15m`, `2h`, `500ms`.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fleet_queries;
 pub mod ingest;
 pub mod ml;
+pub mod offline;
 pub mod profiles;
 pub mod routes;
 pub mod simulator;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use icantkube::cli::{Cli, Command};
-use icantkube::{db, simulator, startup, telemetry};
+use icantkube::{db, offline, simulator, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,5 +20,8 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulator::run(args).await,
+        Command::Train(args) => offline::train(args),
+        Command::Evaluate(args) => offline::evaluate(args),
+        Command::Predict(args) => offline::predict(args),
     }
 }

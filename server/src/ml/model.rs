@@ -1,0 +1,345 @@
+//! A trained model: a self-describing card (schema, recipe, algorithm, threshold, status
+//! bands, metrics, data fingerprint, icantkube version) and the fitted estimators. The file is
+//! a first line naming the format, the card as one line of JSON (so `head -2` shows what a
+//! model is), then the estimators in postcard's binary encoding.
+
+use std::collections::BTreeMap;
+
+use app::model::Status;
+use serde::{Deserialize, Serialize};
+
+use super::dataset::DatasetProfile;
+use super::estimator::{Algorithm, Estimator, Hyperparameters};
+use super::evaluation::Evaluation;
+use super::recipe::{CompiledRecipe, InputKind, Recipe, SeriesState};
+use crate::domain::SensorSchema;
+
+const MAGIC: &str = "icantkube-model";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Will it fail: a probability.
+    Classification,
+    /// How long is left: remaining life in the data's time unit.
+    Regression,
+}
+
+/// Where the statuses start: probabilities at or above (classification), remaining life at or
+/// below (regression).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StatusBands {
+    pub warning: f64,
+    pub critical: f64,
+}
+
+impl StatusBands {
+    fn status(&self, task: Task, value: f64) -> Status {
+        match task {
+            Task::Classification if value >= self.critical => Status::Critical,
+            Task::Classification if value >= self.warning => Status::Warning,
+            Task::Regression if value <= self.critical => Status::Critical,
+            Task::Regression if value <= self.warning => Status::Warning,
+            _ => Status::Healthy,
+        }
+    }
+}
+
+/// The data a model learned from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingData {
+    pub sha256: String,
+    pub rows: usize,
+    pub profile: DatasetProfile,
+    pub target: String,
+    pub life_cap: Option<f64>,
+}
+
+/// Everything about a model except its fitted numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub format_version: u32,
+    pub icantkube_version: String,
+    /// Milliseconds since the epoch, UTC.
+    pub created_at: i64,
+    pub task: Task,
+    pub recipe: Recipe,
+    pub feature_names: Vec<String>,
+    pub algorithm: Algorithm,
+    pub hyperparameters: Hyperparameters,
+    /// Decision threshold on the failure probability, chosen on validation folds.
+    pub threshold: Option<f64>,
+    pub bands: StatusBands,
+    /// Half-width of the 90 % remaining-life interval (split-conformal).
+    pub interval_half_width: Option<f64>,
+    /// Failure modes the mode model tells apart, such as `HDF`.
+    pub modes: Vec<String>,
+    /// Median of each feature in training: the "nothing unusual" value drivers compare with.
+    pub reference: Vec<f64>,
+    /// Feature importance, summing to 1, in feature order.
+    pub importances: Vec<f64>,
+    pub evaluation: Evaluation,
+    pub data: TrainingData,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Estimators {
+    main: Estimator,
+    /// One per mode: the probability of that mode given a failure.
+    modes: Vec<Estimator>,
+}
+
+/// A model ready to predict.
+#[derive(Debug)]
+pub struct Model {
+    pub card: ModelCard,
+    compiled: CompiledRecipe,
+    estimators: Estimators,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("not an icantkube model file")]
+    NotAModel,
+    #[error(
+        "model format version {0} is not supported by this icantkube (it reads {FORMAT_VERSION})"
+    )]
+    UnsupportedVersion(u32),
+    #[error("damaged model file: {0}")]
+    Damaged(String),
+    #[error("the model does not fit machine {machine}: {problems}")]
+    SchemaMismatch { machine: String, problems: String },
+}
+
+/// One input that pushed the prediction towards failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    pub feature: String,
+    /// How much the prediction moved towards failure because of it: probability points, or
+    /// time units of remaining life lost.
+    pub effect: f64,
+}
+
+/// A model's answer for one reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_probability: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<bool>,
+    /// The most likely failure mode and its probability given a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode_probability: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_life: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_life_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_life_high: Option<f64>,
+}
+
+impl Model {
+    pub(super) fn new(
+        card: ModelCard,
+        main: Estimator,
+        modes: Vec<Estimator>,
+    ) -> Result<Model, ModelError> {
+        let compiled = card
+            .recipe
+            .compile()
+            .map_err(|e| ModelError::Damaged(e.to_string()))?;
+        Ok(Model {
+            card,
+            compiled,
+            estimators: Estimators { main, modes },
+        })
+    }
+
+    pub fn recipe(&self) -> &CompiledRecipe {
+        &self.compiled
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = format!("{MAGIC} {FORMAT_VERSION}\n").into_bytes();
+        serde_json::to_writer(&mut bytes, &self.card).expect("a card serialises");
+        bytes.push(b'\n');
+        bytes.extend(postcard::to_stdvec(&self.estimators).expect("estimators serialise"));
+        bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        let (first, rest) = split_line(bytes).ok_or(ModelError::NotAModel)?;
+        let first = std::str::from_utf8(first).map_err(|_| ModelError::NotAModel)?;
+        let version = first
+            .strip_prefix(MAGIC)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .ok_or(ModelError::NotAModel)?;
+        if version != FORMAT_VERSION {
+            return Err(ModelError::UnsupportedVersion(version));
+        }
+        let (card, rest) = split_line(rest).ok_or_else(|| ModelError::Damaged("no card".into()))?;
+        let card: ModelCard =
+            serde_json::from_slice(card).map_err(|e| ModelError::Damaged(format!("card: {e}")))?;
+        let estimators: Estimators = postcard::from_bytes(rest)
+            .map_err(|e| ModelError::Damaged(format!("estimators: {e}")))?;
+        Model::new(card, estimators.main, estimators.modes)
+    }
+
+    /// The prediction for one row of features.
+    pub fn predict(&self, features: &[f64]) -> Prediction {
+        let value = self.estimators.main.predict_row(features);
+        let card = &self.card;
+        match card.task {
+            Task::Classification => {
+                let probability = value.clamp(0.0, 1.0);
+                let (failure_mode, mode_probability) = self.likely_mode(features).unzip();
+                Prediction {
+                    status: card.bands.status(card.task, probability),
+                    failure_probability: Some(probability),
+                    failure: card.threshold.map(|t| probability >= t),
+                    failure_mode,
+                    mode_probability,
+                    remaining_life: None,
+                    remaining_life_low: None,
+                    remaining_life_high: None,
+                }
+            }
+            Task::Regression => {
+                let life = value.max(0.0);
+                let half = card.interval_half_width;
+                Prediction {
+                    status: card.bands.status(card.task, life),
+                    failure_probability: None,
+                    failure: None,
+                    failure_mode: None,
+                    mode_probability: None,
+                    remaining_life: Some(life),
+                    remaining_life_low: half.map(|h| (life - h).max(0.0)),
+                    remaining_life_high: half.map(|h| life + h),
+                }
+            }
+        }
+    }
+
+    fn likely_mode(&self, features: &[f64]) -> Option<(String, f64)> {
+        let scores: Vec<f64> = self
+            .estimators
+            .modes
+            .iter()
+            .map(|e| e.predict_row(features).max(0.0))
+            .collect();
+        let total: f64 = scores.iter().sum();
+        let (best, score) = scores
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))?;
+        (total > 0.0).then(|| (self.card.modes[best].clone(), score / total))
+    }
+
+    /// The features that pushed this prediction towards failure most: each is set back to its
+    /// training median in turn and the change in the prediction is its effect.
+    pub fn drivers(&self, features: &[f64], count: usize) -> Vec<Driver> {
+        let base = self.estimators.main.predict_row(features);
+        let towards_failure = match self.card.task {
+            Task::Classification => 1.0,
+            Task::Regression => -1.0,
+        };
+        let mut probe = features.to_vec();
+        let mut drivers: Vec<Driver> = Vec::new();
+        for (index, reference) in self.card.reference.iter().enumerate() {
+            if probe[index] == *reference {
+                continue;
+            }
+            probe[index] = *reference;
+            let without = self.estimators.main.predict_row(&probe);
+            probe[index] = features[index];
+            let effect = (base - without) * towards_failure;
+            if effect > 0.0 {
+                drivers.push(Driver {
+                    feature: self.card.feature_names[index].clone(),
+                    effect,
+                });
+            }
+        }
+        drivers.sort_by(|a, b| b.effect.total_cmp(&a.effect));
+        drivers.truncate(count);
+        drivers
+    }
+
+    /// How to read this model's raw inputs from a machine's readings, or why it cannot.
+    pub fn bind(
+        &self,
+        machine: &str,
+        schema: &SensorSchema,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<Binding, ModelError> {
+        let mut sources = Vec::new();
+        let mut problems = Vec::new();
+        for input in &self.card.recipe.inputs {
+            match (&input.kind, schema.index_of(&input.name)) {
+                (InputKind::Numeric, Some(index)) => sources.push(Source::Sensor(index)),
+                (InputKind::Categorical { levels }, _) => match attributes.get(&input.name) {
+                    Some(value) => match levels.iter().position(|l| l == value) {
+                        Some(level) => sources.push(Source::Constant(level as f64)),
+                        None => problems.push(format!(
+                            "attribute {} is {value:?}, which the model does not know (it knows {})",
+                            input.name,
+                            levels.join(", ")
+                        )),
+                    },
+                    None => problems.push(format!("it needs the attribute {}", input.name)),
+                },
+                (InputKind::Numeric, None) => {
+                    problems.push(format!("it needs the sensor {}", input.name));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ModelError::SchemaMismatch {
+                machine: machine.to_string(),
+                problems: problems.join("; "),
+            });
+        }
+        Ok(Binding { sources })
+    }
+
+    /// Features for the newest reading; `series` must already hold it when the recipe has a
+    /// window.
+    pub fn features(&self, row_values: &[f64], series: Option<&SeriesState>) -> Vec<f64> {
+        self.compiled.features(row_values, series)
+    }
+}
+
+fn split_line(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = bytes.iter().position(|b| *b == b'\n')?;
+    Some((&bytes[..end], &bytes[end + 1..]))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Source {
+    Sensor(usize),
+    Constant(f64),
+}
+
+/// A model's raw inputs, read from one machine's readings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    sources: Vec<Source>,
+}
+
+impl Binding {
+    /// The raw inputs of a reading whose values are in the machine's schema order.
+    pub fn raw(&self, values: &[f64]) -> Vec<f64> {
+        self.sources
+            .iter()
+            .map(|s| match s {
+                Source::Sensor(index) => values[*index],
+                Source::Constant(value) => *value,
+            })
+            .collect()
+    }
+}
