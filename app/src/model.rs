@@ -99,10 +99,72 @@ pub struct MachineCard {
     pub status: Status,
     /// Latest predicted failure probability, when a model has scored a reading.
     pub failure_probability: Option<f64>,
+    /// Latest predicted remaining life, for run-to-failure models.
+    pub remaining_life: Option<RemainingLife>,
+    /// The failure mode the model finds most likely, with its probability given a failure.
+    pub likely_failure: Option<LikelyFailure>,
     /// Time of the latest reading, milliseconds since the Unix epoch (UTC).
     pub last_reading_at: Option<i64>,
     /// Latest value of each sensor, in schema order.
     pub latest: Vec<SensorValue>,
+}
+
+/// Time left until a breakdown, with its 90 % interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemainingLife {
+    pub value: f64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// `cycles` or `hours`.
+    pub unit: String,
+}
+
+impl RemainingLife {
+    /// "87 cycles left (66–109)".
+    pub fn describe(&self) -> String {
+        match (self.low, self.high) {
+            (Some(low), Some(high)) => format!(
+                "{:.0} {} left ({:.0}–{:.0})",
+                self.value, self.unit, low, high
+            ),
+            _ => format!("{:.0} {} left", self.value, self.unit),
+        }
+    }
+}
+
+/// A failure mode and its probability given a failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LikelyFailure {
+    /// Short code, such as `HDF`.
+    pub mode: String,
+    pub probability: f64,
+}
+
+impl LikelyFailure {
+    /// "heat dissipation (HDF) 0.82".
+    pub fn describe(&self) -> String {
+        let name = match self.mode.as_str() {
+            "TWF" => "tool wear",
+            "HDF" => "heat dissipation",
+            "PWF" => "power",
+            "OSF" => "overstrain",
+            "RNF" => "random",
+            _ => "",
+        };
+        if name.is_empty() {
+            format!("{} {:.2}", self.mode, self.probability)
+        } else {
+            format!("{name} ({}) {:.2}", self.mode, self.probability)
+        }
+    }
+}
+
+/// An input that pushed the latest risk up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskDriver {
+    pub input: String,
+    /// "+0.31 probability" or "−12 cycles".
+    pub effect: String,
 }
 
 /// The fleet page's data: every machine, most at risk first.
@@ -135,6 +197,12 @@ pub struct MachineDetail {
     pub reading_count: i64,
     /// One trend chart per sensor over the recent window.
     pub charts: Vec<Chart>,
+    /// The model's predictions over the recent window, with its status bands.
+    pub prediction_chart: Option<Chart>,
+    /// The inputs that pushed the latest risk most.
+    pub drivers: Vec<RiskDriver>,
+    /// The active model version, such as `ai4i2020 v3`.
+    pub model_version: Option<String>,
     pub generated_at: i64,
 }
 
@@ -146,6 +214,16 @@ pub fn time_ago(then_ms: i64, now_ms: i64) -> String {
         60..=3599 => format!("{} min ago", seconds / 60),
         3600..=86_399 => format!("{} h ago", seconds / 3600),
         _ => format!("{} d ago", seconds / 86_400),
+    }
+}
+
+/// A probability as a percentage: "0.4 %" below one percent, whole percents above.
+pub fn percent(probability: f64) -> String {
+    let value = probability * 100.0;
+    if value > 0.0 && value < 1.0 {
+        format!("{value:.1} %")
+    } else {
+        format!("{value:.0} %")
     }
 }
 
@@ -184,6 +262,29 @@ mod tests {
             assert_eq!(Status::parse(status.as_str()), status);
         }
         assert_eq!(Status::parse("exploded"), Status::Unknown);
+    }
+
+    #[test]
+    fn small_probabilities_keep_a_decimal() {
+        assert_eq!(percent(0.004), "0.4 %");
+        assert_eq!(percent(0.0), "0 %");
+        assert_eq!(percent(0.826), "83 %");
+    }
+
+    #[test]
+    fn remaining_life_and_likely_failure_read_as_sentences() {
+        let life = RemainingLife {
+            value: 87.4,
+            low: Some(66.0),
+            high: Some(109.2),
+            unit: "cycles".into(),
+        };
+        assert_eq!(life.describe(), "87 cycles left (66–109)");
+        let likely = LikelyFailure {
+            mode: "HDF".into(),
+            probability: 0.82,
+        };
+        assert_eq!(likely.describe(), "heat dissipation (HDF) 0.82");
     }
 
     #[test]

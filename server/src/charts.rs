@@ -31,6 +31,164 @@ pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)]) -> Chart {
     }
 }
 
+/// One prediction: (ms since the epoch, probability or remaining life, interval).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredictionPoint {
+    pub at: i64,
+    pub value: f64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// What the predictions are, with the model's status bands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PredictionScale {
+    /// Failure probability; warning and critical from these probabilities up.
+    Probability { warning: f64, critical: f64 },
+    /// Remaining life; warning and critical from these values down.
+    RemainingLife {
+        warning: f64,
+        critical: f64,
+        unit: String,
+    },
+}
+
+/// Amber and red bands behind the prediction line, faint enough to read the line over them.
+const WARNING_BAND: RGBColor = RGBColor(217, 119, 6);
+const CRITICAL_BAND: RGBColor = RGBColor(220, 38, 38);
+
+/// The model's predictions over time, over its warning and critical bands (and the
+/// remaining-life interval, shaded).
+pub fn prediction_history(points: &[PredictionPoint], scale: &PredictionScale) -> Chart {
+    let (title, label, unit) = match scale {
+        PredictionScale::Probability { .. } => {
+            ("Failure probability", "Failure probability", String::new())
+        }
+        PredictionScale::RemainingLife { unit, .. } => {
+            ("Remaining life", "Remaining life", unit.clone())
+        }
+    };
+    let values: Vec<(i64, f64)> = points.iter().map(|p| (p.at, p.value)).collect();
+    let bands = match scale {
+        PredictionScale::Probability { warning, critical } => format!(
+            " Warning from {:.2}, critical from {:.2}.",
+            warning, critical
+        ),
+        PredictionScale::RemainingLife {
+            warning,
+            critical,
+            unit,
+        } => format!(" Warning below {warning:.0} {unit}, critical below {critical:.0} {unit}."),
+    };
+    let description = format!("{}{bands}", describe(label, &unit, &values));
+    let svg = render_predictions(points, scale).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "prediction chart rendering failed");
+        String::new()
+    });
+    Chart {
+        title: if unit.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title} ({unit})")
+        },
+        description,
+        svg,
+    }
+}
+
+fn render_predictions(
+    points: &[PredictionPoint],
+    scale: &PredictionScale,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let values: Vec<(i64, f64)> = points.iter().map(|p| (p.at, p.value)).collect();
+    if values.is_empty() {
+        return render(&values, "");
+    }
+    let (x_range, _) = ranges(&values);
+    let top = points
+        .iter()
+        .map(|p| p.high.unwrap_or(p.value))
+        .fold(0.0, f64::max);
+    let (y_range, warning_band, critical_band, y_desc) = match scale {
+        PredictionScale::Probability { warning, critical } => (
+            0.0..1.0,
+            (*warning, *critical),
+            (*critical, 1.0),
+            String::new(),
+        ),
+        PredictionScale::RemainingLife {
+            warning,
+            critical,
+            unit,
+        } => {
+            let top = (top * 1.1).max(warning * 1.5);
+            (
+                0.0..top,
+                (*critical, *warning),
+                (0.0, *critical),
+                unit.clone(),
+            )
+        }
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(14)
+            .x_label_area_size(34)
+            .y_label_area_size(76)
+            .build_cartesian_2d(x_range.clone(), y_range)?;
+        for ((low, high), color) in [(warning_band, WARNING_BAND), (critical_band, CRITICAL_BAND)] {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x_range.start, low), (x_range.end, high)],
+                color.mix(0.14).filled(),
+            )))?;
+        }
+        chart
+            .configure_mesh()
+            .light_line_style(BLACK.mix(0.06))
+            .bold_line_style(BLACK.mix(0.12))
+            .x_labels(4)
+            .y_labels(5)
+            .x_label_formatter(&|ms| clock_time(*ms))
+            .y_desc(y_desc)
+            .label_style(("sans-serif", 20))
+            .draw()?;
+        let interval: Vec<(f64, f64, f64)> = points
+            .iter()
+            .filter_map(|p| Some((p.at as f64, p.low?, p.high?)))
+            .collect();
+        if !interval.is_empty() {
+            let outline: Vec<(f64, f64)> = interval
+                .iter()
+                .map(|(t, _, high)| (*t, *high))
+                .chain(interval.iter().rev().map(|(t, low, _)| (*t, *low)))
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                LINE.mix(0.15).filled(),
+            )))?;
+        }
+        chart.draw_series(LineSeries::new(
+            points.iter().map(|p| (p.at as f64, p.value)),
+            LINE.stroke_width(2),
+        ))?;
+        if points.len() == 1 {
+            chart.draw_series(std::iter::once(Circle::new(
+                (points[0].at as f64, points[0].value),
+                4,
+                LINE.filled(),
+            )))?;
+        }
+        root.present()?;
+    }
+    Ok(svg.replace("#000000", "currentColor").replacen(
+        "<svg ",
+        "<svg preserveAspectRatio=\"xMidYMid meet\" ",
+        1,
+    ))
+}
+
 /// The chart in words, for screen readers.
 fn describe(label: &str, unit: &str, points: &[(i64, f64)]) -> String {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
@@ -184,5 +342,64 @@ mod tests {
         assert!(chart.svg.contains("&lt;i&gt;"));
         assert!(!chart.svg.contains("#000000"));
         assert!(chart.svg.contains("currentColor"));
+    }
+
+    #[test]
+    fn prediction_history_renders_empty_single_and_long_with_bands() {
+        let scale = PredictionScale::Probability {
+            warning: 0.4,
+            critical: 0.8,
+        };
+        assert_svg(&prediction_history(&[], &scale));
+        let point = |i: i64| PredictionPoint {
+            at: 1_795_000_000_000 + i * 1000,
+            value: (i as f64 / 300.0).min(1.0),
+            low: None,
+            high: None,
+        };
+        let single = prediction_history(&[point(0)], &scale);
+        assert_svg(&single);
+        assert!(single.svg.contains("<circle"));
+        let long: Vec<PredictionPoint> = (0..5000).map(point).collect();
+        let chart = prediction_history(&long, &scale);
+        assert_svg(&chart);
+        assert!(chart.svg.contains("<polyline"));
+        // Two bands behind the line.
+        assert!(
+            chart.svg.matches("<rect").count() >= 2,
+            "{}",
+            chart.svg.len()
+        );
+        assert!(
+            chart.description.contains("critical from 0.80"),
+            "{}",
+            chart.description
+        );
+    }
+
+    #[test]
+    fn remaining_life_history_shades_its_interval() {
+        let scale = PredictionScale::RemainingLife {
+            warning: 50.0,
+            critical: 20.0,
+            unit: "cycles".into(),
+        };
+        let points: Vec<PredictionPoint> = (0..100)
+            .map(|i| PredictionPoint {
+                at: 1_795_000_000_000 + i * 1000,
+                value: 120.0 - i as f64,
+                low: Some(100.0 - i as f64),
+                high: Some(140.0 - i as f64),
+            })
+            .collect();
+        let chart = prediction_history(&points, &scale);
+        assert_svg(&chart);
+        assert!(chart.svg.contains("<polygon"));
+        assert_eq!(chart.title, "Remaining life (cycles)");
+        assert!(
+            chart.description.contains("critical below 20 cycles"),
+            "{}",
+            chart.description
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Demo mode: a simulated fleet seeded on first start and kept streaming in-process, so the
-//! site is alive from the first second.
+//! site is alive from the first second; its failure models are trained at first start from
+//! simulated data (nothing from outside ships with the product).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,11 +8,17 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use app::model::Status;
+
 use crate::db::machines::{self, Machine, NewMachine};
-use crate::db::Database;
+use crate::db::{model_versions, Database};
 use crate::domain::MachineName;
 use crate::ingest;
-use crate::profiles::Variant;
+use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
+use crate::profiles::{Profile, Variant};
+use crate::scoring::ModelCache;
+use crate::simulator::ai4i::MillingMachine;
+use crate::simulator::turbofan::Engine;
 use crate::simulator::VirtualMachine;
 use crate::time::now_ms;
 
@@ -106,7 +113,8 @@ impl Default for DemoFleet {
             .iter()
             .map(|(_, _, kind)| match *kind {
                 DemoKind::Milling(variant) => VirtualMachine::milling(variant, &mut rng),
-                DemoKind::Turbofan(worn) => VirtualMachine::turbofan(worn, &mut rng),
+                // New engines: seeding runs each through its history up to its wear.
+                DemoKind::Turbofan(_) => VirtualMachine::turbofan(0.0, &mut rng),
             })
             .collect();
         DemoFleet { rng, machines }
@@ -117,13 +125,18 @@ impl DemoFleet {
     /// Registers the demo fleet with some history, spaced like the live readings `interval`
     /// apart, unless the database has machines already.
     #[tracing::instrument(name = "Seeding the demo fleet", skip_all)]
-    pub async fn seed(&mut self, db: &Database, interval: Duration) -> anyhow::Result<()> {
+    pub async fn seed(
+        &mut self,
+        db: &Database,
+        models: &ModelCache,
+        interval: Duration,
+    ) -> anyhow::Result<()> {
         if machines::count(db.pool()).await? > 0 {
             return Ok(());
         }
         let now = now_ms();
         let step = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        for ((name, display_name, _), machine) in FLEET.iter().zip(&mut self.machines) {
+        for ((name, display_name, kind), machine) in FLEET.iter().zip(&mut self.machines) {
             let profile = machine.profile();
             let new = NewMachine {
                 name: MachineName::parse(name).map_err(anyhow::Error::msg)?,
@@ -133,20 +146,41 @@ impl DemoFleet {
                 schema: profile.schema(),
             };
             let registered = machines::insert(db.pool(), &new).await?;
-            let history: Vec<_> = (0..BACKFILL)
-                .map(|i| {
-                    let at = now.saturating_sub((BACKFILL - i) as i64 * step.min(86_400_000));
-                    machine.next(&mut self.rng).into_reading(at, None)
+            let mut history = Vec::new();
+            match kind {
+                DemoKind::Milling(_) => {
+                    history.extend((0..BACKFILL).map(|_| machine.next(&mut self.rng)));
+                }
+                // An engine's series features count from its first cycle, so it gets its whole
+                // life so far.
+                DemoKind::Turbofan(worn) => loop {
+                    let reading = machine.next(&mut self.rng);
+                    let remaining = reading.labels.time_to_failure.unwrap_or(0.0);
+                    history.push(reading);
+                    let cycles = history.len() as f64;
+                    if cycles / (cycles + remaining) >= *worn {
+                        break;
+                    }
+                },
+            }
+            let count = history.len() as i64;
+            let history: Vec<_> = history
+                .into_iter()
+                .enumerate()
+                .map(|(i, reading)| {
+                    let at = now.saturating_sub((count - i as i64) * step.min(86_400_000));
+                    reading.into_reading(at, None)
                 })
                 .collect();
-            ingest::store(db, &registered, &history).await?;
+            ingest::store(db, models, &registered, &history).await?;
+            machines::set_status(db.pool(), registered.id, Status::Training).await?;
         }
         tracing::info!(machines = FLEET.len(), "demo fleet seeded");
         Ok(())
     }
 
     /// Sends one reading per demo machine every `interval`, until the task is aborted.
-    pub async fn stream(mut self, db: Database, interval: Duration) {
+    pub async fn stream(mut self, db: Database, models: ModelCache, interval: Duration) {
         let mut registered: Vec<Option<Machine>> = vec![None; FLEET.len()];
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -164,10 +198,166 @@ impl DemoFleet {
                 let Some(target) = &registered[index] else {
                     continue;
                 };
-                if let Err(error) = ingest::store(&db, target, &[reading]).await {
+                if let Err(error) = ingest::store(&db, &models, target, &[reading]).await {
                     tracing::warn!(machine = %target.name, %error, "demo reading not stored");
                 }
             }
         }
     }
+}
+
+/// Simulated processes per milling machine, and machines, in the demo's training data.
+const TRAINING_PROCESSES: usize = 1_250;
+const TRAINING_MILLS: usize = 8;
+/// Engines run to failure for the demo's remaining-life model.
+const TRAINING_ENGINES: usize = 50;
+
+/// Trains a model per demo profile from simulated data, registers it and promotes it to the
+/// demo machines that have no model yet. Runs in the background after seeding.
+#[tracing::instrument(name = "Training the demo models", skip_all)]
+pub async fn train_models(db: Database) -> anyhow::Result<()> {
+    for profile in Profile::ALL {
+        let waiting: Vec<Machine> = machines::list(db.pool())
+            .await?
+            .into_iter()
+            .filter(|m| m.profile == profile.name() && m.active_model_version_id.is_none())
+            .filter(|m| FLEET.iter().any(|(name, _, _)| *name == m.name))
+            .collect();
+        if waiting.is_empty() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let model = tokio::task::spawn_blocking(move || train_demo_model(profile)).await??;
+        let registered = model_versions::insert(
+            db.pool(),
+            model_versions::NewModelVersion {
+                profile: profile.name(),
+                machine_id: None,
+                training_run_id: None,
+                algorithm: model.card.algorithm.name(),
+                metrics: serde_json::to_string(&model.card.evaluation)?,
+                threshold: model.card.threshold,
+                artifact: model.to_bytes(),
+            },
+        )
+        .await?;
+        for machine in &waiting {
+            if let Err(error) = model.bind(&machine.name, &machine.schema, &machine.attributes) {
+                tracing::error!(%error, "demo model not promoted");
+                continue;
+            }
+            model_versions::promote(
+                db.pool(),
+                machine.id,
+                registered.id,
+                "demo",
+                "trained on simulated data at first start",
+            )
+            .await?;
+            machines::set_status(db.pool(), machine.id, Status::Unknown).await?;
+        }
+        tracing::info!(
+            profile = profile.name(),
+            version = registered.version,
+            seconds = started.elapsed().as_secs_f64(),
+            "demo model trained and promoted"
+        );
+    }
+    Ok(())
+}
+
+fn train_demo_model(profile: Profile) -> anyhow::Result<ml::Model> {
+    let mut rng = StdRng::seed_from_u64(SEED + 1);
+    let (csv, options) = match profile {
+        Profile::Ai4i2020 => (
+            simulated_milling_csv(&mut rng, TRAINING_MILLS, TRAINING_PROCESSES)?,
+            TrainOptions::default(),
+        ),
+        Profile::Turbofan => (
+            simulated_engines_csv(&mut rng, TRAINING_ENGINES)?,
+            // Fewer trees and folds: this one runs while the demo site is already serving.
+            TrainOptions {
+                algorithm: Algorithm::RandomForest,
+                hyperparameters: Some(Hyperparameters {
+                    trees: 40,
+                    ..Hyperparameters::defaults(false)
+                }),
+                folds: 3,
+                derived: Vec::new(),
+            },
+        ),
+    };
+    let dataset = Dataset::load(csv.as_bytes(), &LoadOptions::default())?;
+    Ok(ml::train(&dataset, &options, &mut |_: &str, _: u8| {})?)
+}
+
+/// Milling processes in the AI4I 2020 layout, labelled by the simulation.
+pub fn simulated_milling_csv(
+    rng: &mut StdRng,
+    mills: usize,
+    processes: usize,
+) -> anyhow::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "UDI",
+        "Type",
+        "Air temperature [K]",
+        "Process temperature [K]",
+        "Rotational speed [rpm]",
+        "Torque [Nm]",
+        "Tool wear [min]",
+        "Machine failure",
+        "TWF",
+        "HDF",
+        "PWF",
+        "OSF",
+        "RNF",
+    ])?;
+    let flag = |fired: bool| u8::from(fired).to_string();
+    let mut udi = 0;
+    for _ in 0..mills {
+        let mut mill = MillingMachine::new(Some(Variant::draw(rng)), rng);
+        for _ in 0..processes {
+            let p = mill.next(rng);
+            udi += 1;
+            writer.write_record([
+                udi.to_string(),
+                p.variant.letter().to_string(),
+                p.air_temperature.to_string(),
+                p.process_temperature.to_string(),
+                p.rotational_speed.to_string(),
+                p.torque.to_string(),
+                p.tool_wear.to_string(),
+                flag(p.modes.any()),
+                flag(p.modes.twf),
+                flag(p.modes.hdf),
+                flag(p.modes.pwf),
+                flag(p.modes.osf),
+                flag(p.modes.rnf),
+            ])?;
+        }
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// Engines run to failure, one row per cycle, sensors named like the turbofan profile's.
+pub fn simulated_engines_csv(rng: &mut StdRng, engines: usize) -> anyhow::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let schema = Profile::Turbofan.schema();
+    let mut header = vec!["unit".to_string(), "cycle".to_string()];
+    header.extend(schema.keys().iter().map(|k| k.to_string()));
+    writer.write_record(&header)?;
+    for unit in 1..=engines {
+        let mut engine = Engine::new(0.0, rng);
+        loop {
+            let cycle = engine.next(rng);
+            let mut record = vec![unit.to_string(), cycle.cycle.to_string()];
+            record.extend(cycle.values.iter().map(f64::to_string));
+            writer.write_record(&record)?;
+            if cycle.remaining == 0 {
+                break;
+            }
+        }
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
 }

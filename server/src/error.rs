@@ -19,6 +19,8 @@ pub enum Error {
     /// The thing to create exists already.
     #[error("{0}")]
     Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,6 +32,7 @@ impl Error {
             Error::Database(_) => "database",
             Error::Corrupt(_) => "corrupt",
             Error::Conflict(_) => "conflict",
+            Error::NotFound(_) => "not_found",
         }
     }
 }
@@ -69,6 +72,7 @@ impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {
             Error::Conflict(message) => ApiError::Conflict(message),
+            Error::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             other => ApiError::Internal(other),
         }
     }

@@ -4,27 +4,97 @@
 use std::cmp::Ordering;
 
 use app::error::AppError;
-use app::model::{Fleet, MachineCard, MachineDetail, SensorValue};
+use app::model::{
+    Chart, Fleet, LikelyFailure, MachineCard, MachineDetail, RemainingLife, RiskDriver, SensorValue,
+};
 use app::services::FleetQueries;
 
-use crate::charts;
+use crate::charts::{self, PredictionPoint, PredictionScale};
 use crate::db::machines::Machine;
-use crate::db::{machines, readings, Database};
+use crate::db::predictions::StoredPrediction;
+use crate::db::{machines, model_versions, predictions, readings, Database};
 use crate::error::{cause_chain, Error};
+use crate::ml::model::Driver;
+use crate::ml::Task;
+use crate::scoring::ModelCache;
 use crate::time::now_ms;
 
-/// Readings per sensor chart on the machine page.
+/// Readings per sensor chart, and predictions in the prediction chart, on the machine page.
 const TREND_WINDOW: i64 = 240;
 
-/// Reads machines and readings for the pages.
+/// Reads machines, readings and predictions for the pages.
 pub struct StoredFleet {
     db: Database,
+    models: ModelCache,
 }
 
 impl StoredFleet {
-    pub fn new(db: Database) -> StoredFleet {
-        StoredFleet { db }
+    pub fn new(db: Database, models: ModelCache) -> StoredFleet {
+        StoredFleet { db, models }
     }
+
+    /// The prediction chart, drawn with the bands of the model that made the latest prediction.
+    async fn prediction_chart(&self, history: &[StoredPrediction]) -> Result<Option<Chart>, Error> {
+        let Some(latest) = history.last() else {
+            return Ok(None);
+        };
+        let model = self.models.get(latest.model_version_id).await?;
+        let card = &model.card;
+        let (scale, points): (PredictionScale, Vec<PredictionPoint>) = match card.task {
+            Task::Classification => (
+                PredictionScale::Probability {
+                    warning: card.bands.warning,
+                    critical: card.bands.critical,
+                },
+                history
+                    .iter()
+                    .map(|p| PredictionPoint {
+                        at: p.recorded_at,
+                        value: p.failure_probability,
+                        low: None,
+                        high: None,
+                    })
+                    .collect(),
+            ),
+            Task::Regression => (
+                PredictionScale::RemainingLife {
+                    warning: card.bands.warning,
+                    critical: card.bands.critical,
+                    unit: card.life_unit.clone().unwrap_or_else(|| "hours".into()),
+                },
+                history
+                    .iter()
+                    .filter_map(|p| {
+                        Some(PredictionPoint {
+                            at: p.recorded_at,
+                            value: p.remaining_life?,
+                            low: p.remaining_life_low,
+                            high: p.remaining_life_high,
+                        })
+                    })
+                    .collect(),
+            ),
+        };
+        Ok(Some(charts::prediction_history(&points, &scale)))
+    }
+}
+
+/// The latest prediction's drivers in words.
+fn drivers(history: &[StoredPrediction], life_unit: Option<&str>) -> Vec<RiskDriver> {
+    let Some(json) = history.iter().rev().find_map(|p| p.drivers.as_deref()) else {
+        return Vec::new();
+    };
+    let drivers: Vec<Driver> = serde_json::from_str(json).unwrap_or_default();
+    drivers
+        .into_iter()
+        .map(|d| RiskDriver {
+            input: d.feature.replace('_', " "),
+            effect: match life_unit {
+                Some(unit) => format!("−{:.0} {unit}", d.effect),
+                None => format!("+{:.2} probability", d.effect),
+            },
+        })
+        .collect()
 }
 
 /// Logs an internal error and gives the page a message without internals.
@@ -54,13 +124,25 @@ fn card(machine: &Machine) -> MachineCard {
         profile: machine.profile.clone(),
         status: machine.status,
         failure_probability: machine.failure_probability,
+        remaining_life: machine.remaining_life.map(|value| RemainingLife {
+            value,
+            low: machine.remaining_life_low,
+            high: machine.remaining_life_high,
+            unit: machine.life_unit.clone().unwrap_or_else(|| "hours".into()),
+        }),
+        likely_failure: machine
+            .failure_mode
+            .clone()
+            .zip(machine.mode_probability)
+            .map(|(mode, probability)| LikelyFailure { mode, probability }),
         last_reading_at: machine.last_reading_at,
         latest,
     }
 }
 
-/// Most urgent status first, then highest failure probability, then name.
+/// Most urgent status first, then highest failure probability, then least life left, then name.
 fn by_risk(a: &MachineCard, b: &MachineCard) -> Ordering {
+    let life = |c: &MachineCard| c.remaining_life.as_ref().map_or(f64::INFINITY, |l| l.value);
     b.status
         .urgency()
         .cmp(&a.status.urgency())
@@ -69,6 +151,7 @@ fn by_risk(a: &MachineCard, b: &MachineCard) -> Ordering {
             let pb = b.failure_probability.unwrap_or(-1.0);
             pb.total_cmp(&pa)
         })
+        .then_with(|| life(a).total_cmp(&life(b)))
         .then_with(|| a.name.cmp(&b.name))
 }
 
@@ -109,12 +192,26 @@ impl FleetQueries for StoredFleet {
                 charts::sensor_trend(sensor, &points)
             })
             .collect();
+        let history = predictions::recent(pool, machine.id, TREND_WINDOW)
+            .await
+            .map_err(page_error)?;
+        let prediction_chart = self.prediction_chart(&history).await.map_err(page_error)?;
+        let model_version = match machine.active_model_version_id {
+            Some(id) => model_versions::number(pool, id)
+                .await
+                .map_err(page_error)?
+                .map(|(profile, version)| format!("{profile} v{version}")),
+            None => None,
+        };
         Ok(MachineDetail {
             card: card(&machine),
             attributes: machine.attributes.clone().into_iter().collect(),
             monitoring: machine.monitoring,
             reading_count,
             charts,
+            prediction_chart,
+            drivers: drivers(&history, machine.life_unit.as_deref()),
+            model_version,
             generated_at: now_ms(),
         })
     }
@@ -132,6 +229,8 @@ mod tests {
             profile: "ai4i2020".into(),
             status,
             failure_probability: probability,
+            remaining_life: None,
+            likely_failure: None,
             last_reading_at: None,
             latest: Vec::new(),
         }

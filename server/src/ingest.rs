@@ -1,13 +1,18 @@
-//! Taking in readings: the body format, parsing against the machine's schema, and storing.
-//! The ingest API and demo mode both store through here.
+//! Taking in readings: the body format, parsing against the machine's schema, storing, and
+//! scoring each new reading with the machine's active model in the same transaction. The
+//! ingest API and demo mode both store through here.
 
 use axum::http::HeaderValue;
 
-use crate::db::machines::Machine;
+use crate::db::machines::{LatestPrediction, Machine};
+use crate::db::predictions::NewPrediction;
 use crate::db::readings::{self, StoredBatch};
-use crate::db::Database;
+use crate::db::{self, Database};
 use crate::domain::{parse_csv_batch, parse_json_batch, BatchError, NewReading};
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, Error, Result};
+use crate::ml::model::Driver;
+use crate::ml::Prediction;
+use crate::scoring::ModelCache;
 
 /// The formats a batch may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +54,132 @@ impl BodyFormat {
     }
 }
 
-/// Stores a validated batch for the machine; durable when this returns.
-pub async fn store(db: &Database, machine: &Machine, batch: &[NewReading]) -> Result<StoredBatch> {
-    readings::store_batch(db.pool(), machine.id, batch).await
+/// The newest reading's prediction, as the ingest API answers it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LatestScore {
+    pub model_version_id: i64,
+    /// Milliseconds since the epoch, UTC.
+    pub recorded_at: i64,
+    #[serde(flatten)]
+    pub prediction: Prediction,
+    pub drivers: Vec<Driver>,
+}
+
+/// What ingesting a batch did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub batch: StoredBatch,
+    /// Readings scored by the active model.
+    pub scored: usize,
+    pub latest: Option<LatestScore>,
+}
+
+/// Stores a validated batch for the machine and scores its new readings; the readings and
+/// their predictions are durable when this returns.
+#[tracing::instrument(name = "Ingesting readings", skip_all, fields(machine = %machine.name, count = batch.len()))]
+pub async fn store(
+    db: &Database,
+    models: &ModelCache,
+    machine: &Machine,
+    batch: &[NewReading],
+) -> Result<Ingested> {
+    let newest = batch
+        .iter()
+        .max_by_key(|r| r.recorded_at)
+        .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
+    let active = models.for_machine(machine).await?;
+    let mut tx = readings::begin_batch(db.pool(), machine.id).await?;
+    let fresh = readings::fresh(&mut tx, machine.id, batch).await?;
+    let summary = StoredBatch {
+        stored: fresh.len(),
+        duplicates: batch.len() - fresh.len(),
+        latest_at: newest.recorded_at,
+    };
+    let Some(latest_fresh) = fresh.iter().copied().max_by_key(|r| r.recorded_at) else {
+        tx.commit().await?;
+        return Ok(Ingested {
+            batch: summary,
+            scored: 0,
+            latest: None,
+        });
+    };
+
+    let mut scores = Vec::new();
+    if let Some(active) = &active {
+        let mut series = match active.window() {
+            Some(window) => {
+                let run = readings::current_run(&mut tx, machine.id, window.baseline, window.long)
+                    .await?;
+                Some(active.series(&run))
+            }
+            None => None,
+        };
+        scores = fresh.iter().map(|r| active.score(r, &mut series)).collect();
+    }
+    let ids = readings::insert(&mut tx, machine.id, &fresh).await?;
+    let mut latest = None;
+    if let Some(active) = &active {
+        let newest_index = fresh
+            .iter()
+            .position(|r| std::ptr::eq(*r, latest_fresh))
+            .expect("the newest fresh reading is fresh");
+        let drivers = active.drivers(&scores[newest_index]);
+        let life_unit = active.model.card.life_unit.clone();
+        let rows: Vec<NewPrediction> = fresh
+            .iter()
+            .zip(&ids)
+            .zip(&scores)
+            .enumerate()
+            .map(|(index, ((reading, id), scored))| {
+                let p = &scored.prediction;
+                NewPrediction {
+                    reading_id: *id,
+                    model_version_id: active.version_id,
+                    recorded_at: reading.recorded_at,
+                    status: p.status.as_str().to_string(),
+                    failure_probability: p.failure_probability,
+                    failure_mode: p.failure_mode.clone(),
+                    mode_probability: p.mode_probability,
+                    remaining_life: p.remaining_life,
+                    remaining_life_low: p.remaining_life_low,
+                    remaining_life_high: p.remaining_life_high,
+                    drivers: (index == newest_index)
+                        .then(|| serde_json::to_string(&drivers).expect("drivers serialise")),
+                }
+            })
+            .collect();
+        db::predictions::insert(&mut tx, machine.id, &rows).await?;
+        let p = &scores[newest_index].prediction;
+        db::machines::set_prediction(
+            &mut tx,
+            machine.id,
+            &LatestPrediction {
+                predicted_at: latest_fresh.recorded_at,
+                status: p.status,
+                failure_probability: p.failure_probability,
+                remaining_life: p.remaining_life,
+                remaining_life_low: p.remaining_life_low,
+                remaining_life_high: p.remaining_life_high,
+                life_unit,
+                failure_mode: p.failure_mode.clone(),
+                mode_probability: p.mode_probability,
+            },
+        )
+        .await?;
+        latest = Some(LatestScore {
+            model_version_id: active.version_id,
+            recorded_at: latest_fresh.recorded_at,
+            prediction: p.clone(),
+            drivers,
+        });
+    }
+    readings::advance_latest(&mut tx, machine.id, latest_fresh).await?;
+    tx.commit().await?;
+    Ok(Ingested {
+        batch: summary,
+        scored: scores.len(),
+        latest,
+    })
 }
 
 #[cfg(test)]

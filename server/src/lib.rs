@@ -16,6 +16,7 @@ pub mod ml;
 pub mod offline;
 pub mod profiles;
 pub mod routes;
+pub mod scoring;
 pub mod simulator;
 pub mod startup;
 pub mod telemetry;

@@ -22,6 +22,7 @@ use crate::auth::AdminCredential;
 use crate::configuration::{Secret, Settings};
 use crate::db::Database;
 use crate::fleet_queries::StoredFleet;
+use crate::scoring::ModelCache;
 use crate::{demo, routes};
 
 /// What every handler can reach.
@@ -32,12 +33,13 @@ pub struct AppState {
     pub admin: Arc<AdminCredential>,
     pub ingest_token: Option<Secret>,
     pub max_body_bytes: usize,
+    pub models: ModelCache,
 }
 
 /// The whole HTTP surface: API, probes, pages, server functions and static files.
 pub fn router(state: AppState) -> Router {
     let services = Services {
-        fleet: Arc::new(StoredFleet::new(state.db.clone())),
+        fleet: Arc::new(StoredFleet::new(state.db.clone(), state.models.clone())),
     };
     let leptos_options = state.leptos_options.clone();
     let pages = generate_route_list(App);
@@ -65,7 +67,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Database,
-    demo: Option<JoinHandle<()>>,
+    demo: Option<Vec<JoinHandle<()>>>,
 }
 
 impl Application {
@@ -81,12 +83,19 @@ impl Application {
                  ICANTKUBE_ADMIN_PASSWORD_HASH): admin actions will be refused"
             );
         }
+        let models = ModelCache::new(db.clone());
         let demo = if settings.demo.enabled {
             let mut fleet = demo::DemoFleet::default();
-            fleet.seed(&db, settings.demo.interval).await?;
-            Some(tokio::spawn(
-                fleet.stream(db.clone(), settings.demo.interval),
-            ))
+            fleet.seed(&db, &models, settings.demo.interval).await?;
+            let training = db.clone();
+            let streaming =
+                tokio::spawn(fleet.stream(db.clone(), models.clone(), settings.demo.interval));
+            let trained = tokio::spawn(async move {
+                if let Err(error) = demo::train_models(training).await {
+                    tracing::error!(%error, "demo models not trained");
+                }
+            });
+            Some(vec![streaming, trained])
         } else {
             None
         };
@@ -99,6 +108,7 @@ impl Application {
             admin: Arc::new(settings.admin),
             ingest_token: settings.ingest_token,
             max_body_bytes: settings.max_body_bytes,
+            models,
         };
         Ok(Application {
             listener,
@@ -125,8 +135,8 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the HTTP server failed");
-        if let Some(demo) = self.demo {
-            demo.abort();
+        for task in self.demo.into_iter().flatten() {
+            task.abort();
         }
         self.db.close().await;
         tracing::info!("stopped");

@@ -7,7 +7,7 @@ use crate::components::error_view::ErrorView;
 use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
-use crate::model::{format_value, time_ago, Fleet, MachineCard};
+use crate::model::{format_value, percent, time_ago, Fleet, MachineCard, Status};
 
 /// Sensor values a card shows; the machine page has them all.
 const CARD_VALUES: usize = 6;
@@ -76,7 +76,13 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
     let hidden = machine.latest.len().saturating_sub(CARD_VALUES);
     let probability = machine
         .failure_probability
-        .map(|p| format!("{:.0} % failure risk", p * 100.0));
+        .map(|p| format!("{} failure risk", percent(p)));
+    let life = machine.remaining_life.as_ref().map(|l| l.describe());
+    let likely = machine
+        .likely_failure
+        .as_ref()
+        .filter(|_| machine.status.urgency() >= Status::Warning.urgency())
+        .map(|l| format!("likely failure: {}", l.describe()));
     view! {
         <li class="card" data-status=machine.status.as_str()>
             <a class="card-link" href=href>
@@ -90,6 +96,8 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
                     <span>{last}</span>
                 </div>
                 {probability.map(|text| view! { <div class="risk">{text}</div> })}
+                {life.map(|text| view! { <div class="risk life">{text}</div> })}
+                {likely.map(|text| view! { <div class="likely muted">{text}</div> })}
                 <dl class="values">
                     {machine
                         .latest

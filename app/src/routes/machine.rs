@@ -8,7 +8,7 @@ use crate::components::error_view::ErrorView;
 use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
-use crate::model::{format_value, time_ago, Chart, MachineDetail};
+use crate::model::{format_value, percent, time_ago, Chart, MachineDetail};
 
 /// One machine with its charts.
 #[server(prefix = "/_fn")]
@@ -51,6 +51,14 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
         .map(|at| time_ago(at, now))
         .unwrap_or_else(|| "no readings yet".to_string());
     let monitoring = if detail.monitoring { "on" } else { "off" };
+    let probability = card.failure_probability.map(percent);
+    let life = card.remaining_life.as_ref().map(|l| l.describe());
+    let likely = card.likely_failure.as_ref().map(|l| l.describe());
+    let model = detail
+        .model_version
+        .clone()
+        .unwrap_or_else(|| "none yet: readings are stored but not scored".to_string());
+    let drivers = detail.drivers;
     view! {
         <div class="page-head">
             <h1>{card.display_name}</h1>
@@ -83,6 +91,29 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
                 <dd>{last}</dd>
             </div>
         </dl>
+        <h2>"Prediction"</h2>
+        <dl class="facts prediction">
+            {probability.map(|p| view! { <div><dt>"Failure probability"</dt><dd class="risk">{p}</dd></div> })}
+            {likely.map(|l| view! { <div><dt>"Likely failure"</dt><dd>{l}</dd></div> })}
+            {life.map(|l| view! { <div><dt>"Remaining life"</dt><dd class="risk">{l}</dd></div> })}
+            <div>
+                <dt>"Model"</dt>
+                <dd>{model}</dd>
+            </div>
+        </dl>
+        {(!drivers.is_empty())
+            .then(|| {
+                view! {
+                    <h3>"What drives the latest risk"</h3>
+                    <ol class="drivers">
+                        {drivers
+                            .into_iter()
+                            .map(|d| view! { <li><span>{d.input}</span>" "<span class="muted">{d.effect}</span></li> })
+                            .collect_view()}
+                    </ol>
+                }
+            })}
+        {detail.prediction_chart.map(|chart| view! { <div class="charts"><ChartView chart /></div> })}
         <h2>"Latest readings"</h2>
         <table class="readings">
             <thead>

@@ -23,10 +23,19 @@ struct MachineRow {
     failure_probability: Option<f64>,
     last_reading_at: Option<i64>,
     last_values: Option<String>,
+    active_model_version_id: Option<i64>,
+    remaining_life: Option<f64>,
+    remaining_life_low: Option<f64>,
+    remaining_life_high: Option<f64>,
+    life_unit: Option<String>,
+    failure_mode: Option<String>,
+    mode_probability: Option<f64>,
 }
 
 const COLUMNS: &str = "id, name, display_name, profile, attributes, sensors, monitoring, status, \
-                       failure_probability, last_reading_at, last_values";
+                       failure_probability, last_reading_at, last_values, active_model_version_id, \
+                       remaining_life, remaining_life_low, remaining_life_high, life_unit, \
+                       failure_mode, mode_probability";
 
 /// A machine with its schema parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +52,15 @@ pub struct Machine {
     pub last_reading_at: Option<i64>,
     /// The latest reading's values, in schema order.
     pub last_values: Option<Vec<f64>>,
+    pub active_model_version_id: Option<i64>,
+    /// The latest prediction of remaining life, with its interval and unit.
+    pub remaining_life: Option<f64>,
+    pub remaining_life_low: Option<f64>,
+    pub remaining_life_high: Option<f64>,
+    pub life_unit: Option<String>,
+    /// The latest likely failure mode and its probability given a failure.
+    pub failure_mode: Option<String>,
+    pub mode_probability: Option<f64>,
 }
 
 impl TryFrom<MachineRow> for Machine {
@@ -75,6 +93,13 @@ impl TryFrom<MachineRow> for Machine {
             failure_probability: row.failure_probability,
             last_reading_at: row.last_reading_at,
             last_values,
+            active_model_version_id: row.active_model_version_id,
+            remaining_life: row.remaining_life,
+            remaining_life_low: row.remaining_life_low,
+            remaining_life_high: row.remaining_life_high,
+            life_unit: row.life_unit,
+            failure_mode: row.failure_mode,
+            mode_probability: row.mode_probability,
         })
     }
 }
@@ -142,6 +167,70 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
         .into_iter()
         .map(Machine::try_from)
         .collect()
+}
+
+/// The machine's active model version and whether it is monitored, read afresh (another
+/// replica may have promoted a version since the caller loaded the machine).
+pub async fn active_model(pool: &AnyPool, machine_id: i64) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>, i64)> =
+        sqlx::query_as("SELECT active_model_version_id, monitoring FROM machines WHERE id = ?")
+            .bind(machine_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.and_then(|(version, monitoring)| version.filter(|_| monitoring != 0)))
+}
+
+/// The latest prediction, as the machine row keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestPrediction {
+    pub predicted_at: i64,
+    pub status: Status,
+    pub failure_probability: Option<f64>,
+    pub remaining_life: Option<f64>,
+    pub remaining_life_low: Option<f64>,
+    pub remaining_life_high: Option<f64>,
+    pub life_unit: Option<String>,
+    pub failure_mode: Option<String>,
+    pub mode_probability: Option<f64>,
+}
+
+/// Moves the machine's latest prediction forward (never back to an older reading's).
+pub async fn set_prediction(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    machine_id: i64,
+    latest: &LatestPrediction,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET status = ?, failure_probability = ?, remaining_life = ?, \
+         remaining_life_low = ?, remaining_life_high = ?, life_unit = ?, failure_mode = ?, \
+         mode_probability = ?, last_predicted_at = ? \
+         WHERE id = ? AND (last_predicted_at IS NULL OR last_predicted_at <= ?)",
+    )
+    .bind(latest.status.as_str())
+    .bind(latest.failure_probability)
+    .bind(latest.remaining_life)
+    .bind(latest.remaining_life_low)
+    .bind(latest.remaining_life_high)
+    .bind(latest.life_unit.clone())
+    .bind(latest.failure_mode.clone())
+    .bind(latest.mode_probability)
+    .bind(latest.predicted_at)
+    .bind(machine_id)
+    .bind(latest.predicted_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the status shown until the next prediction (`training`, or `unknown` after a promotion).
+pub async fn set_status(pool: &AnyPool, machine_id: i64, status: Status) -> Result<()> {
+    sqlx::query("UPDATE machines SET status = ?, updated_at = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(machine_id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// How many machines are registered.

@@ -4,6 +4,8 @@
 //! MariaDB backend needs only its own migration files, not different Rust code.
 
 pub mod machines;
+pub mod model_versions;
+pub mod predictions;
 pub mod readings;
 pub mod tokens;
 

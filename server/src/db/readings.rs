@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use sqlx::{Any, AnyPool, QueryBuilder};
+use sqlx::{Any, AnyPool, QueryBuilder, Transaction};
 
 use crate::domain::NewReading;
 use crate::error::{Error, Result};
@@ -21,32 +21,46 @@ pub struct StoredBatch {
     pub latest_at: i64,
 }
 
-/// Stores a validated batch in one transaction and moves the machine's latest values forward.
-/// Readings whose client sequence id the machine already has are skipped, so a retried batch
-/// stores nothing twice.
-#[tracing::instrument(name = "Storing readings", skip(pool, readings), fields(count = readings.len()))]
-pub async fn store_batch(
-    pool: &AnyPool,
-    machine_id: i64,
-    readings: &[NewReading],
-) -> Result<StoredBatch> {
-    let now = now_ms();
+/// A batch's transaction. Writing first takes the write lock at once (SQLite) or locks the
+/// machine row (MariaDB), so concurrent batches for one machine queue here instead of racing
+/// on sequence ids.
+pub async fn begin_batch(pool: &AnyPool, machine_id: i64) -> Result<Transaction<'static, Any>> {
     let mut tx = pool.begin().await?;
-    // Writing first takes the write lock at once (SQLite) or locks the machine row (MariaDB),
-    // so concurrent batches for one machine queue here instead of racing on sequence ids.
     sqlx::query("UPDATE machines SET updated_at = ? WHERE id = ?")
-        .bind(now)
+        .bind(now_ms())
         .bind(machine_id)
         .execute(&mut *tx)
         .await?;
+    Ok(tx)
+}
 
-    let seen = stored_seqs(&mut tx, machine_id, readings).await?;
-    let fresh: Vec<&NewReading> = readings
+/// The readings of the batch that are new: those whose client sequence id the machine already
+/// has are left out, so a retried batch stores nothing twice.
+pub async fn fresh<'a>(
+    tx: &mut Transaction<'_, Any>,
+    machine_id: i64,
+    readings: &'a [NewReading],
+) -> Result<Vec<&'a NewReading>> {
+    let seen = stored_seqs(tx, machine_id, readings).await?;
+    Ok(readings
         .iter()
         .filter(|r| r.client_seq.as_ref().is_none_or(|seq| !seen.contains(seq)))
-        .collect();
+        .collect())
+}
 
-    for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+/// Inserts readings; answers their ids, in the same order.
+pub async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    machine_id: i64,
+    readings: &[&NewReading],
+) -> Result<Vec<i64>> {
+    let now = now_ms();
+    let before: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM readings WHERE machine_id = ?")
+            .bind(machine_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    for chunk in readings.chunks(ROWS_PER_STATEMENT) {
         let mut insert: QueryBuilder<Any> = QueryBuilder::new(
             "INSERT INTO readings (machine_id, recorded_at, client_seq, sensor_values, failure, \
              failure_mode, time_to_failure, received_at) ",
@@ -61,30 +75,98 @@ pub async fn store_batch(
                 .push_bind(reading.labels.time_to_failure)
                 .push_bind(now);
         });
-        insert.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut **tx).await?;
     }
+    // The machine's row lock keeps other batches of this machine out, so the new ids are
+    // exactly those above the largest before, in insertion order.
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM readings WHERE machine_id = ? AND id > ? ORDER BY id")
+            .bind(machine_id)
+            .bind(before)
+            .fetch_all(&mut **tx)
+            .await?;
+    if ids.len() != readings.len() {
+        return Err(Error::Corrupt(format!(
+            "inserted {} readings of machine {machine_id} but found {}",
+            readings.len(),
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
 
-    let latest = readings
-        .iter()
-        .max_by_key(|r| r.recorded_at)
-        .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
-    if !fresh.is_empty() {
-        sqlx::query(
-            "UPDATE machines SET last_reading_at = ?, last_values = ? \
-             WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
-        )
-        .bind(latest.recorded_at)
-        .bind(serde_json::to_string(&latest.values).expect("finite values"))
+/// Moves the machine's latest values forward to this reading, unless a newer one is stored.
+pub async fn advance_latest(
+    tx: &mut Transaction<'_, Any>,
+    machine_id: i64,
+    latest: &NewReading,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE machines SET last_reading_at = ?, last_values = ? \
+         WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
+    )
+    .bind(latest.recorded_at)
+    .bind(serde_json::to_string(&latest.values).expect("finite values"))
+    .bind(machine_id)
+    .bind(latest.recorded_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The current run of a machine (the readings since its last failure), as series features
+/// need it: its first readings, its last readings (both oldest first) and how many it has.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CurrentRun {
+    pub first: Vec<Vec<f64>>,
+    pub last: Vec<Vec<f64>>,
+    pub count: usize,
+}
+
+pub async fn current_run(
+    tx: &mut Transaction<'_, Any>,
+    machine_id: i64,
+    first: usize,
+    last: usize,
+) -> Result<CurrentRun> {
+    let start: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(id), 0) FROM readings WHERE machine_id = ? AND failure = 1",
+    )
+    .bind(machine_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE machine_id = ? AND id > ?")
+            .bind(machine_id)
+            .bind(start)
+            .fetch_one(&mut **tx)
+            .await?;
+    let values = |order: &'static str, limit: usize| {
+        sqlx::query_scalar::<_, String>(if order == "ASC" {
+            "SELECT sensor_values FROM readings WHERE machine_id = ? AND id > ? ORDER BY id ASC LIMIT ?"
+        } else {
+            "SELECT sensor_values FROM readings WHERE machine_id = ? AND id > ? ORDER BY id DESC LIMIT ?"
+        })
         .bind(machine_id)
-        .bind(latest.recorded_at)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(StoredBatch {
-        stored: fresh.len(),
-        duplicates: readings.len() - fresh.len(),
-        latest_at: latest.recorded_at,
+        .bind(start)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    };
+    let parse = |rows: Vec<String>| -> Result<Vec<Vec<f64>>> {
+        rows.iter()
+            .map(|v| {
+                serde_json::from_str(v).map_err(|e| {
+                    Error::Corrupt(format!("reading values of machine {machine_id}: {e}"))
+                })
+            })
+            .collect()
+    };
+    let first = parse(values("ASC", first).fetch_all(&mut **tx).await?)?;
+    let mut last = parse(values("DESC", last).fetch_all(&mut **tx).await?)?;
+    last.reverse();
+    Ok(CurrentRun {
+        first,
+        last,
+        count: usize::try_from(count).unwrap_or(0),
     })
 }
 

@@ -143,11 +143,188 @@ impl Hyperparameters {
 
 type SmartForest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
-/// A random forest, stored as the parts grown in parallel.
+/// Marks a leaf in [`FlatNode::feature`].
+const LEAF: u32 = u32::MAX;
+
+/// One node: a leaf when `feature` is [`LEAF`], else rows with `row[feature] <= threshold` go
+/// to `left` (smartcore's "true" child) and the others, NaN included, to `right`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct FlatNode {
+    feature: u32,
+    threshold: f64,
+    left: u32,
+    right: u32,
+    value: f64,
+}
+
+/// A fitted tree as a flat array; node 0 is the root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlatTree {
+    nodes: Vec<FlatNode>,
+}
+
+impl FlatTree {
+    #[inline]
+    fn predict(&self, row: &[f64]) -> f64 {
+        let mut index = 0;
+        loop {
+            let node = &self.nodes[index];
+            if node.feature == LEAF {
+                return node.value;
+            }
+            index = if row[node.feature as usize] <= node.threshold {
+                node.left
+            } else {
+                node.right
+            } as usize;
+        }
+    }
+
+    /// Copies smartcore's trees out of its serde form (its nodes are private), merging
+    /// subtrees whose leaves all give the same value.
+    fn from_smartcore(forest: &SmartForest) -> Result<Vec<FlatTree>, FitError> {
+        let shape = |what: &str| FitError(format!("unexpected smartcore forest layout: {what}"));
+        let value = serde_json::to_value(forest).map_err(|e| FitError(e.to_string()))?;
+        let trees = value["forest_regressor"]["trees"]
+            .as_array()
+            .ok_or_else(|| shape("trees"))?;
+        trees
+            .iter()
+            .map(|tree| {
+                let nodes = tree["nodes"].as_array().ok_or_else(|| shape("nodes"))?;
+                let mut flat = FlatTree { nodes: Vec::new() };
+                flat.copy(nodes, 0, &shape)?;
+                Ok(flat)
+            })
+            .collect()
+    }
+
+    /// Appends node `index` of `source` and its subtree; answers its position.
+    fn copy(
+        &mut self,
+        source: &[serde_json::Value],
+        index: usize,
+        shape: &dyn Fn(&str) -> FitError,
+    ) -> Result<u32, FitError> {
+        let node = source.get(index).ok_or_else(|| shape("child index"))?;
+        let output = node["output"].as_f64().ok_or_else(|| shape("output"))?;
+        let position = self.nodes.len();
+        self.nodes.push(FlatNode {
+            feature: LEAF,
+            threshold: 0.0,
+            left: 0,
+            right: 0,
+            value: output,
+        });
+        if let (Some(left), Some(right)) =
+            (node["true_child"].as_u64(), node["false_child"].as_u64())
+        {
+            let feature = node["split_feature"]
+                .as_u64()
+                .ok_or_else(|| shape("split_feature"))?;
+            let threshold = node["split_value"].as_f64().unwrap_or(f64::NAN);
+            let left = self.copy(source, left as usize, shape)?;
+            let right = self.copy(source, right as usize, shape)?;
+            let (l, r) = (self.nodes[left as usize], self.nodes[right as usize]);
+            if l.feature == LEAF && r.feature == LEAF && l.value == r.value {
+                // Both sides agree: the split changes nothing, keep a leaf.
+                self.nodes.truncate(position + 1);
+                self.nodes[position].value = l.value;
+            } else {
+                self.nodes[position] = FlatNode {
+                    feature: u32::try_from(feature).map_err(|_| shape("feature index"))?,
+                    threshold,
+                    left,
+                    right,
+                    value: output,
+                };
+            }
+        }
+        u32::try_from(position).map_err(|_| shape("too many nodes"))
+    }
+}
+
+/// One core's share of a forest: its trees and their feature importances.
+type GrownPart = (Vec<FlatTree>, Vec<f64>);
+
+/// A random forest as flat trees.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Forest {
-    parts: Vec<(usize, SmartForest)>,
+    trees: Vec<FlatTree>,
     importances: Vec<f64>,
+}
+
+impl Forest {
+    fn fit(
+        parameters: &Hyperparameters,
+        x: &Matrix,
+        y: &[f64],
+        classification: bool,
+    ) -> Result<Forest, FitError> {
+        let dense = x.dense();
+        let features =
+            ((x.cols as f64 * parameters.features_per_split).round() as usize).clamp(1, x.cols);
+        let weights = (classification && parameters.balanced).then(|| balanced_weights(y));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(parameters.trees);
+        let y = y.to_vec();
+        // Each core grows its share of the trees; the parts are one forest afterwards.
+        let parts: Result<Vec<GrownPart>, FitError> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|part| {
+                    let trees =
+                        parameters.trees / threads + usize::from(part < parameters.trees % threads);
+                    let smart = RandomForestRegressorParameters {
+                        max_depth: parameters.max_depth,
+                        min_samples_leaf: parameters.min_samples_leaf,
+                        min_samples_split: 2,
+                        n_trees: trees,
+                        m: Some(features),
+                        keep_samples: false,
+                        seed: parameters.seed.wrapping_add(part as u64 * 7919),
+                    };
+                    let (dense, y, weights) = (&dense, &y, &weights);
+                    scope.spawn(move || {
+                        let fitted = match weights {
+                            Some(w) => SmartForest::fit_with_weights(dense, y, w, smart),
+                            None => SmartForest::fit(dense, y, smart),
+                        }
+                        .map_err(|e| FitError(e.to_string()))?;
+                        let importances = fitted
+                            .compute_feature_importances()
+                            .map_err(|e| FitError(e.to_string()))?;
+                        Ok((FlatTree::from_smartcore(&fitted)?, importances))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| FitError("a training thread panicked".into()))?
+                })
+                .collect()
+        });
+        let mut trees = Vec::with_capacity(parameters.trees);
+        let mut importances = vec![0.0; x.cols];
+        for (part_trees, part_importances) in parts? {
+            let share = part_trees.len() as f64 / parameters.trees as f64;
+            for (total, value) in importances.iter_mut().zip(part_importances) {
+                *total += share * if value.is_finite() { value } else { 0.0 };
+            }
+            trees.extend(part_trees);
+        }
+        Ok(Forest { trees, importances })
+    }
+
+    fn predict(&self, x: &Matrix) -> Vec<f64> {
+        (0..x.rows).map(|r| self.predict_row(x.row(r))).collect()
+    }
+
+    fn predict_row(&self, row: &[f64]) -> f64 {
+        self.trees.iter().map(|t| t.predict(row)).sum::<f64>() / self.trees.len() as f64
+    }
 }
 
 /// A standardised linear model; the sigmoid of its output when `logistic`.
@@ -228,99 +405,6 @@ impl Estimator {
                     .collect()
             }
         }
-    }
-}
-
-impl Forest {
-    fn fit(
-        parameters: &Hyperparameters,
-        x: &Matrix,
-        y: &[f64],
-        classification: bool,
-    ) -> Result<Forest, FitError> {
-        let dense = x.dense();
-        let features =
-            ((x.cols as f64 * parameters.features_per_split).round() as usize).clamp(1, x.cols);
-        let weights = (classification && parameters.balanced).then(|| balanced_weights(y));
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(parameters.trees);
-        let y = y.to_vec();
-        let parts: Result<Vec<(usize, SmartForest)>, FitError> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|part| {
-                    let trees =
-                        parameters.trees / threads + usize::from(part < parameters.trees % threads);
-                    let smart = RandomForestRegressorParameters {
-                        max_depth: parameters.max_depth,
-                        min_samples_leaf: parameters.min_samples_leaf,
-                        min_samples_split: 2,
-                        n_trees: trees,
-                        m: Some(features),
-                        keep_samples: false,
-                        seed: parameters.seed.wrapping_add(part as u64 * 7919),
-                    };
-                    let (dense, y, weights) = (&dense, &y, &weights);
-                    scope.spawn(move || {
-                        let fitted = match weights {
-                            Some(w) => SmartForest::fit_with_weights(dense, y, w, smart),
-                            None => SmartForest::fit(dense, y, smart),
-                        };
-                        fitted
-                            .map(|f| (trees, f))
-                            .map_err(|e| FitError(e.to_string()))
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| FitError("a training thread panicked".into()))?
-                })
-                .collect()
-        });
-        let parts = parts?;
-        let mut importances = vec![0.0; x.cols];
-        for (trees, part) in &parts {
-            let share = *trees as f64 / parameters.trees as f64;
-            let part_importances = part
-                .compute_feature_importances()
-                .map_err(|e| FitError(e.to_string()))?;
-            for (total, value) in importances.iter_mut().zip(part_importances) {
-                *total += share * if value.is_finite() { value } else { 0.0 };
-            }
-        }
-        Ok(Forest { parts, importances })
-    }
-
-    fn predict(&self, x: &Matrix) -> Vec<f64> {
-        let dense = x.dense();
-        let total: usize = self.parts.iter().map(|(t, _)| t).sum();
-        let mut sum = vec![0.0; x.rows];
-        for (trees, part) in &self.parts {
-            let predictions = part.predict(&dense).expect("a fitted forest predicts");
-            for (s, p) in sum.iter_mut().zip(predictions) {
-                *s += p * *trees as f64;
-            }
-        }
-        sum.iter().map(|s| s / total as f64).collect()
-    }
-
-    fn predict_row(&self, row: &[f64]) -> f64 {
-        let dense = DenseMatrix::new(1, row.len(), row.to_vec(), false).expect("one row");
-        let total: usize = self.parts.iter().map(|(t, _)| t).sum();
-        let sum: f64 = self
-            .parts
-            .iter()
-            .map(|(trees, part)| {
-                part.predict(&dense)
-                    .expect("a fitted forest predicts")
-                    .get(0)
-                    * *trees as f64
-            })
-            .sum();
-        sum / total as f64
     }
 }
 
@@ -462,6 +546,61 @@ mod tests {
             assert!(importances[0] > 0.8, "{importances:?}");
             let all = forest.predict(&x);
             assert_eq!(all[0], forest.predict_row(x.row(0)));
+        }
+    }
+
+    #[test]
+    fn flat_trees_predict_exactly_what_smartcore_predicts_and_are_smaller() {
+        let (x, _) = step_data();
+        let y: Vec<f64> = (0..x.rows)
+            .map(|r| (x.row(r)[0] / 20.0).floor() + (x.row(r)[1] / 50.0).floor() * 0.5)
+            .collect();
+        let parameters = RandomForestRegressorParameters {
+            max_depth: None,
+            min_samples_leaf: 1,
+            min_samples_split: 2,
+            n_trees: 10,
+            m: Some(1),
+            keep_samples: false,
+            seed: 3,
+        };
+        let dense = x.dense();
+        let smart = SmartForest::fit(&dense, &y, parameters).unwrap();
+        let expected = smart.predict(&dense).unwrap();
+        let flat = FlatTree::from_smartcore(&smart).unwrap();
+        assert_eq!(flat.len(), 10);
+        for (row, expected) in expected.iter().enumerate() {
+            let mean = flat.iter().map(|t| t.predict(x.row(row))).sum::<f64>() / 10.0;
+            assert!(
+                (mean - expected).abs() < 1e-9,
+                "row {row}: {mean} vs {expected}"
+            );
+        }
+        // A pure target needs no splits at all once equal leaves are merged.
+        let constant = vec![1.0; x.rows];
+        let smart = SmartForest::fit(
+            &dense,
+            &constant,
+            RandomForestRegressorParameters {
+                n_trees: 2,
+                ..smart_defaults()
+            },
+        )
+        .unwrap();
+        for tree in FlatTree::from_smartcore(&smart).unwrap() {
+            assert_eq!(tree.nodes.len(), 1);
+        }
+    }
+
+    fn smart_defaults() -> RandomForestRegressorParameters {
+        RandomForestRegressorParameters {
+            max_depth: None,
+            min_samples_leaf: 1,
+            min_samples_split: 2,
+            n_trees: 1,
+            m: None,
+            keep_samples: false,
+            seed: 1,
         }
     }
 

@@ -73,6 +73,9 @@ pub struct ModelCard {
     pub bands: StatusBands,
     /// Half-width of the 90 % remaining-life interval (split-conformal).
     pub interval_half_width: Option<f64>,
+    /// What remaining life is counted in (`cycles`, `hours`).
+    #[serde(default)]
+    pub life_unit: Option<String>,
     /// Failure modes the mode model tells apart, such as `HDF`.
     pub modes: Vec<String>,
     /// Median of each feature in training: the "nothing unusual" value drivers compare with.
@@ -196,7 +199,13 @@ impl Model {
         match card.task {
             Task::Classification => {
                 let probability = value.clamp(0.0, 1.0);
-                let (failure_mode, mode_probability) = self.likely_mode(features).unzip();
+                // The mode is named only where there is a risk to explain, which also keeps
+                // scoring a healthy reading to the main forest alone.
+                let (failure_mode, mode_probability) = if probability >= card.bands.warning {
+                    self.likely_mode(features).unzip()
+                } else {
+                    (None, None)
+                };
                 Prediction {
                     status: card.bands.status(card.task, probability),
                     failure_probability: Some(probability),

@@ -322,7 +322,10 @@ mod tests {
         .unwrap();
         let row = recipe.row_values(&[40.0, 1500.0]);
         assert_eq!(row.len(), 4);
-        assert!((row[2] - 1000.0 * std::f64::consts::TAU).abs() < 1e-9, "{row:?}");
+        assert!(
+            (row[2] - 1000.0 * std::f64::consts::TAU).abs() < 1e-9,
+            "{row:?}"
+        );
         assert!((row[3] - std::f64::consts::TAU).abs() < 1e-6);
         assert_eq!(
             recipe.feature_names(),

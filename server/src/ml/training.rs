@@ -126,12 +126,33 @@ fn levels(profile: DatasetProfile, name: &str, values: &Values) -> Vec<String> {
     levels
 }
 
+/// How cross-validation split the rows, for benchmarks that score a peer on the same folds.
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub examples: Examples,
+    /// Target of each feature row.
+    pub y: Vec<f64>,
+    /// Fold of each feature row.
+    pub fold: Vec<usize>,
+    /// Feature rows scored for remaining life (the cut points), or every row.
+    pub scored_rows: Vec<usize>,
+}
+
 /// Cross-validates, then fits on all rows; the card carries the validation results.
 pub fn train(
     dataset: &Dataset,
     options: &TrainOptions,
     progress: &mut dyn Progress,
 ) -> Result<Model, TrainError> {
+    train_with_split(dataset, options, progress).map(|(model, _)| model)
+}
+
+/// [`train`], also returning the folds it used.
+pub fn train_with_split(
+    dataset: &Dataset,
+    options: &TrainOptions,
+    progress: &mut dyn Progress,
+) -> Result<(Model, Split), TrainError> {
     let started = Instant::now();
     progress.report("preparing features", 2);
     let task = if dataset.is_classification() {
@@ -234,6 +255,7 @@ pub fn train(
         residuals: Vec::new(),
         training_seconds: 0.0,
     };
+    let mut scored_rows = all.clone();
     let (threshold, bands, half_width) = if classification {
         let (metrics, per_fold, threshold) =
             evaluation::classification_metrics(&y, &oof, &fold, folds);
@@ -275,6 +297,7 @@ pub fn train(
         };
         let (metrics, per_fold, half) =
             evaluation::regression_metrics(&y, &oof, &fold, folds, &rows);
+        scored_rows.clone_from(&rows);
         evaluation.residuals = evaluation::thin(
             rows.iter().map(|&i| [y[i], oof[i]]).collect(),
             RESIDUAL_POINTS,
@@ -305,6 +328,7 @@ pub fn train(
         threshold,
         bands,
         interval_half_width: half_width,
+        life_unit: (!classification).then(|| life_unit(dataset).to_string()),
         modes: modes.map(|(names, _)| names).unwrap_or_default(),
         reference: medians(&examples.x),
         importances: main.importances(),
@@ -318,7 +342,23 @@ pub fn train(
         },
     };
     progress.report("done", 100);
-    Model::new(card, main, mode_models).map_err(|e| TrainError::Unsuitable(e.to_string()))
+    let model =
+        Model::new(card, main, mode_models).map_err(|e| TrainError::Unsuitable(e.to_string()))?;
+    let split = Split {
+        examples,
+        y,
+        fold,
+        scored_rows,
+    };
+    Ok((model, split))
+}
+
+/// Cycles when the series counts them, hours otherwise.
+fn life_unit(dataset: &Dataset) -> &'static str {
+    match dataset.timestamp() {
+        Some(time) if time.name.contains("cycle") => "cycles",
+        _ => "hours",
+    }
 }
 
 fn fit_rows(

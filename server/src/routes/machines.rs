@@ -31,6 +31,21 @@ pub struct MachineJson {
     monitoring: bool,
     status: Status,
     failure_probability: Option<f64>,
+    /// The likely failure mode and its probability given a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode_probability: Option<f64>,
+    /// Remaining life with its 90 % interval, in `life_unit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remaining_life: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remaining_life_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remaining_life_high: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    life_unit: Option<String>,
+    active_model_version_id: Option<i64>,
     /// RFC 3339, UTC.
     last_reading_at: Option<String>,
     /// The latest reading's values by sensor key.
@@ -59,6 +74,13 @@ impl MachineJson {
             monitoring: machine.monitoring,
             status: machine.status,
             failure_probability: machine.failure_probability,
+            failure_mode: machine.failure_mode,
+            mode_probability: machine.mode_probability,
+            remaining_life: machine.remaining_life,
+            remaining_life_low: machine.remaining_life_low,
+            remaining_life_high: machine.remaining_life_high,
+            life_unit: machine.life_unit,
+            active_model_version_id: machine.active_model_version_id,
             last_reading_at: machine.last_reading_at.map(to_rfc3339),
             latest_values,
             reading_count,

@@ -14,8 +14,9 @@ use crate::ingest::{self, BodyFormat};
 use crate::startup::AppState;
 use crate::time::{now_ms, to_rfc3339};
 
-/// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all. Answers 201
-/// with the count stored, or 200 when every reading was a retried duplicate.
+/// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all, scoring each
+/// new reading with the machine's active model. Answers 201 with the count stored and the
+/// newest reading's prediction, or 200 when every reading was a retried duplicate.
 pub async fn post(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -39,19 +40,24 @@ pub async fn post(
         }
     })?;
     let batch = format.parse(&body, &machine, now_ms())?;
-    let stored = ingest::store(&state.db, &machine, &batch).await?;
+    let ingested = ingest::store(&state.db, &state.models, &machine, &batch).await?;
+    let stored = ingested.batch;
     let status = if stored.stored > 0 {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        Json(json!({
-            "machine": machine.name,
-            "stored": stored.stored,
-            "duplicates": stored.duplicates,
-            "latest_reading_at": to_rfc3339(stored.latest_at),
-        })),
-    ))
+    let mut answer = json!({
+        "machine": machine.name,
+        "stored": stored.stored,
+        "duplicates": stored.duplicates,
+        "scored": ingested.scored,
+        "latest_reading_at": to_rfc3339(stored.latest_at),
+    });
+    if let Some(latest) = ingested.latest {
+        let mut prediction = serde_json::to_value(&latest).expect("a prediction serialises");
+        prediction["recorded_at"] = json!(to_rfc3339(latest.recorded_at));
+        answer["prediction"] = prediction;
+    }
+    Ok((status, Json(answer)))
 }

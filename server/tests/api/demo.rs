@@ -34,11 +34,47 @@ async fn demo_mode_seeds_a_mixed_fleet_with_history_and_keeps_it_streaming() {
         .collect();
     assert_eq!(variants, HashSet::from(["L", "M", "H"]));
 
-    let seeded = app.reading_count("engine-02").await;
+    let seeded = app.reading_count("mill-01").await;
     assert!(seeded >= 120, "{seeded} readings of history");
+    // An engine half-way through its life has its whole life so far as history.
+    let engine = app.reading_count("engine-02").await;
+    assert!(
+        (64..=181).contains(&engine),
+        "{engine} cycles of history at half life"
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
     let later = app.reading_count("engine-02").await;
-    assert!(later > seeded, "no new readings after 600 ms: {later}");
+    assert!(later > engine, "no new readings after 600 ms: {later}");
+}
+
+#[tokio::test]
+async fn demo_mode_trains_its_models_and_scores_the_fleet() {
+    let app = demo_app(None).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let machines: Vec<Value> = app.get_json("/api/v1/machines").await;
+        let scored = machines
+            .iter()
+            .filter(|m| {
+                m["active_model_version_id"].is_i64()
+                    && ["healthy", "warning", "critical"]
+                        .contains(&m["status"].as_str().unwrap_or(""))
+            })
+            .count();
+        if scored == machines.len() {
+            let engines = machines.iter().filter(|m| m["profile"] == "turbofan");
+            assert!(engines.clone().all(|m| m["remaining_life"].is_f64()));
+            let mills = machines.iter().filter(|m| m["profile"] == "ai4i2020");
+            assert!(mills.clone().all(|m| m["failure_probability"].is_f64()));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "demo models not trained and scoring after 300 s: {scored} of {} scored",
+            machines.len()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 #[tokio::test]

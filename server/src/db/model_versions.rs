@@ -1,0 +1,115 @@
+//! Model versions: immutable model files, numbered per profile, and which one each machine uses.
+
+use sqlx::AnyPool;
+
+use crate::error::{Error, Result};
+use crate::time::now_ms;
+
+/// What it takes to register a model version.
+#[derive(Debug, Clone)]
+pub struct NewModelVersion<'a> {
+    pub profile: &'a str,
+    pub machine_id: Option<i64>,
+    pub training_run_id: Option<i64>,
+    pub algorithm: &'a str,
+    /// The model card's evaluation, as JSON.
+    pub metrics: String,
+    pub threshold: Option<f64>,
+    pub artifact: Vec<u8>,
+}
+
+/// A registered version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisteredVersion {
+    pub id: i64,
+    /// 1, 2, ... within its profile.
+    pub version: i64,
+}
+
+/// Registers a model file as the profile's next version.
+#[tracing::instrument(name = "Registering a model version", skip_all, fields(profile = new.profile))]
+pub async fn insert(pool: &AnyPool, new: NewModelVersion<'_>) -> Result<RegisteredVersion> {
+    let mut tx = pool.begin().await?;
+    let version: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE profile = ?",
+    )
+    .bind(new.profile)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO model_versions (machine_id, profile, version, training_run_id, algorithm, \
+         metrics, threshold, artifact, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new.machine_id)
+    .bind(new.profile)
+    .bind(version)
+    .bind(new.training_run_id)
+    .bind(new.algorithm)
+    .bind(new.metrics)
+    // Remaining-life models have no decision threshold; the column keeps 0 for them.
+    .bind(new.threshold.unwrap_or(0.0))
+    .bind(new.artifact)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    // (profile, version) is unique; the Any driver does not report SQLite's new row id.
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM model_versions WHERE profile = ? AND version = ?")
+            .bind(new.profile)
+            .bind(version)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(RegisteredVersion { id, version })
+}
+
+/// The model file of a version.
+pub async fn artifact(pool: &AnyPool, id: i64) -> Result<Vec<u8>> {
+    sqlx::query_scalar("SELECT artifact FROM model_versions WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("model version {id}")))
+}
+
+/// Makes a version the machine's active one and records who did it and why.
+#[tracing::instrument(name = "Promoting a model version", skip(pool))]
+pub async fn promote(
+    pool: &AnyPool,
+    machine_id: i64,
+    version_id: i64,
+    promoted_by: &str,
+    reason: &str,
+) -> Result<()> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE machines SET active_model_version_id = ?, updated_at = ? WHERE id = ?")
+        .bind(version_id)
+        .bind(now)
+        .bind(machine_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO promotions (machine_id, model_version_id, promoted_by, reason, promoted_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(machine_id)
+    .bind(version_id)
+    .bind(promoted_by)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A version's number within its profile.
+pub async fn number(pool: &AnyPool, id: i64) -> Result<Option<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT profile, version FROM model_versions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}

@@ -1,0 +1,135 @@
+//! Live inference: each machine's active model, cached in memory, scores readings as they are
+//! ingested. Versions are immutable and the active version is read from the database on every
+//! batch, so a promotion made by any replica takes effect on the next batch everywhere.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::db::machines::Machine;
+use crate::db::readings::CurrentRun;
+use crate::db::{self, Database};
+use crate::domain::NewReading;
+use crate::error::{Error, Result};
+use crate::ml::model::{Binding, Driver};
+use crate::ml::recipe::{SeriesState, Window};
+use crate::ml::{Model, Prediction};
+
+/// Model versions kept in memory at most; each is a few megabytes.
+const CACHED_VERSIONS: usize = 32;
+/// Drivers reported with a prediction.
+pub const DRIVERS: usize = 3;
+
+/// Loaded model versions by id.
+#[derive(Clone)]
+pub struct ModelCache {
+    db: Database,
+    models: Arc<RwLock<HashMap<i64, Arc<Model>>>>,
+}
+
+impl ModelCache {
+    pub fn new(db: Database) -> ModelCache {
+        ModelCache {
+            db,
+            models: Arc::default(),
+        }
+    }
+
+    /// The model of a version, loaded from the database the first time.
+    pub async fn get(&self, version_id: i64) -> Result<Arc<Model>> {
+        if let Some(model) = self.models.read().expect("cache lock").get(&version_id) {
+            return Ok(model.clone());
+        }
+        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
+        let model = tokio::task::spawn_blocking(move || Model::from_bytes(&bytes))
+            .await
+            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
+            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))?;
+        let model = Arc::new(model);
+        let mut models = self.models.write().expect("cache lock");
+        if models.len() >= CACHED_VERSIONS {
+            models.clear();
+        }
+        models.insert(version_id, model.clone());
+        Ok(model)
+    }
+
+    /// The machine's active model, bound to its sensors; `None` when it has none, is not
+    /// monitored, or the model does not fit it (logged: an admin must promote another).
+    pub async fn for_machine(&self, machine: &Machine) -> Result<Option<ActiveModel>> {
+        let Some(version_id) = db::machines::active_model(self.db.pool(), machine.id).await? else {
+            return Ok(None);
+        };
+        let model = self.get(version_id).await?;
+        match model.bind(&machine.name, &machine.schema, &machine.attributes) {
+            Ok(binding) => Ok(Some(ActiveModel {
+                version_id,
+                model,
+                binding,
+            })),
+            Err(error) => {
+                tracing::warn!(machine = %machine.name, version_id, %error, "active model not used");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A model ready to score one machine's readings.
+pub struct ActiveModel {
+    pub version_id: i64,
+    pub model: Arc<Model>,
+    binding: Binding,
+}
+
+/// One reading's prediction and the features it was computed from.
+pub struct Scored {
+    pub prediction: Prediction,
+    features: Vec<f64>,
+}
+
+impl ActiveModel {
+    /// The window of the model's series features, when it has them.
+    pub fn window(&self) -> Option<Window> {
+        self.model.recipe().window()
+    }
+
+    /// The series state at the end of the machine's current run.
+    pub fn series(&self, run: &CurrentRun) -> SeriesState {
+        let rows = |readings: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            readings
+                .iter()
+                .map(|values| self.model.recipe().row_values(&self.binding.raw(values)))
+                .collect()
+        };
+        let mut series = self.model.recipe().new_series();
+        series.restore(&rows(&run.first), &rows(&run.last), run.count);
+        series
+    }
+
+    /// Scores the next reading; a reading labelled as a failure ends the run, so the series
+    /// starts afresh after it.
+    pub fn score(&self, reading: &NewReading, series: &mut Option<SeriesState>) -> Scored {
+        let row = self
+            .model
+            .recipe()
+            .row_values(&self.binding.raw(&reading.values));
+        if let Some(series) = series.as_mut() {
+            series.push(row.clone());
+        }
+        let features = self.model.features(&row, series.as_ref());
+        if reading.labels.failure == Some(true) {
+            if let Some(series) = series.as_mut() {
+                *series = self.model.recipe().new_series();
+            }
+        }
+        Scored {
+            prediction: self.model.predict(&features),
+            features,
+        }
+    }
+
+    /// The inputs that pushed a scored reading towards failure most.
+    pub fn drivers(&self, scored: &Scored) -> Vec<Driver> {
+        self.model.drivers(&scored.features, DRIVERS)
+    }
+}

@@ -1,0 +1,224 @@
+//! Live inference: readings of a machine with an active model are scored while they are
+//! ingested, the prediction is stored and answered, and a promotion takes effect at once.
+
+use icantkube::db::{model_versions, Database};
+use icantkube::demo::{simulated_engines_csv, simulated_milling_csv};
+use icantkube::ml::{self, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+
+fn train(csv: &str, trees: usize, classification: bool) -> Model {
+    let data = Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap();
+    let options = TrainOptions {
+        hyperparameters: Some(Hyperparameters {
+            trees,
+            ..Hyperparameters::defaults(classification)
+        }),
+        folds: 3,
+        ..TrainOptions::default()
+    };
+    ml::train(&data, &options, &mut |_: &str, _: u8| {}).unwrap()
+}
+
+/// Registers the model and makes it the machine's active version; answers the version id.
+async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> i64 {
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let version = model_versions::insert(
+        db.pool(),
+        model_versions::NewModelVersion {
+            profile,
+            machine_id: None,
+            training_run_id: None,
+            algorithm: model.card.algorithm.name(),
+            metrics: serde_json::to_string(&model.card.evaluation).unwrap(),
+            threshold: model.card.threshold,
+            artifact: model.to_bytes(),
+        },
+    )
+    .await
+    .unwrap();
+    let machine: Value = app.get_json(&format!("/api/v1/machines/{machine}")).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM machines WHERE name = ?")
+        .bind(machine["name"].as_str().unwrap())
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    model_versions::promote(db.pool(), id, version.id, "test", "test")
+        .await
+        .unwrap();
+    db.close().await;
+    version.id
+}
+
+fn milling_reading(seq: &str, values: [f64; 5]) -> String {
+    json!({
+        "seq": seq,
+        "values": {
+            "air_temperature": values[0],
+            "process_temperature": values[1],
+            "rotational_speed": values[2],
+            "torque": values[3],
+            "tool_wear": values[4],
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn each_reading_is_scored_and_the_answer_carries_the_prediction() {
+    let app = spawn_app().await;
+    app.admin_post(
+        "/api/v1/machines",
+        json!({ "name": "mill-1", "profile": "ai4i2020", "attributes": { "type": "M" } }),
+    )
+    .await;
+    // Without a model, readings are stored but not scored.
+    let response = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &milling_reading("a", [300.0, 310.5, 1500.0, 40.0, 20.0]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["scored"], 0);
+    assert!(body.get("prediction").is_none(), "{body}");
+
+    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(11), 4, 1000).unwrap();
+    let model = train(&csv, 30, true);
+    let version = promote(&app, "mill-1", "ai4i2020", &model).await;
+
+    // Deep in the heat-dissipation failure region.
+    let response = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &milling_reading("b", [302.0, 309.0, 1290.0, 55.0, 80.0]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["scored"], 1, "{body}");
+    let prediction = &body["prediction"];
+    assert_eq!(prediction["model_version_id"], version);
+    assert_eq!(prediction["status"], "critical", "{body}");
+    assert_eq!(prediction["failure"], true);
+    assert_eq!(prediction["failure_mode"], "HDF");
+    assert!(prediction["failure_probability"].as_f64().unwrap() > 0.5);
+    assert!(
+        !prediction["drivers"].as_array().unwrap().is_empty(),
+        "{body}"
+    );
+
+    let machine: Value = app.get_json("/api/v1/machines/mill-1").await;
+    assert_eq!(machine["status"], "critical");
+    assert_eq!(machine["failure_mode"], "HDF");
+    assert_eq!(machine["active_model_version_id"], version);
+
+    // A calm reading brings it back; a batch is scored reading by reading.
+    let batch = format!(
+        "[{},{}]",
+        milling_reading("c", [300.0, 310.5, 1500.0, 40.0, 21.0]),
+        milling_reading("d", [300.1, 310.6, 1510.0, 39.0, 22.0])
+    );
+    let body: Value = app
+        .post_readings("mill-1", "application/json", &batch)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scored"], 2);
+    assert_eq!(body["prediction"]["status"], "healthy", "{body}");
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM predictions")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 3, "one prediction per scored reading");
+
+    // The machine page shows the prediction and its history chart.
+    let page = app
+        .client
+        .get(app.url("/machines/mill-1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Failure probability"),
+        "prediction section missing"
+    );
+    assert!(
+        page.contains(&format!("ai4i2020 v{}", 1)),
+        "model version missing"
+    );
+}
+
+#[tokio::test]
+async fn a_series_model_scores_remaining_life_from_the_machine_history() {
+    let app = spawn_app().await;
+    app.create_machine("engine-1", "turbofan").await;
+    let csv = simulated_engines_csv(&mut StdRng::seed_from_u64(12), 12).unwrap();
+    let model = train(&csv, 20, false);
+    promote(&app, "engine-1", "turbofan", &model).await;
+
+    // One engine's life from the same simulation, posted one cycle per request for the first
+    // forty cycles, then the rest as one batch.
+    let engine_csv = simulated_engines_csv(&mut StdRng::seed_from_u64(99), 1).unwrap();
+    let mut lines = engine_csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Value> = lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let values: serde_json::Map<String, Value> = header[2..]
+                .iter()
+                .zip(&fields[2..])
+                .map(|(k, v)| (k.to_string(), json!(v.parse::<f64>().unwrap())))
+                .collect();
+            json!({ "seq": fields[1], "values": values })
+        })
+        .collect();
+    let mut last = Value::Null;
+    for row in rows.iter().take(40) {
+        last = app
+            .post_readings("engine-1", "application/json", &row.to_string())
+            .await
+            .json()
+            .await
+            .unwrap();
+    }
+    let early = last["prediction"]["remaining_life"].as_f64().unwrap();
+    let body: Value = app
+        .post_readings(
+            "engine-1",
+            "application/json",
+            &Value::Array(rows[40..].to_vec()).to_string(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scored"].as_u64().unwrap() as usize, rows.len() - 40);
+    let end = &body["prediction"];
+    let late = end["remaining_life"].as_f64().unwrap();
+    assert!(
+        late < early,
+        "life left falls as the engine wears: {early} then {late}"
+    );
+    assert!(
+        late < 40.0,
+        "at its last cycle the engine has little life left: {late}"
+    );
+    assert_eq!(end["status"], "critical", "{body}");
+    assert!(end["remaining_life_low"].as_f64().unwrap() <= late);
+    assert!(end["remaining_life_high"].as_f64().unwrap() >= late);
+    let machine: Value = app.get_json("/api/v1/machines/engine-1").await;
+    assert_eq!(machine["life_unit"], "cycles");
+}

@@ -1,0 +1,380 @@
+//! Failure models end to end through the library and the `icantkube` binary: training on
+//! simulated data, the model file, schema checks, the offline CLI, and a quality smoke test on
+//! the reference data in ../shared (skipped, loudly, when it is absent).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use icantkube::demo::{simulated_engines_csv, simulated_milling_csv};
+use icantkube::ml::examples;
+use icantkube::ml::model::ModelError;
+use icantkube::ml::{self, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions};
+use icantkube::profiles::Profile;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+fn quick(trees: usize, classification: bool) -> TrainOptions {
+    TrainOptions {
+        hyperparameters: Some(Hyperparameters {
+            trees,
+            ..Hyperparameters::defaults(classification)
+        }),
+        folds: 3,
+        ..TrainOptions::default()
+    }
+}
+
+fn milling_data(seed: u64) -> Dataset {
+    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(seed), 4, 1000).unwrap();
+    Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap()
+}
+
+fn engine_data(seed: u64, engines: usize) -> Dataset {
+    let csv = simulated_engines_csv(&mut StdRng::seed_from_u64(seed), engines).unwrap();
+    Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap()
+}
+
+fn no_progress() -> impl FnMut(&str, u8) {
+    |_: &str, _: u8| {}
+}
+
+#[test]
+fn a_failure_model_learns_the_simulated_physics_and_names_the_mode() {
+    let data = milling_data(1);
+    let model = ml::train(&data, &quick(40, true), &mut no_progress()).unwrap();
+    assert_eq!(model.card.task, Task::Classification);
+    let metrics = model.card.evaluation.classification.as_ref().unwrap();
+    assert!(
+        metrics.f1 > 0.7,
+        "F1 {} on simulated milling data",
+        metrics.f1
+    );
+    assert_eq!(model.card.modes, ["TWF", "HDF", "PWF", "OSF", "RNF"]);
+    let threshold = model.card.threshold.unwrap();
+    assert!(threshold > 0.0 && threshold < 1.0);
+
+    // A process far inside the heat-dissipation failure region: small temperature
+    // difference at low speed, moderate torque and wear.
+    let schema = Profile::Ai4i2020.schema();
+    let attributes = BTreeMap::from([("type".to_string(), "M".to_string())]);
+    let binding = model.bind("mill", &schema, &attributes).unwrap();
+    let hot = model
+        .recipe()
+        .row_values(&binding.raw(&[302.0, 309.0, 1290.0, 55.0, 80.0]));
+    let prediction = model.predict(&model.features(&hot, None));
+    assert_eq!(prediction.failure, Some(true), "{prediction:?}");
+    assert_eq!(
+        prediction.failure_mode.as_deref(),
+        Some("HDF"),
+        "{prediction:?}"
+    );
+    let calm = model
+        .recipe()
+        .row_values(&binding.raw(&[300.0, 310.5, 1500.0, 40.0, 20.0]));
+    let prediction = model.predict(&model.features(&calm, None));
+    assert_eq!(prediction.failure, Some(false), "{prediction:?}");
+    assert!(model
+        .drivers(&model.features(&hot, None), 3)
+        .iter()
+        .any(|d| d.feature == "temperature_difference" || d.feature == "rotational_speed"));
+}
+
+#[test]
+fn a_model_file_round_trips_and_predicts_the_same() {
+    let data = milling_data(2);
+    let model = ml::train(&data, &quick(20, true), &mut no_progress()).unwrap();
+    let bytes = model.to_bytes();
+    assert!(bytes.starts_with(b"icantkube-model 1\n"));
+    let loaded = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded.card, model.card);
+    let built = examples::build(&data, model.recipe()).unwrap();
+    for row in (0..built.x.rows).step_by(97) {
+        assert_eq!(
+            loaded.predict(built.x.row(row)),
+            model.predict(built.x.row(row))
+        );
+    }
+    assert!(matches!(
+        Model::from_bytes(b"not a model"),
+        Err(ModelError::NotAModel)
+    ));
+    let future = [b"icantkube-model 99\n".as_slice(), &bytes[18..]].concat();
+    assert!(matches!(
+        Model::from_bytes(&future),
+        Err(ModelError::UnsupportedVersion(99))
+    ));
+    let truncated = &bytes[..bytes.len() - 100];
+    let error = Model::from_bytes(truncated).unwrap_err();
+    assert!(
+        error.to_string().starts_with("damaged model file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_model_is_refused_by_a_machine_whose_schema_does_not_fit() {
+    let data = milling_data(3);
+    let model = ml::train(&data, &quick(10, true), &mut no_progress()).unwrap();
+    let turbofan = Profile::Turbofan.schema();
+    let error = model
+        .bind("engine-7", &turbofan, &BTreeMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("machine engine-7"), "{error}");
+    assert!(error.contains("the sensor air_temperature"), "{error}");
+    assert!(error.contains("the attribute type"), "{error}");
+    let unknown_variant = BTreeMap::from([("type".to_string(), "X".to_string())]);
+    let error = model
+        .bind("mill-9", &Profile::Ai4i2020.schema(), &unknown_variant)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("\"X\""), "{error}");
+}
+
+#[test]
+fn live_series_features_equal_the_training_features_row_for_row() {
+    let data = engine_data(4, 12);
+    let model = ml::train(&data, &quick(10, false), &mut no_progress()).unwrap();
+    assert_eq!(model.card.task, Task::Regression);
+    assert_eq!(model.card.life_unit.as_deref(), Some("cycles"));
+    let trained = examples::build(&data, model.recipe()).unwrap();
+    let units = trained.units.as_ref().unwrap();
+    // Feed every unit's rows one at a time, as ingest does, and compare.
+    let schema = Profile::Turbofan.schema();
+    let binding = model.bind("engine", &schema, &BTreeMap::new()).unwrap();
+    let sensor_columns: Vec<usize> = schema
+        .keys()
+        .iter()
+        .map(|k| data.find(k).unwrap())
+        .collect();
+    let mut series = model.recipe().new_series();
+    for (k, &row) in trained.source_rows.iter().enumerate() {
+        if k > 0 && units[k] != units[k - 1] {
+            series = model.recipe().new_series();
+        }
+        let values: Vec<f64> = sensor_columns
+            .iter()
+            .map(|&c| data.columns[c].values.as_numeric().unwrap()[row])
+            .collect();
+        let row_values = model.recipe().row_values(&binding.raw(&values));
+        series.push(row_values.clone());
+        assert_eq!(
+            model.features(&row_values, Some(&series)),
+            trained.x.row(k),
+            "feature row {k}"
+        );
+    }
+}
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_icantkube")
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(binary()).args(args).output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_cli_trains_evaluates_and_predicts_on_small_generated_data() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = |name: &str| folder.path().join(name).to_string_lossy().into_owned();
+    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(5), 2, 800).unwrap();
+    std::fs::write(path("mills.csv"), &csv).unwrap();
+
+    let (ok, out, err) = run(&[
+        "train",
+        "--data",
+        &path("mills.csv"),
+        "--target",
+        "Machine failure",
+        "--algorithm",
+        "random_forest",
+        "--trees",
+        "20",
+        "--folds",
+        "3",
+        "--model-out",
+        &path("model.ickm"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("F1 "), "{out}");
+    assert!(out.contains("HDF"), "{out}");
+
+    let (ok, out, err) = run(&[
+        "evaluate",
+        "--model",
+        &path("model.ickm"),
+        "--data",
+        &path("mills.csv"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("F1 "), "{out}");
+
+    let (ok, _, err) = run(&[
+        "predict",
+        "--model",
+        &path("model.ickm"),
+        "--data",
+        &path("mills.csv"),
+        "--out",
+        &path("out.csv"),
+    ]);
+    assert!(ok, "{err}");
+    let written = std::fs::read_to_string(path("out.csv")).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("failure_probability,failure,failure_mode,mode_probability")
+    );
+    assert_eq!(
+        lines.count(),
+        csv.lines().count() - 1,
+        "one prediction per input row"
+    );
+
+    let (ok, _, err) = run(&[
+        "train",
+        "--data",
+        &path("mills.csv"),
+        "--algorithm",
+        "linear",
+        "--folds",
+        "3",
+        "--model-out",
+        &path("linear.ickm"),
+    ]);
+    assert!(ok, "{err}");
+
+    // Bad input: an unknown target, a ragged file.
+    let (ok, _, err) = run(&[
+        "train",
+        "--data",
+        &path("mills.csv"),
+        "--target",
+        "nope",
+        "--model-out",
+        &path("x"),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("column nope: no such column"), "{err}");
+    std::fs::write(path("ragged.csv"), "a,b,target\n1,2,0\n3,4\n").unwrap();
+    let (ok, _, err) = run(&[
+        "train",
+        "--data",
+        &path("ragged.csv"),
+        "--model-out",
+        &path("x"),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("line 3"), "{err}");
+    assert!(
+        !Path::new(&path("x")).exists(),
+        "nothing written on bad input"
+    );
+}
+
+#[test]
+fn the_cli_reads_cmapss_text_and_predicts_remaining_life() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = |name: &str| folder.path().join(name).to_string_lossy().into_owned();
+    // C-MAPSS' own layout: unit, cycle, 3 settings, 21 sensors, space-separated, no header.
+    let mut text = String::new();
+    for unit in 1..=8 {
+        let life = 60 + unit * 7;
+        for cycle in 1..=life {
+            let wear = f64::from(cycle) / f64::from(life);
+            let mut fields = vec![
+                unit.to_string(),
+                cycle.to_string(),
+                "0.0".into(),
+                "0.0".into(),
+                "100.0".into(),
+            ];
+            fields.extend((0..21).map(|s| {
+                format!(
+                    "{:.4}",
+                    100.0
+                        + s as f64
+                        + wear * wear * (s % 3) as f64
+                        + ((cycle * 7 + s) % 5) as f64 * 0.01
+                )
+            }));
+            text.push_str(&fields.join(" "));
+            text.push_str(" \n");
+        }
+    }
+    std::fs::write(path("train_FD.txt"), &text).unwrap();
+    let (ok, out, err) = run(&[
+        "train",
+        "--data",
+        &path("train_FD.txt"),
+        "--trees",
+        "10",
+        "--folds",
+        "2",
+        "--model-out",
+        &path("rul.ickm"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("RMSE"), "{out}");
+    let (ok, _, err) = run(&[
+        "predict",
+        "--model",
+        &path("rul.ickm"),
+        "--data",
+        &path("train_FD.txt"),
+        "--out",
+        &path("rul.csv"),
+    ]);
+    assert!(ok, "{err}");
+    let written = std::fs::read_to_string(path("rul.csv")).unwrap();
+    assert!(written.starts_with("rul,rul_low,rul_high\n"), "{written}");
+    assert_eq!(written.lines().count() - 1, text.lines().count());
+}
+
+fn shared(path: &str) -> Option<PathBuf> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(path);
+    if file.exists() {
+        Some(file)
+    } else {
+        println!(
+            "SKIPPED: {} not found (../shared is absent)",
+            file.display()
+        );
+        None
+    }
+}
+
+/// Looser than the goal (F1 0.90, RMSE 14) so CI catches a regression without flaking.
+#[test]
+fn quality_on_the_reference_data_has_not_regressed() {
+    if let Some(file) = shared("ai4i2020-dev.csv") {
+        let data = Dataset::load(&std::fs::read(file).unwrap(), &LoadOptions::default()).unwrap();
+        let model = ml::train(&data, &TrainOptions::default(), &mut no_progress()).unwrap();
+        let metrics = model.card.evaluation.classification.clone().unwrap();
+        println!(
+            "AI4I 2020: F1 {:.4}, precision {:.4}, recall {:.4}",
+            metrics.f1, metrics.precision, metrics.recall
+        );
+        assert!(metrics.f1 >= 0.88, "AI4I F1 {:.4}", metrics.f1);
+    }
+    if let Some(file) = shared("cmapss/train_FD001.txt") {
+        let data = Dataset::load(&std::fs::read(file).unwrap(), &LoadOptions::default()).unwrap();
+        let model = ml::train(&data, &quick(50, false), &mut no_progress()).unwrap();
+        let metrics = model.card.evaluation.regression.clone().unwrap();
+        println!(
+            "C-MAPSS FD001: RMSE {:.2}, coverage {:?}",
+            metrics.rmse, metrics.interval_coverage
+        );
+        assert!(metrics.rmse <= 16.0, "FD001 RMSE {:.2}", metrics.rmse);
+        assert!(metrics.interval_coverage.unwrap() >= 0.8);
+    }
+}
