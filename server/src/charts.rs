@@ -3,6 +3,7 @@
 //! page's light or dark colour scheme.
 
 use app::model::{Chart, Sensor};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use time::OffsetDateTime;
 
@@ -144,16 +145,7 @@ fn render_predictions(
                 color.mix(0.14).filled(),
             )))?;
         }
-        chart
-            .configure_mesh()
-            .light_line_style(BLACK.mix(0.06))
-            .bold_line_style(BLACK.mix(0.12))
-            .x_labels(4)
-            .y_labels(5)
-            .x_label_formatter(&|ms| clock_time(*ms))
-            .y_desc(y_desc)
-            .label_style(("sans-serif", 20))
-            .draw()?;
+        draw_mesh(&mut chart, &y_desc, 5)?;
         let interval: Vec<(f64, f64, f64)> = points
             .iter()
             .filter_map(|p| Some((p.at as f64, p.low?, p.high?)))
@@ -182,11 +174,7 @@ fn render_predictions(
         }
         root.present()?;
     }
-    Ok(svg.replace("#000000", "currentColor").replacen(
-        "<svg ",
-        "<svg preserveAspectRatio=\"xMidYMid meet\" ",
-        1,
-    ))
+    Ok(follow_colour_scheme(&svg))
 }
 
 /// The chart in words, for screen readers.
@@ -231,17 +219,11 @@ fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::erro
                 .x_label_area_size(34)
                 .y_label_area_size(76)
                 .build_cartesian_2d(x_range, y_range)?;
-            chart
-                .configure_mesh()
-                .light_line_style(BLACK.mix(0.06))
-                .bold_line_style(BLACK.mix(0.12))
-                .x_labels(4)
-                .y_labels(4)
-                .x_label_formatter(&|ms| clock_time(*ms))
-                .y_desc(unit.trim().trim_start_matches('(').trim_end_matches(')'))
-                // Large enough to read when a phone scales the chart to half its width.
-                .label_style(("sans-serif", 20))
-                .draw()?;
+            draw_mesh(
+                &mut chart,
+                unit.trim().trim_start_matches('(').trim_end_matches(')'),
+                4,
+            )?;
             chart.draw_series(LineSeries::new(
                 points.iter().map(|(t, v)| (*t as f64, *v)),
                 LINE.stroke_width(2),
@@ -256,11 +238,40 @@ fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::erro
             root.present()?;
         }
     }
-    Ok(svg.replace("#000000", "currentColor").replacen(
+    Ok(follow_colour_scheme(&svg))
+}
+
+type TimeChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Grid, clock-time x labels and the y unit, alike on every chart.
+fn draw_mesh(
+    chart: &mut TimeChart<'_, '_>,
+    y_desc: &str,
+    y_labels: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    chart
+        .configure_mesh()
+        .light_line_style(BLACK.mix(0.06))
+        .bold_line_style(BLACK.mix(0.12))
+        .x_labels(4)
+        .y_labels(y_labels)
+        .x_label_formatter(&|ms| clock_time(*ms))
+        .y_desc(y_desc)
+        // Large enough to read when a phone scales the chart to half its width.
+        .label_style(("sans-serif", 20))
+        .draw()?;
+    Ok(())
+}
+
+/// Black becomes `currentColor`, so axes and labels follow the page's colour scheme; the
+/// chart scales to its box.
+fn follow_colour_scheme(svg: &str) -> String {
+    svg.replace("#000000", "currentColor").replacen(
         "<svg ",
         "<svg preserveAspectRatio=\"xMidYMid meet\" ",
         1,
-    ))
+    )
 }
 
 /// Axis ranges with a margin, wide enough for a single point or a flat line.

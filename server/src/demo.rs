@@ -181,21 +181,22 @@ impl DemoFleet {
 
     /// Sends one reading per demo machine every `interval`, until the task is aborted.
     pub async fn stream(mut self, db: Database, models: ModelCache, interval: Duration) {
-        let mut registered: Vec<Option<Machine>> = vec![None; FLEET.len()];
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            for (index, machine) in self.machines.iter_mut().enumerate() {
-                let reading = machine.next(&mut self.rng).into_reading(now_ms(), None);
-                if registered[index].is_none() {
-                    registered[index] = machines::find(db.pool(), FLEET[index].0)
-                        .await
-                        .ok()
-                        .flatten();
+            // Read afresh each tick: a promotion changes which model scores the next reading.
+            let registered = match machines::list(db.pool()).await {
+                Ok(list) => list,
+                Err(error) => {
+                    tracing::warn!(%error, "demo machines not read");
+                    continue;
                 }
+            };
+            for ((name, _, _), machine) in FLEET.iter().zip(self.machines.iter_mut()) {
+                let reading = machine.next(&mut self.rng).into_reading(now_ms(), None);
                 // A machine removed by an admin is simply no longer fed.
-                let Some(target) = &registered[index] else {
+                let Some(target) = registered.iter().find(|m| m.name == *name) else {
                     continue;
                 };
                 if let Err(error) = ingest::store(&db, &models, target, &[reading]).await {

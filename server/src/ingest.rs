@@ -118,6 +118,7 @@ pub async fn store(
     }
     let ids = readings::insert(&mut tx, machine.id, &fresh).await?;
     let mut latest = None;
+    let mut latest_prediction = None;
     if let Some(active) = &active {
         let newest_index = fresh
             .iter()
@@ -150,22 +151,16 @@ pub async fn store(
             .collect();
         db::predictions::insert(&mut tx, machine.id, &rows).await?;
         let p = &scores[newest_index].prediction;
-        db::machines::set_prediction(
-            &mut tx,
-            machine.id,
-            &LatestPrediction {
-                predicted_at: latest_fresh.recorded_at,
-                status: p.status,
-                failure_probability: p.failure_probability,
-                remaining_life: p.remaining_life,
-                remaining_life_low: p.remaining_life_low,
-                remaining_life_high: p.remaining_life_high,
-                life_unit,
-                failure_mode: p.failure_mode.clone(),
-                mode_probability: p.mode_probability,
-            },
-        )
-        .await?;
+        latest_prediction = Some(LatestPrediction {
+            status: p.status,
+            failure_probability: p.failure_probability,
+            remaining_life: p.remaining_life,
+            remaining_life_low: p.remaining_life_low,
+            remaining_life_high: p.remaining_life_high,
+            life_unit,
+            failure_mode: p.failure_mode.clone(),
+            mode_probability: p.mode_probability,
+        });
         latest = Some(LatestScore {
             model_version_id: active.version_id,
             recorded_at: latest_fresh.recorded_at,
@@ -173,7 +168,14 @@ pub async fn store(
             drivers,
         });
     }
-    readings::advance_latest(&mut tx, machine.id, latest_fresh).await?;
+    db::machines::record_latest(
+        &mut tx,
+        machine.id,
+        latest_fresh.recorded_at,
+        &latest_fresh.values,
+        latest_prediction.as_ref(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ingested {
         batch: summary,

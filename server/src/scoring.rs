@@ -1,6 +1,7 @@
 //! Live inference: each machine's active model, cached in memory, scores readings as they are
-//! ingested. Versions are immutable and the active version is read from the database on every
-//! batch, so a promotion made by any replica takes effect on the next batch everywhere.
+//! ingested. Versions are immutable and every batch starts from the machine as stored now
+//! (the ingest route reads it per request), so a promotion made by any replica takes effect
+//! on the next batch everywhere.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -54,9 +55,13 @@ impl ModelCache {
     }
 
     /// The machine's active model, bound to its sensors; `None` when it has none, is not
-    /// monitored, or the model does not fit it (logged: an admin must promote another).
+    /// monitored, or the model does not fit it (logged: an admin must promote another). The
+    /// machine must have been read for this batch, so a promotion anywhere counts at once.
     pub async fn for_machine(&self, machine: &Machine) -> Result<Option<ActiveModel>> {
-        let Some(version_id) = db::machines::active_model(self.db.pool(), machine.id).await? else {
+        let Some(version_id) = machine
+            .active_model_version_id
+            .filter(|_| machine.monitoring)
+        else {
             return Ok(None);
         };
         let model = self.get(version_id).await?;

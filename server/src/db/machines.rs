@@ -169,21 +169,9 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
         .collect()
 }
 
-/// The machine's active model version and whether it is monitored, read afresh (another
-/// replica may have promoted a version since the caller loaded the machine).
-pub async fn active_model(pool: &AnyPool, machine_id: i64) -> Result<Option<i64>> {
-    let row: Option<(Option<i64>, i64)> =
-        sqlx::query_as("SELECT active_model_version_id, monitoring FROM machines WHERE id = ?")
-            .bind(machine_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.and_then(|(version, monitoring)| version.filter(|_| monitoring != 0)))
-}
-
 /// The latest prediction, as the machine row keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatestPrediction {
-    pub predicted_at: i64,
     pub status: Status,
     pub failure_probability: Option<f64>,
     pub remaining_life: Option<f64>,
@@ -194,31 +182,47 @@ pub struct LatestPrediction {
     pub mode_probability: Option<f64>,
 }
 
-/// Moves the machine's latest prediction forward (never back to an older reading's).
-pub async fn set_prediction(
+/// Moves the machine's latest reading, and its prediction when the reading was scored,
+/// forward (never back to an older reading's), in one statement.
+pub async fn record_latest(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     machine_id: i64,
-    latest: &LatestPrediction,
+    recorded_at: i64,
+    values: &[f64],
+    prediction: Option<&LatestPrediction>,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE machines SET status = ?, failure_probability = ?, remaining_life = ?, \
-         remaining_life_low = ?, remaining_life_high = ?, life_unit = ?, failure_mode = ?, \
-         mode_probability = ?, last_predicted_at = ? \
-         WHERE id = ? AND (last_predicted_at IS NULL OR last_predicted_at <= ?)",
-    )
-    .bind(latest.status.as_str())
-    .bind(latest.failure_probability)
-    .bind(latest.remaining_life)
-    .bind(latest.remaining_life_low)
-    .bind(latest.remaining_life_high)
-    .bind(latest.life_unit.clone())
-    .bind(latest.failure_mode.clone())
-    .bind(latest.mode_probability)
-    .bind(latest.predicted_at)
-    .bind(machine_id)
-    .bind(latest.predicted_at)
-    .execute(&mut **tx)
-    .await?;
+    let values = serde_json::to_string(values).expect("finite values");
+    let query = match prediction {
+        None => sqlx::query(
+            "UPDATE machines SET last_reading_at = ?, last_values = ? \
+             WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
+        )
+        .bind(recorded_at)
+        .bind(values),
+        Some(p) => sqlx::query(
+            "UPDATE machines SET last_reading_at = ?, last_values = ?, status = ?, \
+             failure_probability = ?, remaining_life = ?, remaining_life_low = ?, \
+             remaining_life_high = ?, life_unit = ?, failure_mode = ?, mode_probability = ?, \
+             last_predicted_at = ? \
+             WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
+        )
+        .bind(recorded_at)
+        .bind(values)
+        .bind(p.status.as_str())
+        .bind(p.failure_probability)
+        .bind(p.remaining_life)
+        .bind(p.remaining_life_low)
+        .bind(p.remaining_life_high)
+        .bind(p.life_unit.clone())
+        .bind(p.failure_mode.clone())
+        .bind(p.mode_probability)
+        .bind(recorded_at),
+    };
+    query
+        .bind(machine_id)
+        .bind(recorded_at)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -55,11 +55,7 @@ pub async fn insert(
     readings: &[&NewReading],
 ) -> Result<Vec<i64>> {
     let now = now_ms();
-    let before: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM readings WHERE machine_id = ?")
-            .bind(machine_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let mut ids = Vec::with_capacity(readings.len());
     for chunk in readings.chunks(ROWS_PER_STATEMENT) {
         let mut insert: QueryBuilder<Any> = QueryBuilder::new(
             "INSERT INTO readings (machine_id, recorded_at, client_seq, sensor_values, failure, \
@@ -75,43 +71,20 @@ pub async fn insert(
                 .push_bind(reading.labels.time_to_failure)
                 .push_bind(now);
         });
-        insert.build().execute(&mut **tx).await?;
-    }
-    // The machine's row lock keeps other batches of this machine out, so the new ids are
-    // exactly those above the largest before, in insertion order.
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM readings WHERE machine_id = ? AND id > ? ORDER BY id")
-            .bind(machine_id)
-            .bind(before)
-            .fetch_all(&mut **tx)
-            .await?;
-    if ids.len() != readings.len() {
-        return Err(Error::Corrupt(format!(
-            "inserted {} readings of machine {machine_id} but found {}",
-            readings.len(),
-            ids.len()
-        )));
+        // SQLite (3.35+) and MariaDB (10.5+) both return the new ids, in the order of the
+        // VALUES rows of one statement.
+        insert.push(" RETURNING id");
+        let mut chunk_ids: Vec<i64> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
+        if chunk_ids.len() != chunk.len() {
+            return Err(Error::Corrupt(format!(
+                "inserted {} readings of machine {machine_id} but got {} ids",
+                chunk.len(),
+                chunk_ids.len()
+            )));
+        }
+        ids.append(&mut chunk_ids);
     }
     Ok(ids)
-}
-
-/// Moves the machine's latest values forward to this reading, unless a newer one is stored.
-pub async fn advance_latest(
-    tx: &mut Transaction<'_, Any>,
-    machine_id: i64,
-    latest: &NewReading,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE machines SET last_reading_at = ?, last_values = ? \
-         WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
-    )
-    .bind(latest.recorded_at)
-    .bind(serde_json::to_string(&latest.values).expect("finite values"))
-    .bind(machine_id)
-    .bind(latest.recorded_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// The current run of a machine (the readings since its last failure), as series features

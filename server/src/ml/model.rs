@@ -253,9 +253,11 @@ impl Model {
     /// training median in turn and the change in the prediction is its effect.
     pub fn drivers(&self, features: &[f64], count: usize) -> Vec<Driver> {
         let base = self.estimators.main.predict_row(features);
-        let towards_failure = match self.card.task {
-            Task::Classification => 1.0,
-            Task::Regression => -1.0,
+        // Effects below these are noise, not reasons: a tenth of a percentage point of
+        // probability, or half a time unit of life.
+        let (towards_failure, negligible) = match self.card.task {
+            Task::Classification => (1.0, 0.001),
+            Task::Regression => (-1.0, 0.5),
         };
         let mut probe = features.to_vec();
         let mut drivers: Vec<Driver> = Vec::new();
@@ -267,7 +269,7 @@ impl Model {
             let without = self.estimators.main.predict_row(&probe);
             probe[index] = features[index];
             let effect = (base - without) * towards_failure;
-            if effect > 0.0 {
+            if effect > negligible {
                 drivers.push(Driver {
                     feature: self.card.feature_names[index].clone(),
                     effect,
