@@ -146,18 +146,17 @@ type SmartForest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 /// Marks a leaf in [`FlatNode::feature`].
 const LEAF: u32 = u32::MAX;
 
-/// One node: a leaf when `feature` is [`LEAF`], else rows with `row[feature] <= threshold` go
-/// to `left` (smartcore's "true" child) and the others, NaN included, to `right`.
+/// One node in 16 bytes: a leaf when `feature` is [`LEAF`], its prediction in `value`; else
+/// rows with `row[feature] <= value` go to the next node (the "true" child, stored right after
+/// its parent) and the others, NaN included, to `right`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct FlatNode {
-    feature: u32,
-    threshold: f64,
-    left: u32,
-    right: u32,
     value: f64,
+    feature: u32,
+    right: u32,
 }
 
-/// A fitted tree as a flat array; node 0 is the root.
+/// A fitted tree as a flat array in depth-first order; node 0 is the root.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlatTree {
     nodes: Vec<FlatNode>,
@@ -172,11 +171,11 @@ impl FlatTree {
             if node.feature == LEAF {
                 return node.value;
             }
-            index = if row[node.feature as usize] <= node.threshold {
-                node.left
+            index = if row[node.feature as usize] <= node.value {
+                index + 1
             } else {
-                node.right
-            } as usize;
+                node.right as usize
+            };
         }
     }
 
@@ -209,38 +208,36 @@ impl FlatTree {
         let node = source.get(index).ok_or_else(|| shape("child index"))?;
         let output = node["output"].as_f64().ok_or_else(|| shape("output"))?;
         let position = self.nodes.len();
+        let at = u32::try_from(position).map_err(|_| shape("too many nodes"))?;
         self.nodes.push(FlatNode {
-            feature: LEAF,
-            threshold: 0.0,
-            left: 0,
-            right: 0,
             value: output,
+            feature: LEAF,
+            right: 0,
         });
-        if let (Some(left), Some(right)) =
-            (node["true_child"].as_u64(), node["false_child"].as_u64())
-        {
-            let feature = node["split_feature"]
-                .as_u64()
-                .ok_or_else(|| shape("split_feature"))?;
-            let threshold = node["split_value"].as_f64().unwrap_or(f64::NAN);
-            let left = self.copy(source, left as usize, shape)?;
-            let right = self.copy(source, right as usize, shape)?;
-            let (l, r) = (self.nodes[left as usize], self.nodes[right as usize]);
-            if l.feature == LEAF && r.feature == LEAF && l.value == r.value {
-                // Both sides agree: the split changes nothing, keep a leaf.
-                self.nodes.truncate(position + 1);
-                self.nodes[position].value = l.value;
-            } else {
-                self.nodes[position] = FlatNode {
-                    feature: u32::try_from(feature).map_err(|_| shape("feature index"))?,
-                    threshold,
-                    left,
-                    right,
-                    value: output,
-                };
-            }
+        let (Some(left), Some(right)) = (node["true_child"].as_u64(), node["false_child"].as_u64())
+        else {
+            return Ok(at);
+        };
+        let feature = node["split_feature"]
+            .as_u64()
+            .ok_or_else(|| shape("split_feature"))?;
+        let threshold = node["split_value"].as_f64().unwrap_or(f64::NAN);
+        let left = self.copy(source, left as usize, shape)? as usize;
+        debug_assert_eq!(left, position + 1, "the true child follows its parent");
+        let right = self.copy(source, right as usize, shape)?;
+        let (l, r) = (self.nodes[left], self.nodes[right as usize]);
+        if l.feature == LEAF && r.feature == LEAF && l.value == r.value {
+            // Both sides agree: the split changes nothing, keep a leaf.
+            self.nodes.truncate(position + 1);
+            self.nodes[position].value = l.value;
+        } else {
+            self.nodes[position] = FlatNode {
+                value: threshold,
+                feature: u32::try_from(feature).map_err(|_| shape("feature index"))?,
+                right,
+            };
         }
-        u32::try_from(position).map_err(|_| shape("too many nodes"))
+        Ok(at)
     }
 }
 
