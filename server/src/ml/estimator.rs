@@ -65,8 +65,6 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 2] = [Algorithm::RandomForest, Algorithm::Linear];
-
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::RandomForest => "random_forest",

@@ -244,11 +244,6 @@ impl SeriesState {
         self.age = total;
     }
 
-    /// Rows pushed so far.
-    pub fn age(&self) -> usize {
-        self.age
-    }
-
     fn features(&self, window: Window) -> Vec<f64> {
         let width = self.baseline_sum.len();
         let mut features = Vec::with_capacity(1 + 4 * width);
