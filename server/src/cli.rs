@@ -187,8 +187,21 @@ pub struct DataArgs {
 
 #[derive(Debug, Clone, Parser)]
 pub struct TrainArgs {
+    /// Run this stored training run instead of training on a file: what a local worker or a
+    /// Kubernetes Job runs. It reads the run and its data set from the database and reports
+    /// progress there.
+    #[arg(long, conflicts_with_all = ["data", "model_out"])]
+    pub run_id: Option<i64>,
+
+    /// Where this run executes, recorded on the run (`local`, or the Kubernetes Job's name).
+    #[arg(long, env = "ICANTKUBE_RUNNER", default_value = "cli")]
+    pub runner: String,
+
     #[command(flatten)]
-    pub data: DataArgs,
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub data: Option<DataArgs>,
 
     /// Target column; detected when omitted (AI4I: `Machine failure`; series: remaining
     /// life; otherwise the last column).
@@ -200,8 +213,8 @@ pub struct TrainArgs {
     pub algorithm: String,
 
     /// Where to write the model.
-    #[arg(long)]
-    pub model_out: PathBuf,
+    #[arg(long, required_unless_present = "run_id")]
+    pub model_out: Option<PathBuf>,
 
     /// A derived input as NAME=EXPRESSION over the columns' keys; repeatable.
     #[arg(long = "derive", value_name = "NAME=EXPRESSION")]

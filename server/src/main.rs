@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use icantkube::cli::{Cli, Command};
-use icantkube::{db, offline, simulator, startup, telemetry};
+use icantkube::{db, offline, simulator, startup, telemetry, worker};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,7 +20,16 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulator::run(args).await,
-        Command::Train(args) => offline::train(args),
+        Command::Train(args) => match args.run_id {
+            Some(run_id) => {
+                let database = db::Database::connect(&args.database.database_url).await?;
+                database.migrate().await?;
+                let result = worker::run(&database, run_id, &args.runner).await;
+                database.close().await;
+                result
+            }
+            None => offline::train(args),
+        },
         Command::Evaluate(args) => offline::evaluate(args),
         Command::Predict(args) => offline::predict(args),
     }

@@ -57,7 +57,10 @@ fn read_model(path: &Path) -> anyhow::Result<Model> {
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
-    let dataset = load_dataset(&args.data, args.target.clone())?;
+    let (Some(data), Some(model_out)) = (&args.data, &args.model_out) else {
+        bail!("give --data and --model-out, or --run-id");
+    };
+    let dataset = load_dataset(data, args.target.clone())?;
     let algorithm = Algorithm::parse(&args.algorithm).ok_or_else(|| {
         anyhow!(
             "unknown algorithm {:?}: use random_forest or linear",
@@ -108,13 +111,13 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         bar.set_message(stage.to_string());
     })?;
     bar.finish_and_clear();
-    std::fs::write(&args.model_out, model.to_bytes())
-        .with_context(|| format!("writing {}", args.model_out.display()))?;
+    std::fs::write(model_out, model.to_bytes())
+        .with_context(|| format!("writing {}", model_out.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&model.card)?);
     } else {
         print!("{}", summary(&model));
-        println!("model written to {}", args.model_out.display());
+        println!("model written to {}", model_out.display());
     }
     Ok(())
 }

@@ -378,3 +378,87 @@ fn quality_on_the_reference_data_has_not_regressed() {
         assert!(metrics.interval_coverage.unwrap() >= 0.8);
     }
 }
+
+#[tokio::test]
+async fn a_stored_training_run_trains_reports_progress_and_registers_a_version() {
+    use icantkube::db::{datasets, training_runs, Database};
+
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("runs.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(6), 2, 800).unwrap();
+    let dataset = datasets::insert(
+        db.pool(),
+        datasets::NewDataset {
+            name: "mills",
+            file_name: "mills.csv",
+            profile: "ai4i2020",
+            column_roles: r#"[{"column": "UDI", "role": "id"}]"#.into(),
+            row_count: 1600,
+            content_sha256: "not checked here",
+            content: csv.as_bytes(),
+        },
+    )
+    .await
+    .unwrap();
+    let new_run = |target: &'static str| training_runs::NewTrainingRun {
+        machine_id: None,
+        dataset_id: Some(dataset),
+        profile: "ai4i2020",
+        target,
+        algorithm: "random_forest",
+        parameters: r#"{"trees": 20}"#.into(),
+    };
+    let good = training_runs::insert(db.pool(), new_run("Machine failure"))
+        .await
+        .unwrap();
+    let bad = training_runs::insert(db.pool(), new_run("nope"))
+        .await
+        .unwrap();
+
+    let run_id = |id: i64| id.to_string();
+    let (ok, _, err) = run(&[
+        "train",
+        "--run-id",
+        &run_id(good),
+        "--database-url",
+        &url,
+        "--runner",
+        "local",
+    ]);
+    assert!(ok, "{err}");
+    let stored = training_runs::find(db.pool(), good).await.unwrap().unwrap();
+    assert_eq!(stored.state, "completed");
+    assert_eq!(stored.progress, 100);
+    assert_eq!(stored.runner.as_deref(), Some("local"));
+    assert!(stored.metrics.unwrap().contains("\"f1\""));
+    let artifact: Vec<u8> =
+        sqlx::query_scalar("SELECT artifact FROM model_versions WHERE training_run_id = ?")
+            .bind(good)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let model = Model::from_bytes(&artifact).unwrap();
+    assert_eq!(model.card.hyperparameters.trees, 20);
+
+    // A run runs once.
+    let (ok, _, err) = run(&["train", "--run-id", &run_id(good), "--database-url", &url]);
+    assert!(!ok);
+    assert!(err.contains("is not queued"), "{err}");
+
+    // A run that cannot train ends failed with the reason.
+    let (ok, _, _) = run(&["train", "--run-id", &run_id(bad), "--database-url", &url]);
+    assert!(!ok);
+    let failed = training_runs::find(db.pool(), bad).await.unwrap().unwrap();
+    assert_eq!(failed.state, "failed");
+    assert!(failed
+        .error
+        .unwrap()
+        .contains("column nope: no such column"));
+
+    let (ok, _, err) = run(&["train", "--run-id", "1", "--data", "x.csv"]);
+    assert!(!ok);
+    assert!(err.contains("cannot be used with"), "{err}");
+    db.close().await;
+}

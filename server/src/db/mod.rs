@@ -3,11 +3,13 @@
 //! Queries go through sqlx's `Any` driver with `?` placeholders and portable SQL, so the
 //! MariaDB backend needs only its own migration files, not different Rust code.
 
+pub mod datasets;
 pub mod machines;
 pub mod model_versions;
 pub mod predictions;
 pub mod readings;
 pub mod tokens;
+pub mod training_runs;
 
 use std::path::Path;
 use std::str::FromStr;

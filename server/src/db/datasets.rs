@@ -1,0 +1,59 @@
+//! Data sets: uploaded CSV files, kept whole, with the role chosen for each column.
+
+use sqlx::AnyPool;
+
+use crate::error::Result;
+use crate::time::now_ms;
+
+/// A data set to store.
+#[derive(Debug, Clone)]
+pub struct NewDataset<'a> {
+    pub name: &'a str,
+    pub file_name: &'a str,
+    pub profile: &'a str,
+    /// JSON array of `{column, role}`.
+    pub column_roles: String,
+    pub row_count: i64,
+    pub content_sha256: &'a str,
+    pub content: &'a [u8],
+}
+
+/// A stored data set with its file.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredDataset {
+    pub id: i64,
+    pub name: String,
+    pub file_name: String,
+    pub profile: String,
+    pub column_roles: String,
+    pub row_count: i64,
+    pub content_sha256: String,
+    pub content: Vec<u8>,
+}
+
+pub async fn insert(pool: &AnyPool, new: NewDataset<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO datasets (name, file_name, profile, column_roles, row_count, \
+         content_sha256, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.name)
+    .bind(new.file_name)
+    .bind(new.profile)
+    .bind(new.column_roles)
+    .bind(new.row_count)
+    .bind(new.content_sha256)
+    .bind(new.content.to_vec())
+    .bind(now_ms())
+    .fetch_one(pool)
+    .await?)
+}
+
+pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<StoredDataset>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, file_name, profile, column_roles, row_count, content_sha256, content \
+         FROM datasets WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
