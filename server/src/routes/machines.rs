@@ -116,7 +116,7 @@ pub(super) async fn find(state: &AppState, name: &str) -> Result<Machine, ApiErr
 }
 
 /// Parses a JSON body, naming the line and column of a syntax error.
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         let message = format!(
             "invalid JSON at line {}, column {}: {e}",

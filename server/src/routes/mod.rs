@@ -3,10 +3,11 @@
 mod credentials;
 pub mod health;
 pub mod machines;
+pub mod promotions;
 pub mod readings;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::startup::AppState;
@@ -17,6 +18,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/machines", get(machines::list).post(machines::create))
         .route("/machines/{machine}", get(machines::show))
         .route("/machines/{machine}/tokens", post(machines::create_token))
+        .route("/machines/{machine}/model", put(promotions::put))
         .route("/machines/{machine}/readings", post(readings::post))
         .layer(DefaultBodyLimit::max(max_body_bytes));
     Router::new()

@@ -222,3 +222,76 @@ async fn a_series_model_scores_remaining_life_from_the_machine_history() {
     let machine: Value = app.get_json("/api/v1/machines/engine-1").await;
     assert_eq!(machine["life_unit"], "cycles");
 }
+
+#[tokio::test]
+async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
+    let app = spawn_app().await;
+    app.admin_post(
+        "/api/v1/machines",
+        json!({ "name": "mill-2", "profile": "ai4i2020", "attributes": { "type": "L" } }),
+    )
+    .await;
+    app.create_machine("engine-2", "turbofan").await;
+    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(13), 2, 800).unwrap();
+    let model = train(&csv, 10, true);
+    // Registered for the mill, then offered to both machines through the API.
+    let version = promote(&app, "mill-2", "ai4i2020", &model).await;
+    let put = |machine: &str, admin: bool, body: Value| {
+        let request = app
+            .client
+            .put(app.url(&format!("/api/v1/machines/{machine}/model")))
+            .json(&body);
+        let request = if admin {
+            request.basic_auth("admin", Some(crate::helpers::ADMIN_PASSWORD))
+        } else {
+            request
+        };
+        request.send()
+    };
+    let refused = put("mill-2", false, json!({ "model_version_id": version }))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let mismatch = put("engine-2", true, json!({ "model_version_id": version }))
+        .await
+        .unwrap();
+    assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = mismatch.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.contains("machine engine-2") && error.contains("the sensor air_temperature"),
+        "{error}"
+    );
+    let engine: Value = app.get_json("/api/v1/machines/engine-2").await;
+    assert!(
+        engine["active_model_version_id"].is_null(),
+        "nothing changed on refusal"
+    );
+
+    let missing = put("mill-2", true, json!({ "model_version_id": 999 }))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let accepted = put(
+        "mill-2",
+        true,
+        json!({ "model_version_id": version, "reason": "better F1" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let body: Value = accepted.json().await.unwrap();
+    assert_eq!(body["version"], 1);
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let history: Vec<(String, String)> =
+        sqlx::query_as("SELECT promoted_by, reason FROM promotions ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        history.last().unwrap(),
+        &("admin".to_string(), "better F1".to_string())
+    );
+}

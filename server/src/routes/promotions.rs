@@ -1,0 +1,72 @@
+//! `PUT /api/v1/machines/{machine}/model` (admin): makes a model version the machine's active
+//! one. A model whose inputs the machine does not have is refused, naming what is missing.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::credentials::require_admin;
+use super::machines::{find, json_body};
+use crate::db::model_versions;
+use crate::error::{ApiError, Error};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Promote {
+    model_version_id: i64,
+    /// Why, for the promotion history.
+    reason: Option<String>,
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let machine = find(&state, &name).await?;
+    let request: Promote = json_body(&body)?;
+    let reason = request.reason.unwrap_or_default();
+    if reason.chars().count() > 200 {
+        return Err(unprocessable("reason: at most 200 characters".into()));
+    }
+    let model = state
+        .models
+        .get(request.model_version_id)
+        .await
+        .map_err(|error| match error {
+            Error::NotFound(_) => ApiError::NotFound(format!(
+                "model version {} not found",
+                request.model_version_id
+            )),
+            other => other.into(),
+        })?;
+    model
+        .bind(&machine.name, &machine.schema, &machine.attributes)
+        .map_err(|error| unprocessable(error.to_string()))?;
+    let pool = state.db.pool();
+    model_versions::promote(pool, machine.id, request.model_version_id, "admin", &reason).await?;
+    let (profile, version) = model_versions::number(pool, request.model_version_id)
+        .await?
+        .unwrap_or_default();
+    tracing::info!(machine = %machine.name, %profile, version, "model version promoted");
+    Ok(Json(json!({
+        "machine": machine.name,
+        "model_version_id": request.model_version_id,
+        "profile": profile,
+        "version": version,
+    })))
+}
+
+fn unprocessable(message: String) -> ApiError {
+    ApiError::Unprocessable {
+        message,
+        details: Vec::new(),
+        total: 1,
+    }
+}
