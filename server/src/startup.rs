@@ -91,8 +91,15 @@ impl Application {
             let streaming =
                 tokio::spawn(fleet.stream(db.clone(), models.clone(), settings.demo.interval));
             let trained = tokio::spawn(async move {
-                if let Err(error) = demo::train_models(training).await {
-                    tracing::error!(%error, "demo models not trained");
+                // A busy database can refuse a write; the demo must not stay unscored for it.
+                for attempt in 1..=3 {
+                    match demo::train_models(training.clone()).await {
+                        Ok(()) => break,
+                        Err(error) => {
+                            tracing::error!(%error, attempt, "demo models not trained");
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                        }
+                    }
                 }
             });
             Some(vec![streaming, trained])

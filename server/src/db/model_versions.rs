@@ -26,23 +26,20 @@ pub struct RegisteredVersion {
     pub version: i64,
 }
 
-/// Registers a model file as the profile's next version.
+/// Registers a model file as the profile's next version. One statement numbers and inserts
+/// it, so concurrent registrations cannot take the same number, and no read precedes the write
+/// (in SQLite's WAL mode a read-then-write transaction fails at once when another connection
+/// wrote in between).
 #[tracing::instrument(name = "Registering a model version", skip_all, fields(profile = new.profile))]
 pub async fn insert(pool: &AnyPool, new: NewModelVersion<'_>) -> Result<RegisteredVersion> {
-    let mut tx = pool.begin().await?;
-    let version: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE profile = ?",
-    )
-    .bind(new.profile)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
+    let (id, version): (i64, i64) = sqlx::query_as(
         "INSERT INTO model_versions (machine_id, profile, version, training_run_id, algorithm, \
-         metrics, threshold, artifact, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         metrics, threshold, artifact, created_at) \
+         SELECT ?, ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ?, ? \
+         FROM model_versions WHERE profile = ? RETURNING id, version",
     )
     .bind(new.machine_id)
     .bind(new.profile)
-    .bind(version)
     .bind(new.training_run_id)
     .bind(new.algorithm)
     .bind(new.metrics)
@@ -50,16 +47,9 @@ pub async fn insert(pool: &AnyPool, new: NewModelVersion<'_>) -> Result<Register
     .bind(new.threshold.unwrap_or(0.0))
     .bind(new.artifact)
     .bind(now_ms())
-    .execute(&mut *tx)
+    .bind(new.profile)
+    .fetch_one(pool)
     .await?;
-    // (profile, version) is unique; the Any driver does not report SQLite's new row id.
-    let id: i64 =
-        sqlx::query_scalar("SELECT id FROM model_versions WHERE profile = ? AND version = ?")
-            .bind(new.profile)
-            .bind(version)
-            .fetch_one(&mut *tx)
-            .await?;
-    tx.commit().await?;
     Ok(RegisteredVersion { id, version })
 }
 
