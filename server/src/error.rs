@@ -68,6 +68,17 @@ pub enum ApiError {
     Internal(#[source] Error),
 }
 
+impl ApiError {
+    /// One problem with a well-formed request that is not tied to a reading.
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::Unprocessable {
+            message: message.into(),
+            details: Vec::new(),
+            total: 1,
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {

@@ -124,11 +124,7 @@ pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T
             e.column()
         );
         if e.is_data() {
-            ApiError::Unprocessable {
-                message,
-                details: Vec::new(),
-                total: 1,
-            }
+            ApiError::unprocessable(message)
         } else {
             ApiError::BadRequest(message)
         }
@@ -208,13 +204,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<MachineJson>), ApiError> {
     require_admin(&state, &headers)?;
     let request: CreateMachine = json_body(&body)?;
-    let new = request
-        .validate()
-        .map_err(|message| ApiError::Unprocessable {
-            message,
-            details: Vec::new(),
-            total: 1,
-        })?;
+    let new = request.validate().map_err(ApiError::unprocessable)?;
     let machine = machines::insert(state.db.pool(), &new).await?;
     tracing::info!(machine = %machine.name, profile = %machine.profile, "machine registered");
     Ok((
@@ -246,11 +236,7 @@ pub async fn create_token(
     };
     let label = request.label.unwrap_or_else(|| "ingest".into());
     if label.chars().count() > 64 {
-        return Err(ApiError::Unprocessable {
-            message: "label: at most 64 characters".into(),
-            details: Vec::new(),
-            total: 1,
-        });
+        return Err(ApiError::unprocessable("label: at most 64 characters"));
     }
     let token = new_ingest_token();
     tokens::insert(state.db.pool(), machine.id, &label, &token).await?;

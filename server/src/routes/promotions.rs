@@ -33,7 +33,7 @@ pub async fn put(
     let request: Promote = json_body(&body)?;
     let reason = request.reason.unwrap_or_default();
     if reason.chars().count() > 200 {
-        return Err(unprocessable("reason: at most 200 characters".into()));
+        return Err(ApiError::unprocessable("reason: at most 200 characters"));
     }
     let model = state
         .models
@@ -48,7 +48,7 @@ pub async fn put(
         })?;
     model
         .bind(&machine.name, &machine.schema, &machine.attributes)
-        .map_err(|error| unprocessable(error.to_string()))?;
+        .map_err(|error| ApiError::unprocessable(error.to_string()))?;
     let pool = state.db.pool();
     model_versions::promote(pool, machine.id, request.model_version_id, "admin", &reason).await?;
     let (profile, version) = model_versions::number(pool, request.model_version_id)
@@ -61,12 +61,4 @@ pub async fn put(
         "profile": profile,
         "version": version,
     })))
-}
-
-fn unprocessable(message: String) -> ApiError {
-    ApiError::Unprocessable {
-        message,
-        details: Vec::new(),
-        total: 1,
-    }
 }
