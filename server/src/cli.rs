@@ -8,7 +8,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::AdminCredential;
-use crate::configuration::{DemoSettings, Secret, Settings};
+use crate::configuration::{DemoSettings, Secret, Settings, TrackingSettings};
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
 #[derive(Debug, Parser)]
@@ -54,6 +54,38 @@ pub struct DatabaseArgs {
     pub database_url: String,
 }
 
+/// MLflow tracking, under MLflow's own variable names.
+#[derive(Debug, Clone, Args)]
+pub struct TrackingArgs {
+    /// MLflow tracking server (`http://host:5000`); tracking is off without it.
+    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    pub mlflow_tracking_uri: Option<String>,
+
+    /// MLflow basic-auth user.
+    #[arg(long, env = "MLFLOW_TRACKING_USERNAME")]
+    pub mlflow_tracking_username: Option<String>,
+
+    /// MLflow basic-auth password.
+    #[arg(long, env = "MLFLOW_TRACKING_PASSWORD", hide_env_values = true)]
+    pub mlflow_tracking_password: Option<Secret>,
+}
+
+impl TrackingArgs {
+    /// `None` when no tracking server is configured.
+    pub fn into_settings(self) -> Option<TrackingSettings> {
+        let uri = self
+            .mlflow_tracking_uri
+            .filter(|uri| !uri.trim().is_empty())?;
+        Some(TrackingSettings {
+            uri: uri.trim_end_matches('/').to_string(),
+            username: self.mlflow_tracking_username.filter(|u| !u.is_empty()),
+            password: self
+                .mlflow_tracking_password
+                .filter(|p| !p.expose().is_empty()),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Parser)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -86,6 +118,9 @@ pub struct ServeArgs {
     /// Largest request body the ingest API accepts, in bytes.
     #[arg(long, env = "ICANTKUBE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
 }
 
 impl ServeArgs {
@@ -102,6 +137,7 @@ impl ServeArgs {
                 interval: Duration::from_millis(self.demo_interval_ms.max(50)),
             },
             max_body_bytes: self.max_body_bytes,
+            tracking: self.tracking.into_settings(),
         })
     }
 }
@@ -199,6 +235,9 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub tracking: TrackingArgs,
 
     #[command(flatten)]
     pub data: Option<DataArgs>,

@@ -47,6 +47,17 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// Largest request body accepted by the ingest API.
     pub max_body_bytes: usize,
+    /// MLflow; `None` turns tracking off.
+    pub tracking: Option<TrackingSettings>,
+}
+
+/// Where training runs are tracked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackingSettings {
+    /// The tracking server's base URL, without a trailing slash.
+    pub uri: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
 }
 
 /// The simulated fleet of demo mode.

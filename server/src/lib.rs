@@ -21,4 +21,4 @@ pub mod simulator;
 pub mod startup;
 pub mod telemetry;
 pub mod time;
-pub mod worker;
+pub mod training;

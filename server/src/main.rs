@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use icantkube::cli::{Cli, Command};
-use icantkube::{db, offline, simulator, startup, telemetry, worker};
+use icantkube::training::worker;
+use icantkube::{db, offline, simulator, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

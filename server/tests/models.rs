@@ -409,6 +409,8 @@ async fn a_stored_training_run_trains_reports_progress_and_registers_a_version()
         target,
         algorithm: "random_forest",
         parameters: r#"{"trees": 20}"#.into(),
+        auto_promote: false,
+        tracking: "off",
     };
     let good = training_runs::insert(db.pool(), new_run("Machine failure"))
         .await

@@ -15,6 +15,10 @@ pub struct NewTrainingRun<'a> {
     pub algorithm: &'a str,
     /// JSON object of hyperparameters; missing ones take the defaults.
     pub parameters: String,
+    /// Promote the new version where it beats the active one.
+    pub auto_promote: bool,
+    /// `pending` when MLflow is configured, else `off`.
+    pub tracking: &'a str,
 }
 
 /// A run as stored.
@@ -33,13 +37,29 @@ pub struct TrainingRun {
     pub error: Option<String>,
     pub metrics: Option<String>,
     pub runner: Option<String>,
+    /// 1: promote the new version where it beats the active one.
+    pub auto_promote: i64,
+    pub job_name: Option<String>,
+    /// off, pending, tracked or failed.
+    pub tracking: String,
+    pub tracking_error: Option<String>,
+    pub mlflow_experiment_id: Option<String>,
+    pub mlflow_run_id: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
 }
+
+/// The columns of `TrainingRun`, in its order.
+const COLUMNS: &str = "id, machine_id, dataset_id, profile, target, algorithm, parameters, \
+    state, stage, progress, error, metrics, runner, auto_promote, job_name, tracking, \
+    tracking_error, mlflow_experiment_id, mlflow_run_id, created_at, started_at, finished_at";
 
 pub async fn insert(pool: &AnyPool, new: NewTrainingRun<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO training_runs (machine_id, dataset_id, profile, target, algorithm, \
-         parameters, state, progress, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?) \
-         RETURNING id",
+         parameters, auto_promote, tracking, state, progress, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?) RETURNING id",
     )
     .bind(new.machine_id)
     .bind(new.dataset_id)
@@ -47,18 +67,114 @@ pub async fn insert(pool: &AnyPool, new: NewTrainingRun<'_>) -> Result<i64> {
     .bind(new.target)
     .bind(new.algorithm)
     .bind(new.parameters)
+    .bind(i64::from(new.auto_promote))
+    .bind(new.tracking)
     .bind(now_ms())
     .fetch_one(pool)
     .await?)
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<TrainingRun>> {
-    Ok(sqlx::query_as(
-        "SELECT id, machine_id, dataset_id, profile, target, algorithm, parameters, state, \
-         stage, progress, error, metrics, runner FROM training_runs WHERE id = ?",
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM training_runs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
     )
+}
+
+/// The newest runs first.
+pub async fn list(pool: &AnyPool, limit: i64) -> Result<Vec<TrainingRun>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM training_runs ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Runs in a state, oldest first.
+pub async fn in_state(pool: &AnyPool, state: &str) -> Result<Vec<TrainingRun>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM training_runs WHERE state = ? ORDER BY id"
+    ))
+    .bind(state)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The Kubernetes Job that runs it.
+pub async fn set_job_name(pool: &AnyPool, id: i64, job_name: &str) -> Result<()> {
+    sqlx::query("UPDATE training_runs SET job_name = ? WHERE id = ?")
+        .bind(job_name)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Marks a run failed unless it already ended (the worker may have recorded its own reason
+/// before it died); answers whether it did.
+pub async fn fail_unfinished(pool: &AnyPool, id: i64, reason: &str) -> Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE training_runs SET state = 'failed', error = ?, finished_at = ? \
+         WHERE id = ? AND state IN ('queued', 'running')",
+    )
+    .bind(reason)
+    .bind(now_ms())
     .bind(id)
-    .fetch_optional(pool)
+    .execute(pool)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// Cancels a queued or running run; answers whether it was still going.
+pub async fn cancel(pool: &AnyPool, id: i64) -> Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE training_runs SET state = 'cancelled', finished_at = ? \
+         WHERE id = ? AND state IN ('queued', 'running')",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// Where the run stands in MLflow.
+#[derive(Debug, Clone, Default)]
+pub struct Tracking<'a> {
+    /// pending, tracked or failed.
+    pub state: &'a str,
+    pub error: Option<&'a str>,
+    pub experiment_id: Option<&'a str>,
+    pub mlflow_run_id: Option<&'a str>,
+}
+
+/// Records the tracking state; ids already stored are kept when none is given.
+pub async fn set_tracking(pool: &AnyPool, id: i64, tracking: Tracking<'_>) -> Result<()> {
+    sqlx::query(
+        "UPDATE training_runs SET tracking = ?, tracking_error = ?, \
+         mlflow_experiment_id = COALESCE(?, mlflow_experiment_id), \
+         mlflow_run_id = COALESCE(?, mlflow_run_id) WHERE id = ?",
+    )
+    .bind(tracking.state)
+    .bind(tracking.error)
+    .bind(tracking.experiment_id)
+    .bind(tracking.mlflow_run_id)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Finished runs whose tracking is still owed to MLflow (pending or failed), oldest first.
+pub async fn untracked(pool: &AnyPool) -> Result<Vec<TrainingRun>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM training_runs \
+         WHERE state IN ('completed', 'failed') AND tracking IN ('pending', 'failed') ORDER BY id"
+    ))
+    .fetch_all(pool)
     .await?)
 }
 

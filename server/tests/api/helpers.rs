@@ -39,6 +39,7 @@ pub fn settings(folder: &TempDir) -> Settings {
             interval: Duration::from_secs(2),
         },
         max_body_bytes: MAX_BODY_BYTES,
+        tracking: None,
     }
 }
 

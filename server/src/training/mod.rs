@@ -1,0 +1,33 @@
+//! Training runs from the web: where they run (a local child process or a Kubernetes Job,
+//! behind one `Runner` interface), what the run process itself does (`worker`), and the
+//! promotion of a better model when the run asked for it.
+
+pub mod worker;
+
+use async_trait::async_trait;
+
+/// Why a runner could not start or stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The local queue is full; the run stays queued and can be started again.
+    #[error("the training queue is full ({0} runs waiting)")]
+    QueueFull(usize),
+    /// The runner cannot do its job at all (for example, missing Kubernetes permissions).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Storage(#[from] crate::error::Error),
+}
+
+/// Starts and stops training runs. Each run is a separate process, `icantkube train --run-id N`,
+/// which reports stage and progress in the database; the runner watches the process and marks
+/// the run failed with the cause when it dies without saying why.
+#[async_trait]
+pub trait Runner: Send + Sync {
+    /// What `training_runs.runner` and the pages call it: `local` or `kubernetes`.
+    fn name(&self) -> &'static str;
+    /// Hands a queued run over to be trained; returns once it is queued or started.
+    async fn launch(&self, run_id: i64) -> Result<(), RunnerError>;
+    /// Stops a queued or running run and marks it cancelled.
+    async fn cancel(&self, run_id: i64) -> Result<(), RunnerError>;
+}
