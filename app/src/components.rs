@@ -3,4 +3,6 @@
 pub mod error_view;
 pub mod header;
 pub mod live_refresh;
+pub mod run_state;
 pub mod status_badge;
+pub mod upload_progress;

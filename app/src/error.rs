@@ -10,6 +10,9 @@ pub enum AppError {
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// The page is for signed-in admins.
+    #[error("sign in as admin to see this")]
+    SignInRequired,
     /// The server failed; details stay in its log.
     #[error("the server could not answer: {0}")]
     Internal(String),

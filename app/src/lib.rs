@@ -60,6 +60,23 @@ pub fn App() -> impl IntoView {
                         view=routes::machine::MachinePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/login") view=routes::login::LoginPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/training")
+                        view=routes::training::TrainingPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/training/new")
+                        view=routes::training_new::NewTrainingPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/training/:id")
+                        view=routes::training_run::TrainingRunPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/models") view=routes::models::ModelsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

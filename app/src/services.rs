@@ -7,7 +7,9 @@ use std::sync::Arc;
 use leptos::prelude::use_context;
 
 use crate::error::AppError;
-use crate::model::{Fleet, MachineDetail};
+use crate::model::{
+    Fleet, MachineDetail, ModelsOverview, TrainingForm, TrainingRunDetail, TrainingRuns, Viewer,
+};
 
 /// Read access to machines and their readings, as the pages show them.
 #[async_trait::async_trait]
@@ -18,10 +20,47 @@ pub trait FleetQueries: Send + Sync {
     async fn machine(&self, name: &str) -> Result<MachineDetail, AppError>;
 }
 
+/// Training runs, data sets and model versions, as the admin pages show them.
+#[async_trait::async_trait]
+pub trait TrainingQueries: Send + Sync {
+    /// The newest runs first.
+    async fn runs(&self) -> Result<TrainingRuns, AppError>;
+    async fn run(&self, id: i64) -> Result<TrainingRunDetail, AppError>;
+    /// The form's choices, with the preview of `dataset` when one is chosen.
+    async fn form(&self, dataset: Option<i64>) -> Result<TrainingForm, AppError>;
+    async fn models(&self) -> Result<ModelsOverview, AppError>;
+}
+
+/// Who is asking, from the request's session cookie.
+#[async_trait::async_trait]
+pub trait ViewerQueries: Send + Sync {
+    async fn viewer(&self, headers: &http::HeaderMap) -> Result<Viewer, AppError>;
+}
+
 /// The handles the server provides to every page render and server-function call.
 #[derive(Clone)]
 pub struct Services {
     pub fleet: Arc<dyn FleetQueries>,
+    pub training: Arc<dyn TrainingQueries>,
+    pub viewers: Arc<dyn ViewerQueries>,
+}
+
+/// The viewer of the request being served.
+pub async fn viewer() -> Result<Viewer, AppError> {
+    let headers: http::HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::Internal(format!("reading the request: {e}")))?;
+    services()?.viewers.viewer(&headers).await
+}
+
+/// Refuses unless a signed-in admin is asking.
+pub async fn require_admin() -> Result<Viewer, AppError> {
+    let viewer = viewer().await?;
+    if viewer.is_admin() {
+        Ok(viewer)
+    } else {
+        Err(AppError::SignInRequired)
+    }
 }
 
 /// The services from context, or an error instead of a panic when the server forgot them.

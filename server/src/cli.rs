@@ -8,7 +8,10 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::AdminCredential;
-use crate::configuration::{DemoSettings, Secret, Settings, TrackingSettings};
+use crate::configuration::{
+    DemoSettings, KubernetesSettings, Secret, Settings, TrackingSettings, TrainingBackend,
+    TrainingSettings,
+};
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
 #[derive(Debug, Parser)]
@@ -86,6 +89,154 @@ impl TrackingArgs {
     }
 }
 
+/// Which runner trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainingBackendName {
+    Local,
+    Kubernetes,
+}
+
+/// Where training runs execute and, on Kubernetes, what their Jobs look like.
+#[derive(Debug, Clone, Args)]
+pub struct TrainingArgs {
+    /// `local`: child processes of this server; `kubernetes`: a Job per run.
+    #[arg(
+        long,
+        env = "ICANTKUBE_TRAINING_BACKEND",
+        value_enum,
+        default_value = "local"
+    )]
+    pub training_backend: TrainingBackendName,
+
+    /// Runs the local backend trains at the same time.
+    #[arg(long, env = "ICANTKUBE_LOCAL_WORKERS", default_value_t = 1,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub local_workers: usize,
+
+    /// Image of the training Jobs, normally this app's own (required by the kubernetes backend).
+    #[arg(long, env = "ICANTKUBE_JOB_IMAGE")]
+    pub job_image: Option<String>,
+
+    /// Namespace of the training Jobs; this pod's own when omitted (`default` outside a pod).
+    #[arg(long, env = "ICANTKUBE_JOB_NAMESPACE")]
+    pub job_namespace: Option<String>,
+
+    /// ServiceAccount of the training Jobs; the namespace's default one when omitted.
+    #[arg(long, env = "ICANTKUBE_JOB_SERVICE_ACCOUNT")]
+    pub job_service_account: Option<String>,
+
+    /// ConfigMap whose keys become the training container's environment.
+    #[arg(long, env = "ICANTKUBE_JOB_CONFIGMAP", default_value = "icantkube")]
+    pub job_configmap: String,
+
+    /// Secret whose keys become the training container's environment (`DATABASE_URL`, MLflow).
+    #[arg(long, env = "ICANTKUBE_JOB_SECRET", default_value = "icantkube")]
+    pub job_secret: String,
+
+    /// CPU a training pod is guaranteed.
+    #[arg(long, env = "ICANTKUBE_JOB_CPU_REQUEST", default_value = "500m")]
+    pub job_cpu_request: String,
+
+    /// Most CPU a training pod may use.
+    #[arg(long, env = "ICANTKUBE_JOB_CPU_LIMIT", default_value = "2")]
+    pub job_cpu_limit: String,
+
+    /// Memory a training pod is guaranteed.
+    #[arg(long, env = "ICANTKUBE_JOB_MEMORY_REQUEST", default_value = "512Mi")]
+    pub job_memory_request: String,
+
+    /// Most memory a training pod may use; past it the pod is killed (OOMKilled).
+    #[arg(long, env = "ICANTKUBE_JOB_MEMORY_LIMIT", default_value = "2Gi")]
+    pub job_memory_limit: String,
+
+    /// Seconds a training Job may run before Kubernetes stops it.
+    #[arg(long, env = "ICANTKUBE_JOB_DEADLINE_SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub job_deadline_seconds: i64,
+
+    /// Seconds a finished training Job, and its pod's log, is kept.
+    #[arg(long, env = "ICANTKUBE_JOB_TTL_SECONDS", default_value_t = 86400,
+          value_parser = clap::value_parser!(i32).range(0..))]
+    pub job_ttl_seconds: i32,
+
+    /// Times a failed training pod is retried (a failed training rarely succeeds when simply
+    /// repeated).
+    #[arg(long, env = "ICANTKUBE_JOB_BACKOFF_LIMIT", default_value_t = 0,
+          value_parser = clap::value_parser!(i32).range(0..))]
+    pub job_backoff_limit: i32,
+
+    /// `app.kubernetes.io/name` of the training Jobs and the start of their names.
+    #[arg(long, env = "ICANTKUBE_JOB_APP_NAME", default_value = "icantkube")]
+    pub job_app_name: String,
+
+    /// How often a running training Job is checked (`5s`).
+    #[arg(long, env = "ICANTKUBE_JOB_POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub job_poll_interval: Duration,
+
+    /// How long a training pod may fail to start (image not pullable, ConfigMap or Secret
+    /// missing) before its run is failed (`5m`).
+    #[arg(long, env = "ICANTKUBE_JOB_START_GRACE", default_value = "5m", value_parser = parse_duration)]
+    pub job_start_grace: Duration,
+}
+
+/// Where Kubernetes tells a pod its namespace.
+const POD_NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+impl TrainingArgs {
+    /// Checks the flags of the chosen backend and turns them into typed settings.
+    pub fn into_settings(self) -> anyhow::Result<TrainingSettings> {
+        let backend = match self.training_backend {
+            TrainingBackendName::Local => TrainingBackend::Local,
+            TrainingBackendName::Kubernetes => {
+                let image = self
+                    .job_image
+                    .filter(|image| !image.trim().is_empty())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "ICANTKUBE_TRAINING_BACKEND=kubernetes needs ICANTKUBE_JOB_IMAGE \
+                             (--job-image): the image training Jobs run, normally this app's own"
+                        )
+                    })?;
+                if self.job_poll_interval.is_zero() {
+                    anyhow::bail!("ICANTKUBE_JOB_POLL_INTERVAL must be longer than 0");
+                }
+                let namespace = self
+                    .job_namespace
+                    .filter(|namespace| !namespace.trim().is_empty())
+                    .or_else(|| {
+                        std::fs::read_to_string(POD_NAMESPACE_FILE)
+                            .ok()
+                            .map(|namespace| namespace.trim().to_string())
+                            .filter(|namespace| !namespace.is_empty())
+                    })
+                    .unwrap_or_else(|| "default".to_string());
+                TrainingBackend::Kubernetes(Box::new(KubernetesSettings {
+                    namespace,
+                    image,
+                    service_account: self.job_service_account.filter(|name| !name.is_empty()),
+                    config_map: self.job_configmap,
+                    secret: self.job_secret,
+                    cpu_request: self.job_cpu_request,
+                    cpu_limit: self.job_cpu_limit,
+                    memory_request: self.job_memory_request,
+                    memory_limit: self.job_memory_limit,
+                    backoff_limit: self.job_backoff_limit,
+                    active_deadline_seconds: self.job_deadline_seconds,
+                    ttl_seconds_after_finished: self.job_ttl_seconds,
+                    app_name: self.job_app_name,
+                    poll_interval: self.job_poll_interval,
+                    start_grace: self.job_start_grace,
+                }))
+            }
+        };
+        Ok(TrainingSettings {
+            backend,
+            local_workers: self.local_workers,
+            local_executable: None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Parser)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -119,8 +270,19 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest data set an admin may upload, in bytes.
+    #[arg(long, env = "ICANTKUBE_MAX_UPLOAD_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+
+    /// Grafana's base URL (`https://grafana.example.com`), for dashboard links; none without it.
+    #[arg(long, env = "GRAFANA_URL")]
+    pub grafana_url: Option<String>,
+
     #[command(flatten)]
     pub tracking: TrackingArgs,
+
+    #[command(flatten)]
+    pub training: TrainingArgs,
 }
 
 impl ServeArgs {
@@ -138,6 +300,12 @@ impl ServeArgs {
             },
             max_body_bytes: self.max_body_bytes,
             tracking: self.tracking.into_settings(),
+            max_upload_bytes: self.max_upload_bytes,
+            grafana_url: self
+                .grafana_url
+                .map(|url| url.trim().trim_end_matches('/').to_string())
+                .filter(|url| !url.is_empty()),
+            training: self.training.into_settings()?,
         })
     }
 }
@@ -373,6 +541,51 @@ mod tests {
         };
         assert_eq!(args.listen.to_string(), "127.0.0.1:3000");
         assert!(args.database.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn training_is_local_with_one_worker_by_default() {
+        let args = ServeArgs::try_parse_from(["serve"]).unwrap();
+        assert_eq!(
+            args.training.into_settings().unwrap(),
+            TrainingSettings::default()
+        );
+    }
+
+    #[test]
+    fn the_kubernetes_backend_without_an_image_is_refused_naming_the_variable() {
+        let args =
+            ServeArgs::try_parse_from(["serve", "--training-backend", "kubernetes"]).unwrap();
+        let error = args.into_settings().unwrap_err().to_string();
+        assert!(error.contains("ICANTKUBE_JOB_IMAGE"), "{error}");
+    }
+
+    #[test]
+    fn the_kubernetes_backend_takes_safe_job_defaults() {
+        let args = ServeArgs::try_parse_from([
+            "serve",
+            "--training-backend",
+            "kubernetes",
+            "--job-image",
+            "registry.example/icantkube:1.0",
+            "--job-namespace",
+            "factory",
+        ])
+        .unwrap();
+        let TrainingBackend::Kubernetes(job) = args.training.into_settings().unwrap().backend
+        else {
+            panic!("not the kubernetes backend");
+        };
+        assert_eq!(job.namespace, "factory");
+        assert_eq!(job.image, "registry.example/icantkube:1.0");
+        assert_eq!(
+            (job.config_map.as_str(), job.secret.as_str()),
+            ("icantkube", "icantkube")
+        );
+        assert_eq!(job.backoff_limit, 0);
+        assert_eq!(job.active_deadline_seconds, 3600);
+        assert_eq!(job.ttl_seconds_after_finished, 86400);
+        assert_eq!(job.service_account, None);
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// MLflow; `None` turns tracking off.
     pub tracking: Option<TrackingSettings>,
+    /// Largest data set an admin may upload.
+    pub max_upload_bytes: usize,
+    /// Grafana's base URL, for dashboard links.
+    pub grafana_url: Option<String>,
+    /// Where training runs execute.
+    pub training: TrainingSettings,
 }
 
 /// Where training runs are tracked.
@@ -66,4 +72,69 @@ pub struct DemoSettings {
     pub enabled: bool,
     /// Time between two readings of one demo machine.
     pub interval: Duration,
+}
+
+/// Where training runs execute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingSettings {
+    pub backend: TrainingBackend,
+    /// Runs the local backend trains at the same time.
+    pub local_workers: usize,
+    /// The `icantkube` binary the local backend starts; this program when `None` (tests, which
+    /// run the server inside the test binary, name the real one).
+    pub local_executable: Option<std::path::PathBuf>,
+}
+
+impl Default for TrainingSettings {
+    /// Child processes of this server, one run at a time.
+    fn default() -> Self {
+        TrainingSettings {
+            backend: TrainingBackend::Local,
+            local_workers: 1,
+            local_executable: None,
+        }
+    }
+}
+
+/// The runner that trains.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainingBackend {
+    /// Child processes of this server.
+    Local,
+    /// A Kubernetes Job per run (boxed: it is many times the size of `Local`).
+    Kubernetes(Box<KubernetesSettings>),
+}
+
+/// How training Jobs are made and watched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KubernetesSettings {
+    /// Where the Jobs are created.
+    pub namespace: String,
+    /// What the Jobs run: normally the app's own image, whose entrypoint is `icantkube`.
+    pub image: String,
+    /// The Jobs' ServiceAccount; the namespace's default one when `None`.
+    pub service_account: Option<String>,
+    /// ConfigMap whose keys become the training container's environment.
+    pub config_map: String,
+    /// Secret whose keys become the training container's environment (`DATABASE_URL`, MLflow).
+    pub secret: String,
+    /// Resource quantities in Kubernetes' notation (`500m`, `2Gi`).
+    pub cpu_request: String,
+    pub cpu_limit: String,
+    pub memory_request: String,
+    pub memory_limit: String,
+    /// Retries of a failed training pod.
+    pub backoff_limit: i32,
+    /// Longest a Job may run, in seconds, before Kubernetes stops it.
+    pub active_deadline_seconds: i64,
+    /// How long a finished Job (and its pod's log) is kept, in seconds.
+    pub ttl_seconds_after_finished: i32,
+    /// `app.kubernetes.io/name` of the Jobs and the start of their names (`<app>-train-<run>`),
+    /// so two installations can share a namespace.
+    pub app_name: String,
+    /// How often a Job is checked while it runs.
+    pub poll_interval: Duration,
+    /// How long a pod may keep failing to start (an image it cannot pull, a missing ConfigMap
+    /// or Secret) before its run is failed: Kubernetes itself would wait until the deadline.
+    pub start_grace: Duration,
 }

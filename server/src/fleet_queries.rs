@@ -98,7 +98,7 @@ fn drivers(history: &[StoredPrediction], life_unit: Option<&str>) -> Vec<RiskDri
 }
 
 /// Logs an internal error and gives the page a message without internals.
-fn page_error(error: Error) -> AppError {
+pub(crate) fn page_error(error: Error) -> AppError {
     tracing::error!(cause_chain = %cause_chain(&error), "page query failed");
     AppError::Internal("the data could not be read; the server log has the details".into())
 }

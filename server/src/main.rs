@@ -25,7 +25,8 @@ async fn main() -> anyhow::Result<()> {
             Some(run_id) => {
                 let database = db::Database::connect(&args.database.database_url).await?;
                 database.migrate().await?;
-                let result = worker::run(&database, run_id, &args.runner).await;
+                let tracking = args.tracking.into_settings();
+                let result = worker::run(&database, run_id, &args.runner, tracking.as_ref()).await;
                 database.close().await;
                 result
             }

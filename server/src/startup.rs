@@ -19,11 +19,20 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::AdminCredential;
-use crate::configuration::{Secret, Settings};
+use crate::configuration::{Secret, Settings, TrackingSettings, TrainingBackend};
 use crate::db::Database;
 use crate::fleet_queries::StoredFleet;
 use crate::scoring::ModelCache;
+use crate::sessions::Sessions;
+use crate::training::kubernetes::KubernetesRunner;
+use crate::training::local::{LocalRunner, LocalSettings};
+use crate::training::tracking;
+use crate::training::Runner;
+use crate::training_queries::{SessionViewers, StoredTraining};
 use crate::{demo, routes};
+
+/// How often runs MLflow missed are offered to it again.
+const TRACKING_RETRY: Duration = Duration::from_secs(60);
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -33,17 +42,33 @@ pub struct AppState {
     pub admin: Arc<AdminCredential>,
     pub ingest_token: Option<Secret>,
     pub max_body_bytes: usize,
+    #[from_ref(skip)]
+    pub max_upload_bytes: usize,
     pub models: ModelCache,
+    pub sessions: Sessions,
+    /// Where training runs train.
+    pub runner: Arc<dyn Runner>,
+    pub tracking: Option<TrackingSettings>,
 }
 
 /// The whole HTTP surface: API, probes, pages, server functions and static files.
 pub fn router(state: AppState) -> Router {
     let services = Services {
         fleet: Arc::new(StoredFleet::new(state.db.clone(), state.models.clone())),
+        training: Arc::new(StoredTraining {
+            db: state.db.clone(),
+            models: state.models.clone(),
+            tracking: state.tracking.clone(),
+            runner: state.runner.name(),
+            max_upload_bytes: state.max_upload_bytes as u64,
+        }),
+        viewers: Arc::new(SessionViewers {
+            sessions: state.sessions.clone(),
+        }),
     };
     let leptos_options = state.leptos_options.clone();
     let pages = generate_route_list(App);
-    routes::router(state.max_body_bytes)
+    routes::router(state.max_body_bytes, state.max_upload_bytes)
         .leptos_routes_with_context(
             &state,
             pages,
@@ -67,7 +92,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Database,
-    demo: Option<Vec<JoinHandle<()>>>,
+    /// Demo streaming and training, MLflow retries: stopped with the server.
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -84,7 +110,7 @@ impl Application {
             );
         }
         let models = ModelCache::new(db.clone());
-        let demo = if settings.demo.enabled {
+        let mut background = if settings.demo.enabled {
             let mut fleet = demo::DemoFleet::default();
             fleet.seed(&db, &models, settings.demo.interval).await?;
             let training = db.clone();
@@ -102,26 +128,43 @@ impl Application {
                     }
                 }
             });
-            Some(vec![streaming, trained])
+            vec![streaming, trained]
         } else {
-            None
+            Vec::new()
         };
+        let runner = runner(&settings, &db).await?;
+        if let Some(tracking) = settings.tracking.clone() {
+            // Runs MLflow missed (it was down, or slow) are tracked once it answers again.
+            let db = db.clone();
+            background.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(TRACKING_RETRY);
+                loop {
+                    every.tick().await;
+                    tracking::retry_untracked(&db, &tracking).await;
+                }
+            }));
+        }
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let admin = Arc::new(settings.admin);
         let state = AppState {
             leptos_options,
             db: db.clone(),
-            admin: Arc::new(settings.admin),
+            sessions: Sessions::new(db.clone(), admin.clone()),
+            admin,
             ingest_token: settings.ingest_token,
             max_body_bytes: settings.max_body_bytes,
+            max_upload_bytes: settings.max_upload_bytes,
             models,
+            runner,
+            tracking: settings.tracking,
         };
         Ok(Application {
             listener,
             router: router(state),
             db,
-            demo,
+            background,
         })
     }
 
@@ -138,17 +181,68 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "icantkube is listening");
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("the HTTP server failed");
-        for task in self.demo.into_iter().flatten() {
+        // The peer address keys the sign-in attempt limit.
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed");
+        for task in self.background {
             task.abort();
         }
         self.db.close().await;
         tracing::info!("stopped");
         served
     }
+}
+
+/// The runner the settings choose, started.
+async fn runner(settings: &Settings, db: &Database) -> anyhow::Result<Arc<dyn Runner>> {
+    match &settings.training.backend {
+        TrainingBackend::Local => {
+            let executable = match &settings.training.local_executable {
+                Some(path) => path.clone(),
+                None => std::env::current_exe()
+                    .context("the local training runner needs this program's path")?,
+            };
+            let settings = LocalSettings {
+                workers: settings.training.local_workers,
+                executable,
+                database_url: settings.database_url.clone(),
+                environment: tracking_environment(settings.tracking.as_ref()),
+            };
+            Ok(Arc::new(LocalRunner::start(db.clone(), settings).await?))
+        }
+        TrainingBackend::Kubernetes(kubernetes) => {
+            // Connecting checks the ServiceAccount's permissions: a missing one stops the
+            // start with a message naming it, rather than failing every run later.
+            let runner = KubernetesRunner::connect((**kubernetes).clone(), db.clone()).await?;
+            let watched = runner.resume_watching().await?;
+            tracing::info!(watched, "training Jobs of earlier runs are watched again");
+            Ok(Arc::new(runner))
+        }
+    }
+}
+
+/// MLflow's settings as the variables a training process reads.
+fn tracking_environment(tracking: Option<&TrackingSettings>) -> Vec<(String, String)> {
+    let Some(tracking) = tracking else {
+        return Vec::new();
+    };
+    let mut environment = vec![("MLFLOW_TRACKING_URI".to_string(), tracking.uri.clone())];
+    if let Some(user) = &tracking.username {
+        environment.push(("MLFLOW_TRACKING_USERNAME".to_string(), user.clone()));
+    }
+    if let Some(password) = &tracking.password {
+        environment.push((
+            "MLFLOW_TRACKING_PASSWORD".to_string(),
+            password.expose().to_string(),
+        ));
+    }
+    environment
 }
 
 /// Leptos' site settings from its `LEPTOS_*` variables (the bundle's name is set at build time).

@@ -57,3 +57,34 @@ pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<StoredDataset>> {
     .fetch_optional(pool)
     .await?)
 }
+
+/// A data set without its file.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DatasetRow {
+    pub id: i64,
+    pub name: String,
+    pub profile: String,
+    pub row_count: i64,
+}
+
+/// The newest data sets first.
+pub async fn list(pool: &AnyPool, limit: i64) -> Result<Vec<DatasetRow>> {
+    Ok(
+        sqlx::query_as(
+            "SELECT id, name, profile, row_count FROM datasets ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await?,
+    )
+}
+
+/// Replaces the role chosen for each column (JSON array of `{column, role}`).
+pub async fn set_column_roles(pool: &AnyPool, id: i64, column_roles: &str) -> Result<()> {
+    sqlx::query("UPDATE datasets SET column_roles = ? WHERE id = ?")
+        .bind(column_roles)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -243,3 +243,11 @@ pub async fn count(pool: &AnyPool) -> Result<i64> {
         .fetch_one(pool)
         .await?)
 }
+
+/// The name of the machine with this id, if it still exists.
+pub async fn name_of(pool: &AnyPool, id: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM machines WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}

@@ -3,10 +3,12 @@
 //! Queries go through sqlx's `Any` driver with `?` placeholders and portable SQL, so the
 //! MariaDB backend needs only its own migration files, not different Rust code.
 
+pub mod admin_sessions;
 pub mod datasets;
 pub mod machines;
 pub mod model_versions;
 pub mod predictions;
+pub mod promotions;
 pub mod readings;
 pub mod tokens;
 pub mod training_runs;

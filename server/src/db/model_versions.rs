@@ -94,10 +94,79 @@ pub async fn promote(
     Ok(())
 }
 
+/// A registered version without its model file.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ModelVersionRow {
+    pub id: i64,
+    pub profile: String,
+    pub version: i64,
+    pub machine_id: Option<i64>,
+    pub training_run_id: Option<i64>,
+    pub algorithm: String,
+    pub created_at: i64,
+    pub mlflow_version: Option<String>,
+}
+
+/// Every version, newest first within each profile.
+pub async fn list(pool: &AnyPool) -> Result<Vec<ModelVersionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, profile, version, machine_id, training_run_id, algorithm, created_at, \
+         mlflow_version FROM model_versions ORDER BY profile, version DESC",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// A version's number within its profile.
 pub async fn number(pool: &AnyPool, id: i64) -> Result<Option<(String, i64)>> {
     Ok(
         sqlx::query_as("SELECT profile, version FROM model_versions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// The version a training run registered, with what MLflow tracking needs to know about it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunVersion {
+    pub id: i64,
+    pub version: i64,
+    /// Its number in MLflow's model registry, once registered there.
+    pub mlflow_version: Option<String>,
+    /// The profile's highest version number.
+    pub newest_version: i64,
+    /// 1 when some machine uses it.
+    pub active: i64,
+}
+
+pub async fn for_training_run(pool: &AnyPool, training_run_id: i64) -> Result<Option<RunVersion>> {
+    Ok(sqlx::query_as(
+        "SELECT v.id, v.version, v.mlflow_version, \
+         (SELECT MAX(n.version) FROM model_versions n WHERE n.profile = v.profile) \
+         AS newest_version, \
+         CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.active_model_version_id = v.id) \
+         THEN 1 ELSE 0 END AS active \
+         FROM model_versions v WHERE v.training_run_id = ?",
+    )
+    .bind(training_run_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+pub async fn set_mlflow_version(pool: &AnyPool, id: i64, mlflow_version: &str) -> Result<()> {
+    sqlx::query("UPDATE model_versions SET mlflow_version = ? WHERE id = ?")
+        .bind(mlflow_version)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The version's profile and its number in MLflow's registry, once tracked there.
+pub async fn mlflow_version(pool: &AnyPool, id: i64) -> Result<Option<(String, Option<String>)>> {
+    Ok(
+        sqlx::query_as("SELECT profile, mlflow_version FROM model_versions WHERE id = ?")
             .bind(id)
             .fetch_optional(pool)
             .await?,

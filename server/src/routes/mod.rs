@@ -1,10 +1,15 @@
 //! HTTP endpoints outside the Leptos pages: health probes and the JSON API.
 
 mod credentials;
+mod datasets;
+mod forms;
 pub mod health;
 pub mod machines;
+mod model_forms;
 pub mod promotions;
 pub mod readings;
+mod sign_in;
+mod training_forms;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
@@ -12,8 +17,9 @@ use axum::Router;
 
 use crate::startup::AppState;
 
-/// `/healthz`, `/readyz` and `/api/v1/...`.
-pub fn router(max_body_bytes: usize) -> Router<AppState> {
+/// `/healthz`, `/readyz`, `/api/v1/...`, and the admin forms the pages post to (their GET
+/// pages are Leptos routes on the same paths).
+pub fn router(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
     let api = Router::new()
         .route("/machines", get(machines::list).post(machines::create))
         .route("/machines/{machine}", get(machines::show))
@@ -21,8 +27,20 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/machines/{machine}/model", put(promotions::put))
         .route("/machines/{machine}/readings", post(readings::post))
         .layer(DefaultBodyLimit::max(max_body_bytes));
+    let forms = Router::new()
+        .route("/login", post(sign_in::sign_in))
+        .route("/logout", post(sign_in::sign_out))
+        .route("/training", post(training_forms::create))
+        .route("/training/{id}/cancel", post(training_forms::cancel))
+        .route("/models/{id}/promote", post(model_forms::promote))
+        .route(
+            "/datasets",
+            // Multipart overhead on top of the file itself.
+            post(datasets::upload).layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024)),
+        );
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api)
+        .merge(forms)
 }

@@ -12,7 +12,9 @@ use super::credentials::require_admin;
 use super::machines::{find, json_body};
 use crate::db::model_versions;
 use crate::error::{ApiError, Error};
+use crate::promotion::{self, PromotionError};
 use crate::startup::AppState;
+use crate::training::tracking;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,15 +48,25 @@ pub async fn put(
             )),
             other => other.into(),
         })?;
-    model
-        .bind(&machine.name, &machine.schema, &machine.attributes)
-        .map_err(|error| ApiError::unprocessable(error.to_string()))?;
-    let pool = state.db.pool();
-    model_versions::promote(pool, machine.id, request.model_version_id, "admin", &reason).await?;
-    let (profile, version) = model_versions::number(pool, request.model_version_id)
+    promotion::promote(
+        &state.db,
+        &model,
+        request.model_version_id,
+        &machine,
+        "admin (API)",
+        &reason,
+    )
+    .await
+    .map_err(|error| match error {
+        PromotionError::DoesNotFit(why) => ApiError::unprocessable(why),
+        PromotionError::Storage(error) => error.into(),
+    })?;
+    if let Some(tracking) = &state.tracking {
+        tracking::promoted(&state.db, tracking, request.model_version_id);
+    }
+    let (profile, version) = model_versions::number(state.db.pool(), request.model_version_id)
         .await?
         .unwrap_or_default();
-    tracing::info!(machine = %machine.name, %profile, version, "model version promoted");
     Ok(Json(json!({
         "machine": machine.name,
         "model_version_id": request.model_version_id,

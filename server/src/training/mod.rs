@@ -2,6 +2,9 @@
 //! behind one `Runner` interface), what the run process itself does (`worker`), and the
 //! promotion of a better model when the run asked for it.
 
+pub mod kubernetes;
+pub mod local;
+pub mod tracking;
 pub mod worker;
 
 use async_trait::async_trait;
@@ -30,4 +33,18 @@ pub trait Runner: Send + Sync {
     async fn launch(&self, run_id: i64) -> Result<(), RunnerError>;
     /// Stops a queued or running run and marks it cancelled.
     async fn cancel(&self, run_id: i64) -> Result<(), RunnerError>;
+}
+
+/// One entry of a data set's stored `column_roles`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ColumnRole {
+    pub column: String,
+    pub role: crate::ml::dataset::Role,
+}
+
+/// A data set's stored column roles, as loading options take them.
+pub fn column_roles(json: &str) -> anyhow::Result<Vec<(String, crate::ml::dataset::Role)>> {
+    let roles: Vec<ColumnRole> = serde_json::from_str(json)
+        .map_err(|e| anyhow::anyhow!("the data set's column roles do not parse: {e}"))?;
+    Ok(roles.into_iter().map(|r| (r.column, r.role)).collect())
 }

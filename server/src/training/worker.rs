@@ -8,22 +8,40 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use tokio::sync::mpsc;
 
+use super::column_roles;
+use super::tracking::track;
+use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, Database};
-use crate::ml::dataset::Role;
 use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
+use crate::promotion::promote_where_better;
 
 /// Progress is written at most this often (and at every stage change).
 const REPORT_EVERY: Duration = Duration::from_millis(500);
 
 /// Runs a training run to its end; the run is marked failed with the reason on any error.
-pub async fn run(db: &Database, run_id: i64, runner: &str) -> anyhow::Result<()> {
+/// With MLflow configured, the ended run is then tracked there; a tracking failure is recorded
+/// in the run for a later retry and changes neither its outcome nor this function's answer.
+pub async fn run(
+    db: &Database,
+    run_id: i64,
+    runner: &str,
+    tracking: Option<&TrackingSettings>,
+) -> anyhow::Result<()> {
     let pool = db.pool();
     let run = training_runs::find(pool, run_id)
         .await?
         .ok_or_else(|| anyhow!("training run {run_id} does not exist"))?;
     training_runs::start(pool, run_id, runner).await?;
-    match train_run(db, &run).await {
+    if tracking.is_some() && run.tracking == "off" {
+        // Queued before MLflow was configured: owed to MLflow from now on.
+        let pending = training_runs::Tracking {
+            state: "pending",
+            ..training_runs::Tracking::default()
+        };
+        training_runs::set_tracking(pool, run_id, pending).await?;
+    }
+    let outcome = match train_run(db, &run).await {
         Ok(version) => {
             tracing::info!(run_id, version, "training run completed");
             Ok(())
@@ -33,7 +51,18 @@ pub async fn run(db: &Database, run_id: i64, runner: &str) -> anyhow::Result<()>
             training_runs::fail(pool, run_id, &reason).await?;
             Err(error)
         }
+    };
+    if let Some(settings) = tracking {
+        match track(db, settings, run_id).await {
+            Ok(()) => tracing::info!(run_id, "training run tracked in MLflow"),
+            Err(error) => tracing::warn!(
+                run_id,
+                error = %format!("{error:#}"),
+                "MLflow tracking failed; it is retried later"
+            ),
+        }
     }
+    outcome
 }
 
 /// Trains and registers; answers the new version's number.
@@ -45,11 +74,9 @@ async fn train_run(db: &Database, run: &TrainingRun) -> anyhow::Result<i64> {
     let stored = datasets::find(pool, dataset_id)
         .await?
         .ok_or_else(|| anyhow!("data set {dataset_id} no longer exists"))?;
-    let roles: Vec<ColumnRole> = serde_json::from_str(&stored.column_roles)
-        .context("the data set's column roles do not parse")?;
     let options = LoadOptions {
         target: Some(run.target.clone()),
-        roles: roles.into_iter().map(|r| (r.column, r.role)).collect(),
+        roles: column_roles(&stored.column_roles)?,
         ..LoadOptions::default()
     };
     let algorithm = Algorithm::parse(&run.algorithm)
@@ -102,14 +129,23 @@ async fn train_run(db: &Database, run: &TrainingRun) -> anyhow::Result<i64> {
     )
     .await?;
     training_runs::complete(pool, run.id, &metrics).await?;
+    if run.auto_promote != 0 {
+        // The model is registered and the run complete whatever happens here.
+        match promote_where_better(db, &model, version.id, run.id, run.machine_id, &run.profile)
+            .await
+        {
+            Ok(machines) if !machines.is_empty() => {
+                tracing::info!(
+                    run_id = run.id,
+                    ?machines,
+                    "new version promoted where better"
+                );
+            }
+            Ok(_) => tracing::info!(run_id = run.id, "the active versions stay: none was beaten"),
+            Err(error) => tracing::error!(run_id = run.id, %error, "automatic promotion failed"),
+        }
+    }
     Ok(version.version)
-}
-
-/// One entry of a data set's `column_roles`.
-#[derive(Debug, serde::Deserialize)]
-struct ColumnRole {
-    column: String,
-    role: Role,
 }
 
 /// The defaults with the run's own choices on top; an unknown or ill-typed name is an error.

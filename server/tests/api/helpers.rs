@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use icantkube::auth::AdminCredential;
-use icantkube::configuration::{DemoSettings, Secret, Settings};
+use icantkube::configuration::{DemoSettings, Secret, Settings, TrainingSettings};
 use icantkube::startup::Application;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -40,6 +40,13 @@ pub fn settings(folder: &TempDir) -> Settings {
         },
         max_body_bytes: MAX_BODY_BYTES,
         tracking: None,
+        max_upload_bytes: 8 * 1024 * 1024,
+        grafana_url: None,
+        // The server runs inside the test binary: its local runner must start the real one.
+        training: TrainingSettings {
+            local_executable: Some(env!("CARGO_BIN_EXE_icantkube").into()),
+            ..TrainingSettings::default()
+        },
     }
 }
 

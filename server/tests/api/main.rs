@@ -8,3 +8,4 @@ mod ingest;
 mod machines;
 mod predictions;
 mod restart;
+mod training;

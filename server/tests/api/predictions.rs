@@ -292,6 +292,6 @@ async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
             .unwrap();
     assert_eq!(
         history.last().unwrap(),
-        &("admin".to_string(), "better F1".to_string())
+        &("admin (API)".to_string(), "better F1".to_string())
     );
 }

@@ -3,6 +3,12 @@
 //! They derive serde so they cross the server-function boundary; the server builds them from its
 //! own storage rows, which never reach the browser directly.
 
+mod training;
+mod versions;
+
+pub use training::*;
+pub use versions::*;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -292,5 +298,28 @@ mod tests {
         assert_eq!(format_value(1551.0), "1551");
         assert_eq!(format_value(298.14), "298.1");
         assert_eq!(format_value(42.817), "42.82");
+    }
+}
+
+/// Who is looking at a page: anyone, or a signed-in admin with the token their forms carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// Present only for a signed-in admin.
+    pub csrf_token: Option<String>,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.csrf_token.is_some()
+    }
+}
+
+/// `1 min 05 s`-style duration between two millisecond timestamps.
+pub fn duration(from_ms: i64, to_ms: i64) -> String {
+    let seconds = ((to_ms - from_ms).max(0) + 500) / 1000;
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {:02} min", seconds / 3600, seconds % 3600 / 60),
     }
 }

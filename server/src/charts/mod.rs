@@ -1,16 +1,32 @@
 //! Charts rendered on the server as SVG with plotters, so they show on any phone, without
 //! JavaScript. Black in plotters' output becomes `currentColor`, so axes and labels follow the
-//! page's light or dark colour scheme.
+//! page's light or dark colour scheme. Sensor and prediction trends live here, with what all
+//! charts share; model evaluation charts in `evaluation`.
+
+mod evaluation;
 
 use app::model::{Chart, Sensor};
+use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use time::OffsetDateTime;
+
+pub use evaluation::{
+    confusion_matrix, evaluation_charts, evaluation_plots, feature_importance,
+    precision_recall_curve, residuals, roc_curve,
+};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 260;
-/// The trend line: a blue that reads on light and dark backgrounds.
+/// Data: a blue that reads on light and dark backgrounds.
 const LINE: RGBColor = RGBColor(37, 99, 235);
+/// The amber and red of the warning and critical statuses; faded with `mix` where they sit
+/// behind data.
+const WARNING: RGBColor = RGBColor(217, 119, 6);
+const CRITICAL: RGBColor = RGBColor(220, 38, 38);
+/// Axis labels, large enough to read when a phone scales a chart to half its width.
+const LABEL_FONT: u32 = 20;
 
 /// One sensor's values over time: `points` are (ms since the epoch, value), oldest first.
 pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)]) -> Chart {
@@ -53,10 +69,6 @@ pub enum PredictionScale {
         unit: String,
     },
 }
-
-/// Amber and red bands behind the prediction line, faint enough to read the line over them.
-const WARNING_BAND: RGBColor = RGBColor(217, 119, 6);
-const CRITICAL_BAND: RGBColor = RGBColor(220, 38, 38);
 
 /// The model's predictions over time, over its warning and critical bands (and the
 /// remaining-life interval, shaded).
@@ -139,7 +151,7 @@ fn render_predictions(
             .x_label_area_size(34)
             .y_label_area_size(76)
             .build_cartesian_2d(x_range.clone(), y_range)?;
-        for ((low, high), color) in [(warning_band, WARNING_BAND), (critical_band, CRITICAL_BAND)] {
+        for ((low, high), color) in [(warning_band, WARNING), (critical_band, CRITICAL)] {
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(x_range.start, low), (x_range.end, high)],
                 color.mix(0.14).filled(),
@@ -202,43 +214,55 @@ fn value_range(points: &[(i64, f64)]) -> (f64, f64) {
 }
 
 fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::error::Error>> {
+    if points.is_empty() {
+        return Ok(follow_colour_scheme(&placeholder(
+            "No readings yet",
+            (WIDTH, HEIGHT),
+        )?));
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        if points.is_empty() {
-            root.draw(&Text::new(
-                "No readings yet",
-                (WIDTH as i32 / 2 - 60, HEIGHT as i32 / 2),
-                ("sans-serif", 18).into_font(),
-            ))?;
-            root.present()?;
-        } else {
-            let (x_range, y_range) = ranges(points);
-            let mut chart = ChartBuilder::on(&root)
-                .margin(14)
-                .x_label_area_size(34)
-                .y_label_area_size(76)
-                .build_cartesian_2d(x_range, y_range)?;
-            draw_mesh(
-                &mut chart,
-                unit.trim().trim_start_matches('(').trim_end_matches(')'),
+        let (x_range, y_range) = ranges(points);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(14)
+            .x_label_area_size(34)
+            .y_label_area_size(76)
+            .build_cartesian_2d(x_range, y_range)?;
+        draw_mesh(
+            &mut chart,
+            unit.trim().trim_start_matches('(').trim_end_matches(')'),
+            4,
+        )?;
+        chart.draw_series(LineSeries::new(
+            points.iter().map(|(t, v)| (*t as f64, *v)),
+            LINE.stroke_width(2),
+        ))?;
+        if points.len() == 1 {
+            chart.draw_series(std::iter::once(Circle::new(
+                (points[0].0 as f64, points[0].1),
                 4,
-            )?;
-            chart.draw_series(LineSeries::new(
-                points.iter().map(|(t, v)| (*t as f64, *v)),
-                LINE.stroke_width(2),
-            ))?;
-            if points.len() == 1 {
-                chart.draw_series(std::iter::once(Circle::new(
-                    (points[0].0 as f64, points[0].1),
-                    4,
-                    LINE.filled(),
-                )))?;
-            }
-            root.present()?;
+                LINE.filled(),
+            )))?;
         }
+        root.present()?;
     }
     Ok(follow_colour_scheme(&svg))
+}
+
+/// A chart-sized SVG that says why there is nothing to draw.
+fn placeholder(message: &str, size: (u32, u32)) -> Result<String, Box<dyn std::error::Error>> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.draw(&Text::new(
+            message,
+            (size.0 as i32 / 2, size.1 as i32 / 2),
+            text_style(18, HPos::Center, VPos::Center),
+        ))?;
+        root.present()?;
+    }
+    Ok(svg)
 }
 
 type TimeChart<'a, 'b> =
@@ -250,18 +274,30 @@ fn draw_mesh(
     y_desc: &str,
     y_labels: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    chart
-        .configure_mesh()
-        .light_line_style(BLACK.mix(0.06))
-        .bold_line_style(BLACK.mix(0.12))
+    styled_mesh(&mut chart.configure_mesh())
         .x_labels(4)
         .y_labels(y_labels)
         .x_label_formatter(&|ms| clock_time(*ms))
         .y_desc(y_desc)
-        // Large enough to read when a phone scales the chart to half its width.
-        .label_style(("sans-serif", 20))
         .draw()?;
     Ok(())
+}
+
+/// The grid and label style every chart shares.
+fn styled_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.light_line_style(BLACK.mix(0.06))
+        .bold_line_style(BLACK.mix(0.12))
+        .label_style(("sans-serif", LABEL_FONT))
+}
+
+/// Text in the foreground colour (black, so it follows the colour scheme), anchored as given.
+fn text_style(size: u32, horizontal: HPos, vertical: VPos) -> TextStyle<'static> {
+    ("sans-serif", size)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(horizontal, vertical))
 }
 
 /// Black becomes `currentColor`, so axes and labels follow the page's colour scheme; the

@@ -1,0 +1,126 @@
+//! Training runs and the form that starts them.
+
+use serde::{Deserialize, Serialize};
+
+/// A training run as the pages list it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRunSummary {
+    pub id: i64,
+    /// queued, running, completed, failed or cancelled.
+    pub state: String,
+    pub stage: Option<String>,
+    /// 0–100.
+    pub progress: u8,
+    /// The machine it trains for, or the profile.
+    pub scope: String,
+    pub algorithm: String,
+    pub target: String,
+    pub dataset: Option<String>,
+    pub created_at: i64,
+    /// Time spent so far or in all, once started.
+    pub duration: Option<String>,
+    /// The headline metric, such as `F1 0.926` or `RMSE 12.4`.
+    pub headline: Option<String>,
+    pub error: Option<String>,
+    /// `local`, or the Kubernetes Job's name.
+    pub runner: Option<String>,
+    pub tracking: Tracking,
+    /// The model version it registered, such as `ai4i2020 v3`.
+    pub model_version: Option<String>,
+}
+
+impl TrainingRunSummary {
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+/// Where a run stands in MLflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Tracking {
+    /// No MLflow configured.
+    Off,
+    Pending,
+    Tracked {
+        run_url: Option<String>,
+        experiment_url: Option<String>,
+    },
+    /// "not tracked", with the reason; tracking is retried.
+    Failed(String),
+}
+
+/// The `/training` page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRuns {
+    pub runs: Vec<TrainingRunSummary>,
+    /// Where runs train: `local` or `kubernetes`.
+    pub runner: String,
+    pub generated_at: i64,
+}
+
+/// One run's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRunDetail {
+    pub run: TrainingRunSummary,
+    pub parameters: Vec<(String, String)>,
+    pub metrics: Vec<(String, String)>,
+    pub auto_promote: bool,
+    pub job_name: Option<String>,
+    pub generated_at: i64,
+}
+
+/// A stored data set, for choosing one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub id: i64,
+    pub name: String,
+    pub profile: String,
+    pub rows: i64,
+}
+
+/// A column of an uploaded data set, with the role detected for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnPreview {
+    pub header: String,
+    /// id, timestamp, unit, categorical, input, target, label or ignored.
+    pub role: String,
+    /// A few values from the file.
+    pub samples: String,
+}
+
+/// What was detected in an uploaded data set, for the admin to check before training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetPreview {
+    pub id: i64,
+    pub name: String,
+    pub file_name: String,
+    pub rows: i64,
+    pub profile: String,
+    pub columns: Vec<ColumnPreview>,
+    /// The detected target's header.
+    pub target: String,
+}
+
+/// Everything the `/training/new` form offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingForm {
+    pub datasets: Vec<DatasetSummary>,
+    /// The chosen data set, when one is.
+    pub preview: Option<DatasetPreview>,
+    /// Machines of the chosen data set's profile (name, display name).
+    pub machines: Vec<(String, String)>,
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+/// The roles a column can take, in the order the form offers them.
+pub const COLUMN_ROLES: [&str; 8] = [
+    "input",
+    "categorical",
+    "target",
+    "label",
+    "id",
+    "timestamp",
+    "unit",
+    "ignored",
+];

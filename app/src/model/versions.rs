@@ -1,0 +1,68 @@
+//! Model versions and promotions, for the `/models` page.
+
+use serde::{Deserialize, Serialize};
+
+use super::Chart;
+
+/// One metric of a version next to the active version's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricComparison {
+    pub name: String,
+    pub value: String,
+    /// The same metric of the version active on most machines of the profile.
+    pub active: Option<String>,
+    /// Whether this version does better (`None`: same version, or not comparable).
+    pub better: Option<bool>,
+}
+
+/// A registered model version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelVersionView {
+    pub id: i64,
+    /// `ai4i2020 v3`.
+    pub label: String,
+    pub algorithm: String,
+    pub created_at: i64,
+    pub training_run_id: Option<i64>,
+    pub metrics: Vec<MetricComparison>,
+    /// Machines it is active on.
+    pub active_on: Vec<String>,
+    pub charts: Vec<Chart>,
+    pub mlflow_url: Option<String>,
+}
+
+/// A promotion in the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromotionRecord {
+    pub machine: String,
+    /// The version promoted.
+    pub version: String,
+    pub by: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+/// A machine, its active version, and the version it had before (to roll back to).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineModel {
+    pub name: String,
+    pub active: Option<String>,
+    pub previous: Option<(i64, String)>,
+}
+
+/// The versions of one profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileModels {
+    pub profile: String,
+    pub machines: Vec<MachineModel>,
+    /// Newest first.
+    pub versions: Vec<ModelVersionView>,
+    pub promotions: Vec<PromotionRecord>,
+}
+
+/// The `/models` page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelsOverview {
+    pub profiles: Vec<ProfileModels>,
+    pub generated_at: i64,
+}

@@ -1,0 +1,56 @@
+//! `/login`: the admin's sign-in, and who is looking at any page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+use crate::model::Viewer;
+
+/// Who is looking: anyone, or a signed-in admin (with their forms' token).
+#[server(prefix = "/_fn")]
+pub async fn get_viewer() -> Result<Viewer, AppError> {
+    crate::services::viewer().await
+}
+
+/// The sign-in page. The form posts to `POST /login`, which answers with the session cookie
+/// and sends the admin on to `next`.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let error = move || query.read().get("error");
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    view! {
+        <Title text="Sign in" />
+        <h1>"Sign in"</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let signed_in = viewer.await.map(|v| v.is_admin()).unwrap_or(false);
+                view! {
+                    <Show when=move || signed_in>
+                        <p class="notice">"You are signed in as admin."</p>
+                    </Show>
+                }
+            })}
+        </Suspense>
+        {move || error().map(|error| view! { <p class="error" role="alert">{error}</p> })}
+        <form class="card form narrow" method="post" action="/login">
+            <input type="hidden" name="next" value=next />
+            <label>
+                "Admin password"
+                <input
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                    autofocus
+                />
+            </label>
+            <button type="submit">"Sign in"</button>
+        </form>
+        <p class="muted">
+            "Viewers need no sign-in. Admins register machines, train and promote models."
+        </p>
+    }
+}

@@ -1,0 +1,109 @@
+//! `POST /login` and `POST /logout`: the admin's session for the web pages.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::forms::{admin_form, refusal, with_query, FormRejection};
+use crate::sessions::{self, SignInError};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    password: String,
+    /// Where to go once signed in: a path on this site.
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Result<Response, FormRejection> {
+    let next = local_path(&form.next);
+    match state.sessions.sign_in(&form.password, client.ip()).await {
+        Ok(cookie) => {
+            tracing::info!(client = %client.ip(), "admin signed in");
+            let mut response = Redirect::to(next).into_response();
+            let cookie = sessions::set_cookie(&cookie, sessions::served_over_tls(&headers));
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).expect("the cookie is ASCII"),
+            );
+            Ok(response)
+        }
+        Err(SignInError::TooManyAttempts(wait)) => {
+            tracing::warn!(client = %client.ip(), "admin sign-in rate-limited");
+            let mut response = refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                &format!(
+                    "Too many wrong passwords from this address. Try again in {} s: \
+                     <a href=\"/login\">sign in</a>.",
+                    wait.as_secs().max(1)
+                ),
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            Ok(response)
+        }
+        Err(SignInError::Storage(error)) => Err(FormRejection::Internal(error)),
+        Err(refused) => {
+            tracing::warn!(client = %client.ip(), reason = %refused, "admin sign-in refused");
+            let page = with_query("/login", "next", next);
+            Err(FormRejection::invalid(page, refused.to_string()))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignOut {
+    csrf: Option<String>,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignOut>,
+) -> Result<Response, FormRejection> {
+    let session = admin_form(&state, &headers, form.csrf.as_deref()).await?;
+    state.sessions.sign_out(&session).await?;
+    let mut response = Redirect::to("/").into_response();
+    let cookie = sessions::set_cookie("", sessions::served_over_tls(&headers));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("the cookie is ASCII"),
+    );
+    Ok(response)
+}
+
+/// A path on this site, so the sign-in form cannot send people elsewhere.
+fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_sign_in() {
+        assert_eq!(local_path("/training/new"), "/training/new");
+        assert_eq!(local_path("//evil.example"), "/");
+        assert_eq!(local_path("https://evil.example"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+    }
+}

@@ -1,0 +1,504 @@
+//! What the training and models pages show, read from storage (the `TrainingQueries` and
+//! `ViewerQueries` the app declares).
+
+use std::collections::{BTreeMap, HashMap};
+
+use app::error::AppError;
+use app::model::{
+    duration, ColumnPreview, DatasetPreview, DatasetSummary, MachineModel, MetricComparison,
+    ModelVersionView, ModelsOverview, ProfileModels, PromotionRecord, Tracking, TrainingForm,
+    TrainingRunDetail, TrainingRunSummary, TrainingRuns, Viewer,
+};
+use app::services::{TrainingQueries, ViewerQueries};
+use axum::http::HeaderMap;
+
+use crate::charts;
+use crate::configuration::TrackingSettings;
+use crate::db::machines::{self, Machine};
+use crate::db::training_runs::{self, TrainingRun};
+use crate::db::{datasets, model_versions, promotions, Database};
+use crate::error::Error;
+use crate::fleet_queries::page_error;
+use crate::ml::evaluation::Evaluation;
+use crate::ml::{Dataset, LoadOptions};
+use crate::promotion::headline;
+use crate::scoring::ModelCache;
+use crate::sessions::Sessions;
+use crate::time::now_ms;
+
+/// Runs on the `/training` page.
+const LISTED_RUNS: i64 = 100;
+/// Sample values shown per column in the data-set preview.
+const SAMPLES: usize = 4;
+
+/// Reads runs, data sets and model versions for the pages.
+pub struct StoredTraining {
+    pub db: Database,
+    pub models: ModelCache,
+    pub tracking: Option<TrackingSettings>,
+    /// `local` or `kubernetes`.
+    pub runner: &'static str,
+    pub max_upload_bytes: u64,
+}
+
+#[async_trait::async_trait]
+impl TrainingQueries for StoredTraining {
+    async fn runs(&self) -> Result<TrainingRuns, AppError> {
+        let runs = training_runs::list(self.db.pool(), LISTED_RUNS)
+            .await
+            .map_err(page_error)?;
+        let names = self.names().await.map_err(page_error)?;
+        Ok(TrainingRuns {
+            runs: runs.iter().map(|run| self.summary(run, &names)).collect(),
+            runner: self.runner.to_string(),
+            generated_at: now_ms(),
+        })
+    }
+
+    async fn run(&self, id: i64) -> Result<TrainingRunDetail, AppError> {
+        let run = training_runs::find(self.db.pool(), id)
+            .await
+            .map_err(page_error)?
+            .ok_or_else(|| AppError::NotFound(format!("training run {id}")))?;
+        let names = self.names().await.map_err(page_error)?;
+        let parameters =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&run.parameters)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, value)| (name.replace('_', " "), value.to_string()))
+                .collect();
+        let metrics = run
+            .metrics
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Evaluation>(json).ok())
+            .map(|evaluation| metric_rows(&evaluation))
+            .unwrap_or_default();
+        Ok(TrainingRunDetail {
+            run: self.summary(&run, &names),
+            parameters,
+            metrics,
+            auto_promote: run.auto_promote != 0,
+            job_name: run.job_name.clone(),
+            generated_at: now_ms(),
+        })
+    }
+
+    async fn form(&self, dataset: Option<i64>) -> Result<TrainingForm, AppError> {
+        let pool = self.db.pool();
+        let datasets = datasets::list(pool, 20)
+            .await
+            .map_err(page_error)?
+            .into_iter()
+            .map(|d| DatasetSummary {
+                id: d.id,
+                name: d.name,
+                profile: d.profile,
+                rows: d.row_count,
+            })
+            .collect();
+        let preview = match dataset {
+            Some(id) => Some(self.preview(id).await?),
+            None => None,
+        };
+        let machines = match &preview {
+            Some(preview) => machines::list(pool)
+                .await
+                .map_err(page_error)?
+                .into_iter()
+                .filter(|m| m.profile == preview.profile)
+                .map(|m| (m.name, m.display_name))
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(TrainingForm {
+            datasets,
+            preview,
+            machines,
+            max_upload_bytes: self.max_upload_bytes,
+        })
+    }
+
+    async fn models(&self) -> Result<ModelsOverview, AppError> {
+        self.overview().await.map_err(page_error)
+    }
+}
+
+/// What the run pages need to name things.
+struct Names {
+    machines: HashMap<i64, String>,
+    datasets: HashMap<i64, String>,
+    /// Model version label by the training run that registered it.
+    versions_by_run: HashMap<i64, String>,
+}
+
+impl StoredTraining {
+    async fn names(&self) -> Result<Names, Error> {
+        let pool = self.db.pool();
+        Ok(Names {
+            machines: machines::list(pool)
+                .await?
+                .into_iter()
+                .map(|m| (m.id, m.name))
+                .collect(),
+            datasets: datasets::list(pool, i64::MAX)
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d.name))
+                .collect(),
+            versions_by_run: model_versions::list(pool)
+                .await?
+                .into_iter()
+                .filter_map(|v| Some((v.training_run_id?, format!("{} v{}", v.profile, v.version))))
+                .collect(),
+        })
+    }
+
+    fn summary(&self, run: &TrainingRun, names: &Names) -> TrainingRunSummary {
+        let scope = run
+            .machine_id
+            .and_then(|id| names.machines.get(&id).cloned())
+            .unwrap_or_else(|| format!("every {} machine", run.profile));
+        let duration = run
+            .started_at
+            .map(|started| duration(started, run.finished_at.unwrap_or_else(now_ms)));
+        let headline = run
+            .metrics
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Evaluation>(json).ok())
+            .and_then(|evaluation| headline(&evaluation))
+            .map(|h| format!("{} {}", h.name, metric_value(h.value)));
+        TrainingRunSummary {
+            id: run.id,
+            state: run.state.clone(),
+            stage: run.stage.clone(),
+            progress: run.progress.clamp(0, 100) as u8,
+            scope,
+            algorithm: run.algorithm.replace('_', " "),
+            target: run.target.clone(),
+            dataset: run
+                .dataset_id
+                .and_then(|id| names.datasets.get(&id).cloned()),
+            created_at: run.created_at,
+            duration,
+            headline,
+            error: run.error.clone(),
+            runner: run.job_name.clone().or_else(|| run.runner.clone()),
+            tracking: self.tracking_of(run),
+            model_version: names.versions_by_run.get(&run.id).cloned(),
+        }
+    }
+
+    fn tracking_of(&self, run: &TrainingRun) -> Tracking {
+        match run.tracking.as_str() {
+            "tracked" => Tracking::Tracked {
+                run_url: self.mlflow_run_url(run),
+                experiment_url: self.mlflow_experiment_url(run),
+            },
+            "failed" => Tracking::Failed(run.tracking_error.clone().unwrap_or_default()),
+            "pending" => Tracking::Pending,
+            _ => Tracking::Off,
+        }
+    }
+
+    fn mlflow_experiment_url(&self, run: &TrainingRun) -> Option<String> {
+        let base = &self.tracking.as_ref()?.uri;
+        Some(format!(
+            "{base}/#/experiments/{}",
+            run.mlflow_experiment_id.as_ref()?
+        ))
+    }
+
+    fn mlflow_run_url(&self, run: &TrainingRun) -> Option<String> {
+        Some(format!(
+            "{}/runs/{}",
+            self.mlflow_experiment_url(run)?,
+            run.mlflow_run_id.as_ref()?
+        ))
+    }
+
+    /// The data set's columns with their roles and a few values, read from the stored file.
+    async fn preview(&self, id: i64) -> Result<DatasetPreview, AppError> {
+        let stored = datasets::find(self.db.pool(), id)
+            .await
+            .map_err(page_error)?
+            .ok_or_else(|| AppError::NotFound(format!("data set {id}")))?;
+        let roles = crate::training::column_roles(&stored.column_roles)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let content = stored.content.clone();
+        let dataset = tokio::task::spawn_blocking(move || {
+            Dataset::load(
+                &content,
+                &LoadOptions {
+                    roles,
+                    ..LoadOptions::default()
+                },
+            )
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("the stored data set no longer loads: {e}")))?;
+        let columns = dataset
+            .columns
+            .iter()
+            .map(|column| ColumnPreview {
+                header: column.header.clone(),
+                role: role_name(column.role),
+                samples: (0..column.values.len().min(SAMPLES))
+                    .map(|row| column.values.text(row))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect();
+        Ok(DatasetPreview {
+            id: stored.id,
+            name: stored.name,
+            file_name: stored.file_name,
+            rows: stored.row_count,
+            profile: stored.profile,
+            columns,
+            target: dataset.target().header.clone(),
+        })
+    }
+
+    async fn overview(&self) -> Result<ModelsOverview, Error> {
+        let pool = self.db.pool();
+        let versions = model_versions::list(pool).await?;
+        let machines = machines::list(pool).await?;
+        let history = promotions::history(pool, 200).await?;
+        let runs: HashMap<i64, TrainingRun> = training_runs::list(pool, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|run| (run.id, run))
+            .collect();
+        let labels: HashMap<i64, String> = versions
+            .iter()
+            .map(|v| (v.id, format!("{} v{}", v.profile, v.version)))
+            .collect();
+        let mut profiles: BTreeMap<String, ProfileModels> = BTreeMap::new();
+        for version in &versions {
+            profiles
+                .entry(version.profile.clone())
+                .or_insert_with(|| ProfileModels {
+                    profile: version.profile.clone(),
+                    machines: Vec::new(),
+                    versions: Vec::new(),
+                    promotions: Vec::new(),
+                });
+        }
+        for machine in &machines {
+            let Some(profile) = profiles.get_mut(&machine.profile) else {
+                continue;
+            };
+            profile.machines.push(MachineModel {
+                name: machine.name.clone(),
+                active: machine
+                    .active_model_version_id
+                    .and_then(|id| labels.get(&id).cloned()),
+                previous: previous_version(machine, &history)
+                    .map(|id| (id, labels.get(&id).cloned().unwrap_or_default())),
+            });
+        }
+        for promotion in &history {
+            if let Some(profile) = profiles.get_mut(&promotion.profile) {
+                profile.promotions.push(PromotionRecord {
+                    machine: promotion.machine.clone(),
+                    version: format!("{} v{}", promotion.profile, promotion.version),
+                    by: promotion.promoted_by.clone(),
+                    reason: promotion.reason.clone().unwrap_or_default(),
+                    at: promotion.promoted_at,
+                });
+            }
+        }
+        for (name, profile) in profiles.iter_mut() {
+            let of_profile: Vec<&Machine> =
+                machines.iter().filter(|m| &m.profile == name).collect();
+            let reference_id = most_active(&of_profile);
+            let reference = match reference_id {
+                Some(id) => Some(self.models.get(id).await?),
+                None => None,
+            };
+            for version in versions.iter().filter(|v| &v.profile == name) {
+                let model = self.models.get(version.id).await?;
+                let card = &model.card;
+                let compare_with = reference
+                    .as_ref()
+                    .filter(|_| reference_id != Some(version.id));
+                profile.versions.push(ModelVersionView {
+                    id: version.id,
+                    label: labels[&version.id].clone(),
+                    algorithm: version.algorithm.replace('_', " "),
+                    created_at: version.created_at,
+                    training_run_id: version.training_run_id,
+                    metrics: comparisons(
+                        &card.evaluation,
+                        compare_with.map(|m| &m.card.evaluation),
+                    ),
+                    active_on: of_profile
+                        .iter()
+                        .filter(|m| m.active_model_version_id == Some(version.id))
+                        .map(|m| m.name.clone())
+                        .collect(),
+                    charts: charts::evaluation_charts(card),
+                    mlflow_url: version
+                        .training_run_id
+                        .and_then(|id| runs.get(&id))
+                        .and_then(|run| self.mlflow_run_url(run)),
+                });
+            }
+        }
+        Ok(ModelsOverview {
+            profiles: profiles.into_values().collect(),
+            generated_at: now_ms(),
+        })
+    }
+}
+
+/// The version active on most of these machines: what a new version is compared with.
+fn most_active(machines: &[&Machine]) -> Option<i64> {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for id in machines.iter().filter_map(|m| m.active_model_version_id) {
+        *counts.entry(id).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(id, count)| (*count, *id))
+        .map(|(id, _)| id)
+}
+
+/// The version the machine had before its current one, from the promotion history (newest
+/// first), to roll back to.
+fn previous_version(machine: &Machine, history: &[promotions::PromotionRow]) -> Option<i64> {
+    let active = machine.active_model_version_id?;
+    history
+        .iter()
+        .filter(|p| p.machine_id == machine.id)
+        .map(|p| p.model_version_id)
+        .find(|id| *id != active)
+}
+
+/// Metrics of `evaluation`, each beside the active version's, with which is better.
+fn comparisons(evaluation: &Evaluation, active: Option<&Evaluation>) -> Vec<MetricComparison> {
+    let active_rows: HashMap<String, f64> = active
+        .map(|a| {
+            metric_values(a)
+                .into_iter()
+                .map(|(n, v, _)| (n, v))
+                .collect()
+        })
+        .unwrap_or_default();
+    metric_values(evaluation)
+        .into_iter()
+        .map(|(name, value, higher_is_better)| {
+            let other = active_rows.get(&name).copied();
+            MetricComparison {
+                better: other.and_then(|other| {
+                    let better = if higher_is_better {
+                        value > other
+                    } else {
+                        value < other
+                    };
+                    (value != other).then_some(better)
+                }),
+                active: other.map(metric_value),
+                value: metric_value(value),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// (name, value, whether higher is better) of each headline metric.
+fn metric_values(evaluation: &Evaluation) -> Vec<(String, f64, bool)> {
+    let mut rows = Vec::new();
+    if let Some(c) = &evaluation.classification {
+        rows.extend([
+            ("F1".to_string(), c.f1, true),
+            ("precision".to_string(), c.precision, true),
+            ("recall".to_string(), c.recall, true),
+            ("ROC AUC".to_string(), c.roc_auc, true),
+            ("PR AUC".to_string(), c.pr_auc, true),
+        ]);
+    }
+    if let Some(r) = &evaluation.regression {
+        rows.extend([
+            ("RMSE".to_string(), r.rmse, false),
+            ("MAE".to_string(), r.mae, false),
+            ("PHM08 score per 100".to_string(), r.phm08_per_100, false),
+        ]);
+        if let Some(coverage) = r.interval_coverage {
+            rows.push(("90 % interval coverage".to_string(), coverage, true));
+        }
+    }
+    rows
+}
+
+fn metric_rows(evaluation: &Evaluation) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = metric_values(evaluation)
+        .into_iter()
+        .map(|(name, value, _)| (name, metric_value(value)))
+        .collect();
+    if let Some(c) = &evaluation.classification {
+        rows.push(("decision threshold".into(), metric_value(c.threshold)));
+        rows.push((
+            "rows (failures)".into(),
+            format!("{} ({})", c.rows, c.positives),
+        ));
+    }
+    rows.push(("validation".into(), evaluation.scheme.clone()));
+    rows.push((
+        "per fold".into(),
+        evaluation
+            .per_fold
+            .iter()
+            .map(|v| metric_value(*v))
+            .collect::<Vec<_>>()
+            .join(", "),
+    ));
+    rows.push((
+        "training time".into(),
+        format!("{:.1} s", evaluation.training_seconds),
+    ));
+    rows
+}
+
+/// Three decimals below 10, one above: F1 0.926, RMSE 12.4.
+fn metric_value(value: f64) -> String {
+    if value.abs() < 10.0 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn role_name(role: crate::ml::dataset::Role) -> String {
+    serde_json::to_value(role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Who is looking, from the session cookie.
+pub struct SessionViewers {
+    pub sessions: Sessions,
+}
+
+#[async_trait::async_trait]
+impl ViewerQueries for SessionViewers {
+    async fn viewer(&self, headers: &HeaderMap) -> Result<Viewer, AppError> {
+        let session = self.sessions.current(headers).await.map_err(page_error)?;
+        Ok(Viewer {
+            csrf_token: session.map(|s| s.csrf_token),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_read_with_sensible_precision() {
+        assert_eq!(metric_value(0.92601), "0.926");
+        assert_eq!(metric_value(12.37), "12.4");
+    }
+}

@@ -1,0 +1,481 @@
+//! Admin sign-in, data-set upload and training runs through the web forms, against a real
+//! server whose local runner starts the real `icantkube` binary.
+
+use std::time::{Duration, Instant};
+
+use icantkube::demo::simulated_milling_csv;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::multipart::{Form, Part};
+use reqwest::{redirect, Client, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD};
+
+/// A signed-in admin: the session cookie and the CSRF token its pages carry.
+struct Admin {
+    cookie: String,
+    csrf: String,
+}
+
+/// A client that shows redirects instead of following them.
+fn browser() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(app: &TestApp) -> Admin {
+    let response = browser()
+        .post(app.url("/login"))
+        .form(&[("password", ADMIN_PASSWORD), ("next", "/training")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/training");
+    let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(part), "{set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let page = get_page(app, "/training/new", Some(&cookie)).await;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the signed-in form carries a CSRF token")
+        .to_string();
+    Admin { cookie, csrf }
+}
+
+async fn get_page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
+    let mut request = browser().get(app.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    response.text().await.unwrap()
+}
+
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = browser().post(app.url(path)).form(form);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn upload(app: &TestApp, admin: &Admin, file_name: &str, csv: String) -> reqwest::Response {
+    let form = Form::new()
+        .text("csrf", admin.csrf.clone())
+        .text("name", "generated mills")
+        .part("file", Part::text(csv).file_name(file_name.to_string()));
+    browser()
+        .post(app.url("/datasets"))
+        .header(COOKIE, &admin.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `pgrep` for the training process of the run at `run_path` of this app (tests run side by
+/// side, each with its own database and run numbers).
+fn worker_processes(app: &TestApp, run_path: &str) -> std::process::Output {
+    let id = run_path.rsplit('/').next().unwrap();
+    let pattern = format!(
+        "train --run-id {id} --runner local --database-url {}",
+        app.database_url
+    );
+    std::process::Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()[LOCATION].to_str().unwrap().to_string()
+}
+
+fn milling_csv(processes: usize) -> String {
+    simulated_milling_csv(&mut StdRng::seed_from_u64(11), 2, processes).unwrap()
+}
+
+/// Polls the run's JSON-free page state through the database-backed page until it ends.
+async fn wait_for_run(app: &TestApp, run_path: &str, cookie: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let page = get_page(app, run_path, Some(cookie)).await;
+        for state in ["completed", "failed", "cancelled"] {
+            if page.contains(&format!("data-state=\"{state}\"")) {
+                return page;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the run did not end in time; last page:\n{page}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_repeated_guesses_are_rate_limited() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let response = post_form(&app, "/login", None, &[("password", "guess")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert!(
+            location(&response).contains("wrong%20password"),
+            "{}",
+            location(&response)
+        );
+        assert!(response.headers().get(SET_COOKIE).is_none());
+    }
+    // Even the right password is refused while the address is blocked.
+    let response = post_form(&app, "/login", None, &[("password", ADMIN_PASSWORD)]).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(response.headers().get(SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn every_admin_form_refuses_without_a_session_and_without_the_csrf_token() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app).await;
+    let forms: [(&str, Vec<(&str, &str)>); 5] = [
+        ("/logout", vec![]),
+        (
+            "/training",
+            vec![
+                ("dataset_id", "1"),
+                ("target", "x"),
+                ("algorithm", "linear"),
+            ],
+        ),
+        ("/training/1/cancel", vec![]),
+        ("/models/1/promote", vec![("machine", "")]),
+        ("/datasets", vec![]),
+    ];
+    for (path, fields) in &forms {
+        let response = post_form(&app, path, None, fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path} without a session"
+        );
+        let response = post_form(&app, path, Some(&admin.cookie), fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{path} without the token"
+        );
+        let mut wrong = fields.clone();
+        wrong.push(("csrf", "not-the-token"));
+        let response = post_form(&app, path, Some(&admin.cookie), &wrong).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{path} with a wrong token"
+        );
+    }
+    // A multipart upload without the token, or with a wrong one.
+    let form = Form::new().part("file", Part::text(milling_csv(50)).file_name("a.csv"));
+    let response = browser()
+        .post(app.url("/datasets"))
+        .header(COOKIE, &admin.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let forged = Admin {
+        cookie: admin.cookie.clone(),
+        csrf: "forged".into(),
+    };
+    let response = upload(&app, &forged, "a.csv", milling_csv(50)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Nothing was stored by any of them: the form lists no data set.
+    let page = get_page(&app, "/training/new", Some(&admin.cookie)).await;
+    assert!(
+        !page.contains("?dataset="),
+        "a refused upload stored a data set"
+    );
+
+    // Signing out ends the session everywhere.
+    let response = post_form(
+        &app,
+        "/logout",
+        Some(&admin.cookie),
+        &[("csrf", &admin.csrf)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(response.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let response = post_form(
+        &app,
+        "/training/1/cancel",
+        Some(&admin.cookie),
+        &[("csrf", &admin.csrf)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let page = get_page(&app, "/training/new", Some(&admin.cookie)).await;
+    assert!(page.contains("Sign in"), "{page}");
+}
+
+#[tokio::test]
+async fn a_broken_upload_names_the_line_and_column_and_stores_nothing() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app).await;
+    let mut csv = milling_csv(50);
+    // Line 4 of the file (header is line 1) gets a word in a numeric column.
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let torque = header.iter().position(|h| h.starts_with("Torque")).unwrap();
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    cells[torque] = "lots".into();
+    lines[3] = cells.join(",");
+    csv = lines.join("\n");
+    let response = upload(&app, &admin, "broken.csv", csv).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = location(&response);
+    assert!(back.starts_with("/training/new?error="), "{back}");
+    assert!(
+        back.contains("line%204") && back.contains("Torque"),
+        "{back}"
+    );
+    let page = get_page(&app, "/training/new", Some(&admin.cookie)).await;
+    assert!(!page.contains("?dataset="), "the broken file was stored");
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused() {
+    let app = spawn_app_with(|settings| settings.max_upload_bytes = 64 * 1024).await;
+    let admin = sign_in(&app).await;
+    let response = upload(&app, &admin, "big.csv", milling_csv(3000)).await;
+    let back = location(&response);
+    assert!(back.contains("upload%20limit"), "{back}");
+}
+
+#[tokio::test]
+async fn an_admin_uploads_data_trains_and_the_better_model_scores_the_next_reading() {
+    let app = spawn_app().await;
+    let response = app
+        .admin_post(
+            "/api/v1/machines",
+            serde_json::json!({"name": "mill-1", "profile": "ai4i2020", "attributes": {"type": "M"}}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let admin = sign_in(&app).await;
+
+    let response = upload(&app, &admin, "mills.csv", milling_csv(600)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let form_page = location(&response);
+    assert!(
+        form_page.starts_with("/training/new?dataset="),
+        "{form_page}"
+    );
+    let dataset_id = form_page.rsplit('=').next().unwrap().to_string();
+
+    // The preview shows the detected roles: the failure flag is the target, mode flags labels.
+    let page = get_page(&app, &form_page, Some(&admin.cookie)).await;
+    assert!(page.contains("recognised as ai4i2020"), "{page}");
+    let role_of = |page: &str, column: &str| -> String {
+        let row = page.split(&format!(">{column}</label>")).nth(1).unwrap();
+        row.split("selected")
+            .next()
+            .unwrap()
+            .rsplit("value=\"")
+            .next()
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(role_of(&page, "Machine failure"), "target");
+    assert_eq!(role_of(&page, "HDF"), "label");
+    assert_eq!(role_of(&page, "UDI"), "id");
+
+    // A wrong choice is refused on the form, naming the field, and starts nothing.
+    let response = post_form(
+        &app,
+        "/training",
+        Some(&admin.cookie),
+        &[
+            ("csrf", &admin.csrf),
+            ("dataset_id", &dataset_id),
+            ("target", "Machine failure"),
+            ("algorithm", "random_forest"),
+            ("trees", "0"),
+        ],
+    )
+    .await;
+    assert!(
+        location(&response).contains("trees"),
+        "{}",
+        location(&response)
+    );
+    let runs = get_page(&app, "/training", None).await;
+    assert!(
+        runs.contains("No training runs yet"),
+        "a refused form started a run"
+    );
+
+    let response = post_form(
+        &app,
+        "/training",
+        Some(&admin.cookie),
+        &[
+            ("csrf", &admin.csrf),
+            ("dataset_id", &dataset_id),
+            ("target", "Machine failure"),
+            ("algorithm", "random_forest"),
+            ("trees", "20"),
+            ("machine", "mill-1"),
+            ("auto_promote", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let run_path = location(&response);
+    assert!(run_path.starts_with("/training/"), "{run_path}");
+    let page = wait_for_run(&app, &run_path, &admin.cookie).await;
+    assert!(page.contains("data-state=\"completed\""), "{page}");
+    assert!(
+        page.contains("ai4i2020 v1"),
+        "the run names its model version: {page}"
+    );
+    assert!(
+        page.contains(">local<"),
+        "the run says where it ran: {page}"
+    );
+
+    // Promoted automatically (there was no active version), and the next reading is scored.
+    let machine: Value = app.get_json("/api/v1/machines/mill-1").await;
+    assert!(machine["active_model_version_id"].is_i64(), "{machine}");
+    let response = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &crate::helpers::ai4i_json_batch(1, "after"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["scored"], 1, "{body}");
+    assert_eq!(
+        body["prediction"]["model_version_id"], machine["active_model_version_id"],
+        "{body}"
+    );
+
+    // The models page shows the version, active on the machine, with its plots.
+    let models = get_page(&app, "/models", None).await;
+    assert!(models.contains("active on mill-1"), "{models}");
+    assert!(models.contains("<svg"), "the version's plots are drawn");
+}
+
+#[tokio::test]
+async fn a_killed_worker_fails_its_run_and_the_queue_goes_on() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app).await;
+    let response = upload(&app, &admin, "mills.csv", milling_csv(2000)).await;
+    let dataset_id = location(&response).rsplit('=').next().unwrap().to_string();
+    let start = |trees: &'static str| {
+        let (app, admin, dataset_id) = (&app, &admin, dataset_id.clone());
+        async move {
+            let response = post_form(
+                app,
+                "/training",
+                Some(&admin.cookie),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("dataset_id", &dataset_id),
+                    ("target", "Machine failure"),
+                    ("algorithm", "random_forest"),
+                    ("trees", trees),
+                ],
+            )
+            .await;
+            location(&response)
+        }
+    };
+    let doomed = start("400").await;
+    let next = start("10").await;
+    // Kill the first run's training process once it is running.
+    let started = Instant::now();
+    let pid = loop {
+        let output = worker_processes(&app, &doomed);
+        if let Some(pid) = String::from_utf8_lossy(&output.stdout).lines().next() {
+            break pid.to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker never started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = wait_for_run(&app, &doomed, &admin.cookie).await;
+    assert!(page.contains("data-state=\"failed\""), "{page}");
+    assert!(page.contains("killed by signal 9"), "{page}");
+    let page = wait_for_run(&app, &next, &admin.cookie).await;
+    assert!(
+        page.contains("data-state=\"completed\""),
+        "the queue stopped: {page}"
+    );
+}
+
+#[tokio::test]
+async fn a_queued_or_running_run_can_be_cancelled() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app).await;
+    let response = upload(&app, &admin, "mills.csv", milling_csv(2000)).await;
+    let dataset_id = location(&response).rsplit('=').next().unwrap().to_string();
+    let response = post_form(
+        &app,
+        "/training",
+        Some(&admin.cookie),
+        &[
+            ("csrf", &admin.csrf),
+            ("dataset_id", &dataset_id),
+            ("target", "Machine failure"),
+            ("algorithm", "random_forest"),
+            ("trees", "400"),
+        ],
+    )
+    .await;
+    let run = location(&response);
+    let response = post_form(
+        &app,
+        &format!("{run}/cancel"),
+        Some(&admin.cookie),
+        &[("csrf", &admin.csrf)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = wait_for_run(&app, &run, &admin.cookie).await;
+    assert!(page.contains("data-state=\"cancelled\""), "{page}");
+    // No training process is left behind.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let output = worker_processes(&app, &run);
+    assert!(output.stdout.is_empty(), "the worker still runs");
+}
