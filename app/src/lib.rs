@@ -3,6 +3,9 @@
 //! Pages render on the server; only the small widgets marked `#[island]` ship to the browser
 //! as WebAssembly (see the README's architecture section for why).
 
+// The training pages' views are deep types: the browser build needs more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod error;
 pub mod model;

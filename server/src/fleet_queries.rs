@@ -12,7 +12,9 @@ use app::services::FleetQueries;
 use crate::charts::{self, PredictionPoint, PredictionScale};
 use crate::db::machines::Machine;
 use crate::db::predictions::StoredPrediction;
-use crate::db::{machines, model_versions, predictions, readings, Database};
+use crate::configuration::TrackingSettings;
+use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
+use crate::links;
 use crate::error::{cause_chain, Error};
 use crate::ml::model::Driver;
 use crate::ml::Task;
@@ -24,13 +26,21 @@ const TREND_WINDOW: i64 = 240;
 
 /// Reads machines, readings and predictions for the pages.
 pub struct StoredFleet {
-    db: Database,
-    models: ModelCache,
+    pub db: Database,
+    pub models: ModelCache,
+    pub tracking: Option<TrackingSettings>,
+    pub grafana_url: Option<String>,
 }
 
 impl StoredFleet {
-    pub fn new(db: Database, models: ModelCache) -> StoredFleet {
-        StoredFleet { db, models }
+    /// The MLflow run that produced a model version, when it was tracked.
+    async fn mlflow_link(&self, version_id: i64) -> Result<Option<String>, Error> {
+        let Some(run_id) = model_versions::training_run_of(self.db.pool(), version_id).await? else {
+            return Ok(None);
+        };
+        Ok(training_runs::find(self.db.pool(), run_id)
+            .await?
+            .and_then(|run| links::mlflow_run(self.tracking.as_ref(), &run)))
     }
 
     /// The prediction chart, drawn with the bands of the model that made the latest prediction.
@@ -203,6 +213,10 @@ impl FleetQueries for StoredFleet {
                 .map(|(profile, version)| format!("{profile} v{version}")),
             None => None,
         };
+        let model_version_url = match machine.active_model_version_id {
+            Some(id) => self.mlflow_link(id).await.map_err(page_error)?,
+            None => None,
+        };
         Ok(MachineDetail {
             card: card(&machine),
             attributes: machine.attributes.clone().into_iter().collect(),
@@ -212,6 +226,8 @@ impl FleetQueries for StoredFleet {
             prediction_chart,
             drivers: drivers(&history, machine.life_unit.as_deref()),
             model_version,
+            model_version_url,
+            grafana_url: links::grafana_machine(self.grafana_url.as_deref(), &machine.name),
             generated_at: now_ms(),
         })
     }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod fleet_queries;
 pub mod ingest;
+pub mod links;
 pub mod ml;
 pub mod mlflow;
 pub mod offline;

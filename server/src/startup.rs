@@ -49,12 +49,18 @@ pub struct AppState {
     /// Where training runs train.
     pub runner: Arc<dyn Runner>,
     pub tracking: Option<TrackingSettings>,
+    pub grafana_url: Option<String>,
 }
 
 /// The whole HTTP surface: API, probes, pages, server functions and static files.
 pub fn router(state: AppState) -> Router {
     let services = Services {
-        fleet: Arc::new(StoredFleet::new(state.db.clone(), state.models.clone())),
+        fleet: Arc::new(StoredFleet {
+            db: state.db.clone(),
+            models: state.models.clone(),
+            tracking: state.tracking.clone(),
+            grafana_url: state.grafana_url.clone(),
+        }),
         training: Arc::new(StoredTraining {
             db: state.db.clone(),
             models: state.models.clone(),
@@ -159,6 +165,7 @@ impl Application {
             models,
             runner,
             tracking: settings.tracking,
+            grafana_url: settings.grafana_url,
         };
         Ok(Application {
             listener,

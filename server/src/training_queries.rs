@@ -19,6 +19,7 @@ use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, promotions, Database};
 use crate::error::Error;
 use crate::fleet_queries::page_error;
+use crate::links;
 use crate::ml::evaluation::Evaluation;
 use crate::ml::{Dataset, LoadOptions};
 use crate::promotion::headline;
@@ -191,29 +192,13 @@ impl StoredTraining {
     fn tracking_of(&self, run: &TrainingRun) -> Tracking {
         match run.tracking.as_str() {
             "tracked" => Tracking::Tracked {
-                run_url: self.mlflow_run_url(run),
-                experiment_url: self.mlflow_experiment_url(run),
+                run_url: links::mlflow_run(self.tracking.as_ref(), run),
+                experiment_url: links::mlflow_experiment(self.tracking.as_ref(), run),
             },
             "failed" => Tracking::Failed(run.tracking_error.clone().unwrap_or_default()),
             "pending" => Tracking::Pending,
             _ => Tracking::Off,
         }
-    }
-
-    fn mlflow_experiment_url(&self, run: &TrainingRun) -> Option<String> {
-        let base = &self.tracking.as_ref()?.uri;
-        Some(format!(
-            "{base}/#/experiments/{}",
-            run.mlflow_experiment_id.as_ref()?
-        ))
-    }
-
-    fn mlflow_run_url(&self, run: &TrainingRun) -> Option<String> {
-        Some(format!(
-            "{}/runs/{}",
-            self.mlflow_experiment_url(run)?,
-            run.mlflow_run_id.as_ref()?
-        ))
     }
 
     /// The data set's columns with their roles and a few values, read from the stored file.
@@ -342,7 +327,7 @@ impl StoredTraining {
                     mlflow_url: version
                         .training_run_id
                         .and_then(|id| runs.get(&id))
-                        .and_then(|run| self.mlflow_run_url(run)),
+                        .and_then(|run| links::mlflow_run(self.tracking.as_ref(), run)),
                 });
             }
         }

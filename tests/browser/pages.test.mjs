@@ -3,49 +3,12 @@
 // go to ARTIFACTS_DIR (default: artifacts/ at the repository root).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
-
-const binary = process.env.ICANTKUBE_BIN;
-const siteRoot = process.env.LEPTOS_SITE_ROOT;
-const artifacts = path.resolve(
-  process.env.ARTIFACTS_DIR ?? path.join(import.meta.dirname, "..", "..", "artifacts"),
-);
-const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+import { artifacts, launchBrowser, startServer } from "./support.mjs";
 
 let server;
 let browser;
 let base;
-let dataDir;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/readyz`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // Demo mode trains its models in the background at first start; the pages are tested once
 // every machine has been scored by one.
@@ -65,44 +28,23 @@ async function waitForModels(url, seconds) {
 }
 
 before(async () => {
-  assert.ok(binary, "set ICANTKUBE_BIN to the icantkube binary");
-  assert.ok(siteRoot, "set LEPTOS_SITE_ROOT to the built site");
-  mkdirSync(artifacts, { recursive: true });
-  dataDir = mkdtempSync(path.join(tmpdir(), "icantkube-browser-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(binary, ["serve"], {
-    env: {
+  server = await startServer(
+    {
       ...process.env,
-      DATABASE_URL: `sqlite://${path.join(dataDir, "demo.db")}`,
-      ICANTKUBE_LISTEN: `127.0.0.1:${port}`,
       ICANTKUBE_DEMO: "1",
       ICANTKUBE_DEMO_INTERVAL_MS: "1000",
-      LEPTOS_SITE_ROOT: path.resolve(siteRoot),
       RUST_LOG: "warn",
     },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  await waitReady(base, 60);
+    { database: "demo.db" },
+  );
+  base = server.base;
   await waitForModels(base, 300);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  server?.stop();
 });
 
 async function openPage(url, viewport = { width: 1280, height: 900 }) {

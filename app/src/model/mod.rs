@@ -209,6 +209,10 @@ pub struct MachineDetail {
     pub drivers: Vec<RiskDriver>,
     /// The active model version, such as `ai4i2020 v3`.
     pub model_version: Option<String>,
+    /// The active version's training run in MLflow.
+    pub model_version_url: Option<String>,
+    /// The machine's Grafana dashboard.
+    pub grafana_url: Option<String>,
     pub generated_at: i64,
 }
 

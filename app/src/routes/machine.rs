@@ -98,9 +98,23 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
             {life.map(|l| view! { <div><dt>"Remaining life"</dt><dd class="risk">{l}</dd></div> })}
             <div>
                 <dt>"Model"</dt>
-                <dd>{model}</dd>
+                <dd>
+                    {match detail.model_version_url {
+                        Some(url) => view! { <a href=url title="Its training run in MLflow">{model}</a> }.into_any(),
+                        None => model.into_any(),
+                    }}
+                </dd>
             </div>
         </dl>
+        {detail
+            .grafana_url
+            .map(|url| {
+                view! {
+                    <p>
+                        <a href=url>"Grafana dashboard"</a>
+                    </p>
+                }
+            })}
         {(!drivers.is_empty())
             .then(|| {
                 view! {

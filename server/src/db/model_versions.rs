@@ -172,3 +172,14 @@ pub async fn mlflow_version(pool: &AnyPool, id: i64) -> Result<Option<(String, O
             .await?,
     )
 }
+
+/// The training run that registered a version, if one did.
+pub async fn training_run_of(pool: &AnyPool, id: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT training_run_id FROM model_versions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
+}
