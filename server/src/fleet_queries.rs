@@ -10,12 +10,12 @@ use app::model::{
 use app::services::FleetQueries;
 
 use crate::charts::{self, PredictionPoint, PredictionScale};
+use crate::configuration::TrackingSettings;
 use crate::db::machines::Machine;
 use crate::db::predictions::StoredPrediction;
-use crate::configuration::TrackingSettings;
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
-use crate::links;
 use crate::error::{cause_chain, Error};
+use crate::links;
 use crate::ml::model::Driver;
 use crate::ml::Task;
 use crate::scoring::ModelCache;
@@ -35,7 +35,8 @@ pub struct StoredFleet {
 impl StoredFleet {
     /// The MLflow run that produced a model version, when it was tracked.
     async fn mlflow_link(&self, version_id: i64) -> Result<Option<String>, Error> {
-        let Some(run_id) = model_versions::training_run_of(self.db.pool(), version_id).await? else {
+        let Some(run_id) = model_versions::training_run_of(self.db.pool(), version_id).await?
+        else {
             return Ok(None);
         };
         Ok(training_runs::find(self.db.pool(), run_id)

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fleet_queries;
 pub mod ingest;
 pub mod links;
+pub mod machine_history;
 pub mod ml;
 pub mod mlflow;
 pub mod offline;

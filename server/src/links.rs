@@ -10,7 +10,10 @@ pub const GRAFANA_MACHINE_DASHBOARD: &str = "icantkube-machine";
 /// The run's experiment in MLflow's UI, once tracked.
 pub fn mlflow_experiment(tracking: Option<&TrackingSettings>, run: &TrainingRun) -> Option<String> {
     let base = &tracking?.uri;
-    Some(format!("{base}/#/experiments/{}", run.mlflow_experiment_id.as_ref()?))
+    Some(format!(
+        "{base}/#/experiments/{}",
+        run.mlflow_experiment_id.as_ref()?
+    ))
 }
 
 /// The run in MLflow's UI, once tracked.

@@ -101,13 +101,12 @@ impl TrainingQueries for StoredTraining {
             Some(id) => Some(self.preview(id).await?),
             None => None,
         };
+        let all = machines::list(pool).await.map_err(page_error)?;
         let machines = match &preview {
-            Some(preview) => machines::list(pool)
-                .await
-                .map_err(page_error)?
-                .into_iter()
+            Some(preview) => all
+                .iter()
                 .filter(|m| m.profile == preview.profile)
-                .map(|m| (m.name, m.display_name))
+                .map(|m| (m.name.clone(), m.display_name.clone()))
                 .collect(),
             None => Vec::new(),
         };
@@ -115,6 +114,7 @@ impl TrainingQueries for StoredTraining {
             datasets,
             preview,
             machines,
+            all_machines: all.into_iter().map(|m| (m.name, m.display_name)).collect(),
             max_upload_bytes: self.max_upload_bytes,
         })
     }

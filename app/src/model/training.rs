@@ -109,6 +109,8 @@ pub struct TrainingForm {
     pub preview: Option<DatasetPreview>,
     /// Machines of the chosen data set's profile (name, display name).
     pub machines: Vec<(String, String)>,
+    /// Every machine (name, display name), whose labelled history can be a data set.
+    pub all_machines: Vec<(String, String)>,
     /// Largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
 }

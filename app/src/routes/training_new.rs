@@ -85,6 +85,31 @@ fn FormSteps(form: TrainingForm, csrf: String) -> impl IntoView {
                 <UploadProgress form_id="upload".to_string() />
                 <button type="submit">"Upload and check"</button>
             </form>
+            {(!form.all_machines.is_empty())
+                .then(|| {
+                    view! {
+                        <form class="history" method="post" action="/datasets/from-machine">
+                            <input type="hidden" name="csrf" value=csrf.clone() />
+                            <label>
+                                "Or a machine's own labelled readings"
+                                <select name="machine">
+                                    {form
+                                        .all_machines
+                                        .iter()
+                                        .map(|(name, display)| {
+                                            view! {
+                                                <option value=name.clone()>
+                                                    {format!("{display} ({name})")}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                            <button type="submit" class="secondary">"Use its history"</button>
+                        </form>
+                    }
+                })}
             {(!form.datasets.is_empty())
                 .then(|| {
                     view! {

@@ -211,3 +211,40 @@ pub async fn count(pool: &AnyPool, machine_id: i64) -> Result<i64> {
             .await?,
     )
 }
+
+/// A reading with the labels known for it, for retraining.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledReading {
+    pub values: Vec<f64>,
+    /// 1: the machine failed at this reading; 0: it did not; `None`: not known.
+    pub failure: Option<i64>,
+    pub failure_mode: Option<String>,
+}
+
+/// The machine's latest `limit` readings in the order they were stored, with their labels.
+pub async fn labelled_history(
+    pool: &AnyPool,
+    machine_id: i64,
+    limit: i64,
+) -> Result<Vec<LabelledReading>> {
+    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT sensor_values, failure, failure_mode FROM readings WHERE machine_id = ? \
+         ORDER BY id DESC LIMIT ?",
+    )
+    .bind(machine_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .rev()
+        .map(|(values, failure, failure_mode)| {
+            Ok(LabelledReading {
+                values: serde_json::from_str(&values).map_err(|e| {
+                    Error::Corrupt(format!("reading values of machine {machine_id}: {e}"))
+                })?,
+                failure,
+                failure_mode,
+            })
+        })
+        .collect()
+}

@@ -1,13 +1,18 @@
 //! `POST /datasets` (admin form): a CSV data set, streamed in under a size limit, checked, and
-//! stored with the role detected for each column; the admin then checks them on the form.
+//! stored with the role detected for each column; the admin then checks them on the form. Or a
+//! machine's own labelled history, stored the same way.
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 
-use super::forms::{signed_in, FormRejection};
+use super::forms::{admin_form, signed_in, FormRejection};
 use crate::db::datasets::{self, NewDataset};
+use crate::db::{machines, readings};
+use crate::machine_history;
+use crate::ml::dataset::DatasetError;
 use crate::ml::{Dataset, LoadOptions};
 use crate::startup::AppState;
 use crate::training::ColumnRole;
@@ -73,15 +78,40 @@ pub async fn upload(
     if name.chars().count() > 100 {
         return Err(FormRejection::invalid(FORM, "name: at most 100 characters"));
     }
-    let (content, dataset) = tokio::task::spawn_blocking(move || {
+    let (content, dataset) = detect(content).await?;
+    let dataset = dataset.map_err(|e| {
+        FormRejection::invalid(FORM, format!("{file_name}: {e}; nothing was stored"))
+    })?;
+    let name = if name.is_empty() {
+        file_name.clone()
+    } else {
+        name
+    };
+    let id = store(&state, &name, &file_name, &content, &dataset).await?;
+    tracing::info!(id, %name, rows = dataset.rows, "data set uploaded");
+    Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
+}
+
+/// Loads a file with every role detected, off the async workers (a big file takes a while).
+async fn detect(
+    content: Vec<u8>,
+) -> Result<(Vec<u8>, Result<Dataset, DatasetError>), FormRejection> {
+    tokio::task::spawn_blocking(move || {
         let dataset = Dataset::load(&content, &LoadOptions::default());
         (content, dataset)
     })
     .await
-    .map_err(|e| FormRejection::invalid(FORM, format!("the file could not be read: {e}")))?;
-    let dataset = dataset.map_err(|e| {
-        FormRejection::invalid(FORM, format!("{file_name}: {e}; nothing was stored"))
-    })?;
+    .map_err(|e| FormRejection::invalid(FORM, format!("the file could not be read: {e}")))
+}
+
+/// Stores a checked data set with the roles detected for its columns.
+async fn store(
+    state: &AppState,
+    name: &str,
+    file_name: &str,
+    content: &[u8],
+    dataset: &Dataset,
+) -> Result<i64, FormRejection> {
     let roles: Vec<ColumnRole> = dataset
         .columns
         .iter()
@@ -90,26 +120,19 @@ pub async fn upload(
             role: c.role,
         })
         .collect();
-    let name = if name.is_empty() {
-        file_name.clone()
-    } else {
-        name
-    };
-    let id = datasets::insert(
+    Ok(datasets::insert(
         state.db.pool(),
         NewDataset {
-            name: &name,
-            file_name: &file_name,
+            name,
+            file_name,
             profile: dataset.profile.name(),
             column_roles: serde_json::to_string(&roles).expect("roles serialise"),
             row_count: dataset.rows as i64,
             content_sha256: &dataset.fingerprint,
-            content: &content,
+            content,
         },
     )
-    .await?;
-    tracing::info!(id, %name, rows = dataset.rows, "data set uploaded");
-    Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
+    .await?)
 }
 
 fn too_large_or_broken(cause: &str, state: &AppState) -> String {
@@ -121,4 +144,47 @@ fn too_large_or_broken(cause: &str, state: &AppState) -> String {
     } else {
         format!("the upload broke off: {cause}")
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct FromMachine {
+    csrf: Option<String>,
+    machine: String,
+}
+
+/// Readings exported at most: the newest this many.
+const HISTORY_ROWS: i64 = 500_000;
+
+/// `POST /datasets/from-machine` (admin form): the machine's own labelled readings as a data
+/// set, ready for the same preview and training as an upload.
+pub async fn from_machine(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<FromMachine>,
+) -> Result<Response, FormRejection> {
+    admin_form(&state, &headers, form.csrf.as_deref()).await?;
+    let pool = state.db.pool();
+    let machine = machines::find(pool, &form.machine).await?.ok_or_else(|| {
+        FormRejection::invalid(
+            FORM,
+            format!("machine: no machine is called {:?}", form.machine),
+        )
+    })?;
+    let readings = readings::labelled_history(pool, machine.id, HISTORY_ROWS).await?;
+    let (content, rows) = machine_history::labelled_csv(&machine, &readings)
+        .map_err(|e| FormRejection::invalid(FORM, e.to_string()))?;
+    let (content, dataset) = detect(content).await?;
+    let dataset = dataset
+        .map_err(|e| FormRejection::invalid(FORM, format!("{}'s history: {e}", machine.name)))?;
+    let name = format!("{} history", machine.name);
+    let id = store(
+        &state,
+        &name,
+        &format!("{}-history.csv", machine.name),
+        &content,
+        &dataset,
+    )
+    .await?;
+    tracing::info!(id, machine = %machine.name, rows, "machine history stored as a data set");
+    Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
 }

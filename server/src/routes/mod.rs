@@ -33,6 +33,7 @@ pub fn router(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState
         .route("/training", post(training_forms::create))
         .route("/training/{id}/cancel", post(training_forms::cancel))
         .route("/models/{id}/promote", post(model_forms::promote))
+        .route("/datasets/from-machine", post(datasets::from_machine))
         .route(
             "/datasets",
             // Multipart overhead on top of the file itself.

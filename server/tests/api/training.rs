@@ -152,7 +152,8 @@ async fn a_wrong_password_is_refused_and_repeated_guesses_are_rate_limited() {
 async fn every_admin_form_refuses_without_a_session_and_without_the_csrf_token() {
     let app = spawn_app().await;
     let admin = sign_in(&app).await;
-    let forms: [(&str, Vec<(&str, &str)>); 5] = [
+    let forms: [(&str, Vec<(&str, &str)>); 6] = [
+        ("/datasets/from-machine", vec![("machine", "mill-1")]),
         ("/logout", vec![]),
         (
             "/training",
@@ -478,4 +479,74 @@ async fn a_queued_or_running_run_can_be_cancelled() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let output = worker_processes(&app, &run);
     assert!(output.stdout.is_empty(), "the worker still runs");
+}
+
+#[tokio::test]
+async fn a_machines_labelled_history_becomes_a_data_set() {
+    let app = spawn_app().await;
+    for name in ["mill-h", "mill-new"] {
+        let response = app
+            .admin_post(
+                "/api/v1/machines",
+                serde_json::json!({"name": name, "profile": "ai4i2020", "attributes": {"type": "L"}}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let readings: Vec<Value> = (0..30)
+        .map(|i| {
+            let failed = i % 10 == 9;
+            serde_json::json!({
+                "seq": i,
+                "values": {"air_temperature": 300.0, "process_temperature": 310.0,
+                           "rotational_speed": 1500.0, "torque": 40.0, "tool_wear": i},
+                "failure": u8::from(failed),
+                "failure_mode": if failed { Some("HDF") } else { None },
+            })
+        })
+        .collect();
+    let response = app
+        .post_readings(
+            "mill-h",
+            "application/json",
+            &Value::Array(readings).to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // Unlabelled readings are not training data.
+    let response = app
+        .post_readings(
+            "mill-new",
+            "application/json",
+            &crate::helpers::ai4i_json_batch(5, "u"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let admin = sign_in(&app).await;
+    let response = post_form(
+        &app,
+        "/datasets/from-machine",
+        Some(&admin.cookie),
+        &[("csrf", &admin.csrf), ("machine", "mill-new")],
+    )
+    .await;
+    assert!(
+        location(&response).contains("no%20readings%20labelled"),
+        "{}",
+        location(&response)
+    );
+
+    let response = post_form(
+        &app,
+        "/datasets/from-machine",
+        Some(&admin.cookie),
+        &[("csrf", &admin.csrf), ("machine", "mill-h")],
+    )
+    .await;
+    let preview = location(&response);
+    assert!(preview.starts_with("/training/new?dataset="), "{preview}");
+    let page = get_page(&app, &preview, Some(&admin.cookie)).await;
+    assert!(page.contains("mill-h history"), "{page}");
+    assert!(page.contains("30 rows, recognised as ai4i2020"), "{page}");
 }
