@@ -11,7 +11,7 @@
 // are skipped (naming the failed step) rather than failing for the same reason again.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { artifacts, launchBrowser, repositoryRoot, startServer } from "./support.mjs";
@@ -42,7 +42,9 @@ async function until(what, seconds, probe, every = 200) {
     last = await probe();
     if (last) return last;
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${seconds} s waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+      throw new Error(
+        `timed out after ${seconds} s waiting for ${what}; last seen: ${JSON.stringify(last)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, every));
   }
@@ -175,10 +177,14 @@ function generatedAi4i(rows = 3000) {
   };
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const lines = [
-    "UDI,Product ID,Type,Air temperature [K],Process temperature [K],Rotational speed [rpm],Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,OSF,RNF",
+    [
+      "UDI", "Product ID", "Type", "Air temperature [K]", "Process temperature [K]",
+      "Rotational speed [rpm]", "Torque [Nm]", "Tool wear [min]", "Machine failure",
+      "TWF", "HDF", "PWF", "OSF", "RNF",
+    ].join(","),
   ];
   let air = 300;
-  let process = 310;
+  let processTemperature = 310;
   const wear = { L: 0, M: 0, H: 0 };
   const wearStep = { L: 2, M: 3, H: 5 };
   const overstrain = { L: 11000, M: 12000, H: 13000 };
@@ -188,13 +194,13 @@ function generatedAi4i(rows = 3000) {
     const u = random();
     const type = u < 0.6 ? "L" : u < 0.9 ? "M" : "H";
     air = 300 + (air - 300) * 0.98 + normal() * 0.4;
-    process = air + 10 + normal() * 1;
+    processTemperature = air + 10 + normal() * 1;
     const torque = Math.max(3, 40 + normal() * 10);
     const speed = Math.max(1150, 1540 - (torque - 40) * 12 + normal() * 110);
     wear[type] += wearStep[type];
     const toolWear = wear[type];
     const power = (torque * speed * 2 * Math.PI) / 60;
-    const hdf = process - air < 8.6 && speed < 1380 ? 1 : 0;
+    const hdf = processTemperature - air < 8.6 && speed < 1380 ? 1 : 0;
     const pwf = power < 3500 || power > 9000 ? 1 : 0;
     const osf = toolWear * torque > overstrain[type] ? 1 : 0;
     const twf = toolWear >= failedTool[type] ? 1 : 0;
@@ -208,11 +214,14 @@ function generatedAi4i(rows = 3000) {
     }
     const serial = String(10000 + Math.floor(random() * 90000));
     lines.push(
-      [udi, `${type}${serial}`, type, air.toFixed(1), process.toFixed(1), Math.round(speed),
+      [udi, `${type}${serial}`, type, air.toFixed(1), processTemperature.toFixed(1), Math.round(speed),
         torque.toFixed(1), toolWear, failure, twf, hdf, pwf, osf, rnf].join(","),
     );
   }
-  assert.ok(failures > 20 && failures < rows - 20, `the generated rows need both classes: ${failures} failures`);
+  assert.ok(
+    failures > 20 && failures < rows - 20,
+    `the generated rows need both classes: ${failures} failures`,
+  );
   return { text: `${lines.join("\n")}\n`, rows, failures };
 }
 
@@ -258,10 +267,16 @@ before(async () => {
     data.rows = generated.rows;
     data.source =
       `generated AI4I-layout rows (${generated.rows} rows, ${generated.failures} failures; ` +
-      `${SHARED_CSV} ${existsSync(SHARED_CSV) ? "not used: ICANTKUBE_TEST_GENERATED_AI4I=1" : "is missing"})`;
+      `${SHARED_CSV} ${
+        existsSync(SHARED_CSV) ? "not used: ICANTKUBE_TEST_GENERATED_AI4I=1" : "is missing"
+      })`;
   }
   console.log(`training test data: ${data.source}`);
 
+  // This run's screenshots only: one caught while running may be missing, a failure's appear.
+  for (const name of readdirSync(artifacts)) {
+    if (/^training-.*\.png$/.test(name)) rmSync(path.join(artifacts, name));
+  }
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   // Every wait is bounded: a page that never shows what is expected fails the step.
@@ -470,6 +485,7 @@ step("3 a run trains with live progress, completes with its metrics, and is prom
   assert.match(metrics["ROC AUC"] ?? "", /^(0|1)\.\d{3}$/);
   assert.match(metrics["rows (failures)"] ?? "", new RegExp(`^${data.rows} \\(\\d+\\)$`));
   found.run1F1 = metrics.F1;
+  const duration = await fact("#run dl.facts", "Duration");
   assert.equal(await fact("#run dl.facts", "Promote if better"), "yes");
   assert.equal(await fact("#run dl.facts", "For"), MACHINE);
   assert.equal(await fact("#run dl.facts", "Model version"), `${PROFILE} v1`);
@@ -481,7 +497,7 @@ step("3 a run trains with live progress, completes with its metrics, and is prom
     `time from clicking "Start training" to ${PROFILE} v1 active on ${MACHINE}: ` +
       `${promotion.seconds.toFixed(1)} s (random forest, 50 trees, ${data.rows} rows of ${
         data.file === SHARED_CSV ? "AI4I 2020 dev data" : "generated AI4I-layout data"
-      }; training itself ${metrics["training time"]})`,
+      }; the run page says it took ${duration}, of which the final fit ${metrics["training time"]})`,
   );
 });
 
@@ -493,7 +509,10 @@ step("4 the runs list shows the completed run with its F1", async () => {
   assert.equal(await row.locator("progress").count(), 0);
   const result = await row.locator("td.result").textContent();
   assert.equal(result, `F1 ${found.run1F1}${PROFILE} v1`, "the result is the F1 and the version");
-  assert.match(await row.locator("td").nth(1).textContent(), new RegExp(`^${MACHINE}random forest · Machine failure$`));
+  assert.match(
+    await row.locator("td").nth(1).textContent(),
+    new RegExp(`^${MACHINE}random forest · Machine failure$`),
+  );
   await shot("4-runs");
 });
 
@@ -502,7 +521,9 @@ step("5 a second version is compared side by side, promoted, and rolled back", a
   await page.getByRole("link", { name: "New training run", exact: true }).click();
   await page.waitForURL(`${server.base}/training/new`);
   await page.locator(`ul.datasets a[href="/training/new?dataset=${found.datasetId}"]`).click();
-  await page.waitForURL((url) => url.pathname === "/training/new" && url.search === `?dataset=${found.datasetId}`);
+  await page.waitForURL(
+    (url) => url.pathname === "/training/new" && url.search === `?dataset=${found.datasetId}`,
+  );
   await page.locator('#train select[name="algorithm"]').selectOption("linear");
   await page.locator('#train select[name="machine"]').selectOption(MACHINE);
   await page.locator('#train input[name="auto_promote"]').uncheck();
@@ -516,7 +537,11 @@ step("5 a second version is compared side by side, promoted, and rolled back", a
   assert.equal(await fact("#run dl.facts", "Algorithm"), "linear");
   assert.equal(await fact("#run dl.facts", "Model version"), `${PROFILE} v2`);
   await shot("5-second-run");
-  assert.equal((await machineJson()).active_model_version_id, found.v1, "v1 stays active: no auto-promotion");
+  assert.equal(
+    (await machineJson()).active_model_version_id,
+    found.v1,
+    "v1 stays active: no auto-promotion",
+  );
 
   // Both versions, their metrics side by side.
   await page.getByRole("link", { name: "Models", exact: true }).click();
@@ -533,7 +558,10 @@ step("5 a second version is compared side by side, promoted, and rolled back", a
   assert.equal(await v1.getAttribute("data-active"), "true");
   assert.equal(await v1.locator("h3 .badge").textContent(), `active on ${MACHINE}`);
   assert.equal(await v2.getAttribute("data-active"), "false");
-  assert.match(await v2.locator("p.muted").first().textContent(), new RegExp(`^linear · created .* · training run #${found.run2}$`));
+  assert.match(
+    await v2.locator("p.muted").first().textContent(),
+    new RegExp(`^linear · created .* · training run #${found.run2}$`),
+  );
 
   const names = ["F1", "precision", "recall", "ROC AUC", "PR AUC"];
   const rows1 = await metricRows(v1);
@@ -546,7 +574,8 @@ step("5 a second version is compared side by side, promoted, and rolled back", a
     assert.equal(row.verdict, "");
   }
   compareSideBySide(rows2, rows1);
-  console.log(`metrics v2 (linear) beside active v1: ${rows2.map((r) => `${r.name} ${r.value} vs ${r.active} ${r.verdict}`).join("; ")}`);
+  const beside = rows2.map((r) => `${r.name} ${r.value} vs ${r.active} ${r.verdict}`);
+  console.log(`metrics v2 (linear) beside active v1: ${beside.join("; ")}`);
   await shot("5-models");
 
   // The plots, in a details element.
@@ -605,7 +634,10 @@ step("5 a second version is compared side by side, promoted, and rolled back", a
   const history = await section.locator("details.promotions li").allTextContents();
   assert.equal(history.length, 3, `promotions: ${JSON.stringify(history)}`);
   assert.match(history[0], new RegExp(`^${MACHINE} → ${PROFILE} v1 by admin .*: roll back$`));
-  assert.match(history[1], new RegExp(`^${MACHINE} → ${PROFILE} v2 by admin .*: compare the linear model live$`));
+  assert.match(
+    history[1],
+    new RegExp(`^${MACHINE} → ${PROFILE} v2 by admin .*: compare the linear model live$`),
+  );
   assert.match(history[2], new RegExp(`^${MACHINE} → ${PROFILE} v1 by training run ${found.run1} `));
   await shot("5-rolled-back");
 });

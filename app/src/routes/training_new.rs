@@ -75,7 +75,7 @@ fn FormSteps(form: TrainingForm, csrf: String) -> impl IntoView {
                 // First, so the server checks it before reading the file.
                 <input type="hidden" name="csrf" value=csrf.clone() />
                 <label>
-                    "Name " <span class="muted">"(optional)"</span>
+                    <span>"Name " <span class="muted">"(optional)"</span></span>
                     <input type="text" name="name" maxlength="100" />
                 </label>
                 <label>
