@@ -34,3 +34,8 @@ ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
   LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
   ARTIFACTS_DIR="$PWD/artifacts" \
   node --test --test-concurrency=1 tests/browser/
+
+step "monitoring: alert rules, dashboards and ServiceMonitor against a real Prometheus"
+ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
+  LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
+  tests/monitoring/check.sh

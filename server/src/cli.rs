@@ -278,6 +278,18 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAFANA_URL")]
     pub grafana_url: Option<String>,
 
+    /// Address of the Prometheus `/metrics` listener, apart from the app's.
+    #[arg(
+        long,
+        env = "ICANTKUBE_METRICS_LISTEN",
+        default_value = "127.0.0.1:9464"
+    )]
+    pub metrics_listen: SocketAddr,
+
+    /// Most machines, the riskiest, whose own series `/metrics` exports.
+    #[arg(long, env = "ICANTKUBE_METRICS_MACHINE_CAP", default_value_t = 200)]
+    pub metrics_machine_cap: usize,
+
     #[command(flatten)]
     pub tracking: TrackingArgs,
 
@@ -306,6 +318,8 @@ impl ServeArgs {
                 .map(|url| url.trim().trim_end_matches('/').to_string())
                 .filter(|url| !url.is_empty()),
             training: self.training.into_settings()?,
+            metrics_listen: self.metrics_listen,
+            metrics_machine_cap: self.metrics_machine_cap,
         })
     }
 }

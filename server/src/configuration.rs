@@ -55,6 +55,10 @@ pub struct Settings {
     pub grafana_url: Option<String>,
     /// Where training runs execute.
     pub training: TrainingSettings,
+    /// Where `/metrics` is served: a port of its own, which the Ingress does not expose.
+    pub metrics_listen: SocketAddr,
+    /// Most machines whose own series (risk, remaining life, model version) are exported.
+    pub metrics_machine_cap: usize,
 }
 
 /// Where training runs are tracked.

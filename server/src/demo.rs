@@ -14,6 +14,7 @@ use crate::db::machines::{self, Machine, NewMachine};
 use crate::db::{model_versions, Database};
 use crate::domain::MachineName;
 use crate::ingest;
+use crate::metrics::Metrics;
 use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
 use crate::profiles::{Profile, Variant};
 use crate::scoring::ModelCache;
@@ -129,6 +130,7 @@ impl DemoFleet {
         &mut self,
         db: &Database,
         models: &ModelCache,
+        metrics: &Metrics,
         interval: Duration,
     ) -> anyhow::Result<()> {
         if machines::count(db.pool()).await? > 0 {
@@ -172,7 +174,7 @@ impl DemoFleet {
                     reading.into_reading(at, None)
                 })
                 .collect();
-            ingest::store(db, models, &registered, &history).await?;
+            ingest::store(db, models, metrics, &registered, &history).await?;
             machines::set_status(db.pool(), registered.id, Status::Training).await?;
         }
         tracing::info!(machines = FLEET.len(), "demo fleet seeded");
@@ -180,7 +182,13 @@ impl DemoFleet {
     }
 
     /// Sends one reading per demo machine every `interval`, until the task is aborted.
-    pub async fn stream(mut self, db: Database, models: ModelCache, interval: Duration) {
+    pub async fn stream(
+        mut self,
+        db: Database,
+        models: ModelCache,
+        metrics: Metrics,
+        interval: Duration,
+    ) {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -199,7 +207,8 @@ impl DemoFleet {
                 let Some(target) = registered.iter().find(|m| m.name == *name) else {
                     continue;
                 };
-                if let Err(error) = ingest::store(&db, &models, target, &[reading]).await {
+                if let Err(error) = ingest::store(&db, &models, &metrics, target, &[reading]).await
+                {
                     tracing::warn!(machine = %target.name, %error, "demo reading not stored");
                 }
             }

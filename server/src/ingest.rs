@@ -2,6 +2,8 @@
 //! scoring each new reading with the machine's active model in the same transaction. The
 //! ingest API and demo mode both store through here.
 
+use std::time::Instant;
+
 use axum::http::HeaderValue;
 
 use crate::db::machines::{LatestPrediction, Machine};
@@ -10,6 +12,7 @@ use crate::db::readings::{self, StoredBatch};
 use crate::db::{self, Database};
 use crate::domain::{parse_csv_batch, parse_json_batch, BatchError, NewReading};
 use crate::error::{ApiError, Error, Result};
+use crate::metrics::Metrics;
 use crate::ml::model::Driver;
 use crate::ml::Prediction;
 use crate::scoring::ModelCache;
@@ -75,11 +78,12 @@ pub struct Ingested {
 }
 
 /// Stores a validated batch for the machine and scores its new readings; the readings and
-/// their predictions are durable when this returns.
+/// their predictions are durable when this returns, and counted in `metrics`.
 #[tracing::instrument(name = "Ingesting readings", skip_all, fields(machine = %machine.name, count = batch.len()))]
 pub async fn store(
     db: &Database,
     models: &ModelCache,
+    metrics: &Metrics,
     machine: &Machine,
     batch: &[NewReading],
 ) -> Result<Ingested> {
@@ -114,7 +118,10 @@ pub async fn store(
             }
             None => None,
         };
+        // Only the model's work is timed: reading the run above is the database's.
+        let scoring = Instant::now();
         scores = fresh.iter().map(|r| active.score(r, &mut series)).collect();
+        metrics.record_inference(scoring.elapsed());
     }
     let ids = readings::insert(&mut tx, machine.id, &fresh).await?;
     let mut latest = None;
@@ -177,6 +184,11 @@ pub async fn store(
     )
     .await?;
     tx.commit().await?;
+    // Counted once durable, so a rolled-back batch counts nothing.
+    metrics.record_ingested(&machine.profile, summary.stored);
+    for scored in &scores {
+        metrics.record_prediction(scored.prediction.status);
+    }
     Ok(Ingested {
         batch: summary,
         scored: scores.len(),

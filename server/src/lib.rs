@@ -14,6 +14,7 @@ pub mod fleet_queries;
 pub mod ingest;
 pub mod links;
 pub mod machine_history;
+pub mod metrics;
 pub mod ml;
 pub mod mlflow;
 pub mod offline;

@@ -1,5 +1,6 @@
 //! Building and running the service, the same way in production and in tests.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,11 +9,12 @@ use anyhow::Context;
 use app::services::Services;
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::Router;
+use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -22,6 +24,7 @@ use crate::auth::AdminCredential;
 use crate::configuration::{Secret, Settings, TrackingSettings, TrainingBackend};
 use crate::db::Database;
 use crate::fleet_queries::StoredFleet;
+use crate::metrics::{self, Metrics, Scrape};
 use crate::scoring::ModelCache;
 use crate::sessions::Sessions;
 use crate::training::kubernetes::KubernetesRunner;
@@ -50,6 +53,7 @@ pub struct AppState {
     pub runner: Arc<dyn Runner>,
     pub tracking: Option<TrackingSettings>,
     pub grafana_url: Option<String>,
+    pub metrics: Metrics,
 }
 
 /// The whole HTTP surface: API, probes, pages, server functions and static files.
@@ -73,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         }),
     };
     let leptos_options = state.leptos_options.clone();
+    let metrics = state.metrics.clone();
     let pages = generate_route_list(App);
     routes::router(state.max_body_bytes, state.max_upload_bytes)
         .leptos_routes_with_context(
@@ -82,29 +87,34 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        // Layers wrap what is above them: compression and the timeout see every response, and
-        // the trace span, outermost, covers all of it.
+        // Layers wrap what is above them: compression and the timeout see every response, the
+        // trace span covers all of it, and the metrics, outermost, time and count what the
+        // client got. Layers run after routing, so the metrics see the matched route template.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(metrics, metrics::track_http))
         .with_state(state)
 }
 
-/// A built service, bound to its port, ready to run.
+/// A built service, bound to its ports, ready to run.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics`, on a port of its own.
+    metrics_listener: TcpListener,
+    metrics_router: Router,
     db: Database,
     /// Demo streaming and training, MLflow retries: stopped with the server.
     background: Vec<JoinHandle<()>>,
 }
 
 impl Application {
-    /// Connects the database, applies migrations, seeds demo mode, and binds the listener
-    /// (port 0 picks a free port).
+    /// Connects the database, applies migrations, seeds demo mode, and binds the app's and the
+    /// metrics' listeners (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let leptos_options = leptos_options()?;
         let db = Database::connect(&settings.database_url).await?;
@@ -116,12 +126,19 @@ impl Application {
             );
         }
         let models = ModelCache::new(db.clone());
+        let metrics = Metrics::default();
         let mut background = if settings.demo.enabled {
             let mut fleet = demo::DemoFleet::default();
-            fleet.seed(&db, &models, settings.demo.interval).await?;
+            fleet
+                .seed(&db, &models, &metrics, settings.demo.interval)
+                .await?;
             let training = db.clone();
-            let streaming =
-                tokio::spawn(fleet.stream(db.clone(), models.clone(), settings.demo.interval));
+            let streaming = tokio::spawn(fleet.stream(
+                db.clone(),
+                models.clone(),
+                metrics.clone(),
+                settings.demo.interval,
+            ));
             let trained = tokio::spawn(async move {
                 // A busy database can refuse a write; the demo must not stay unscored for it.
                 for attempt in 1..=3 {
@@ -153,6 +170,19 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let metrics_listener = TcpListener::bind(settings.metrics_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "Failed to listen for metrics on {} (ICANTKUBE_METRICS_LISTEN)",
+                    settings.metrics_listen
+                )
+            })?;
+        let metrics_router = metrics::router(Scrape {
+            metrics: metrics.clone(),
+            db: db.clone(),
+            machine_cap: settings.metrics_machine_cap,
+        });
         let admin = Arc::new(settings.admin);
         let state = AppState {
             leptos_options,
@@ -166,10 +196,13 @@ impl Application {
             runner,
             tracking: settings.tracking,
             grafana_url: settings.grafana_url,
+            metrics,
         };
         Ok(Application {
             listener,
             router: router(state),
+            metrics_listener,
+            metrics_router,
             db,
             background,
         })
@@ -185,18 +218,48 @@ impl Application {
         self.local_addr().port()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and closes the database.
+    pub fn metrics_address(&self) -> SocketAddr {
+        self.metrics_listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_address().port()
+    }
+
+    /// Serves the app and the metrics until Ctrl-C or SIGTERM, then finishes in-flight requests
+    /// on both and closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tracing::info!(address = %self.local_addr(), "icantkube is listening");
+        tracing::info!(
+            address = %self.local_addr(),
+            metrics = %self.metrics_address(),
+            "icantkube is listening"
+        );
+        // The metrics listener stops with the app: on the signal, or when the app's server
+        // fails (the sender is dropped then).
+        let (stop, stopped) = watch::channel(false);
+        let app_stopped = async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        };
+        let metrics_stopped = async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
         // The peer address keys the sign-in attempt limit.
-        let served = axum::serve(
+        let app = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed");
+        .with_graceful_shutdown(app_stopped);
+        let metrics = axum::serve(self.metrics_listener, self.metrics_router)
+            .with_graceful_shutdown(metrics_stopped);
+        let (app, metrics) = tokio::join!(app.into_future(), metrics.into_future());
+        let served = app
+            .context("the HTTP server failed")
+            .and(metrics.context("the metrics server failed"));
         for task in self.background {
             task.abort();
         }

@@ -234,3 +234,27 @@ pub async fn fail(pool: &AnyPool, id: i64, reason: &str) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// A run's state and times, what the metrics need of it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunTiming {
+    pub state: String,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+impl RunTiming {
+    /// Milliseconds from start to end, once a started run has ended.
+    pub fn duration_ms(&self) -> Option<i64> {
+        Some(self.finished_at? - self.started_at?).filter(|ms| *ms >= 0)
+    }
+}
+
+/// Every run's state and times.
+pub async fn timings(pool: &AnyPool) -> Result<Vec<RunTiming>> {
+    Ok(
+        sqlx::query_as("SELECT state, started_at, finished_at FROM training_runs")
+            .fetch_all(pool)
+            .await?,
+    )
+}

@@ -16,15 +16,29 @@ use crate::time::{now_ms, to_rfc3339};
 
 /// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all, scoring each
 /// new reading with the machine's active model. Answers 201 with the count stored and the
-/// newest reading's prediction, or 200 when every reading was a retried duplicate.
+/// newest reading's prediction, or 200 when every reading was a retried duplicate; a refusal
+/// is counted by its reason.
 pub async fn post(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let machine = find(&state, &name).await?;
-    require_ingest_token(&state, &headers, machine.id).await?;
+    let answer = ingest_batch(&state, &name, &headers, body).await;
+    if let Err(error) = &answer {
+        state.metrics.record_rejected(error);
+    }
+    answer
+}
+
+async fn ingest_batch(
+    state: &AppState,
+    name: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let machine = find(state, name).await?;
+    require_ingest_token(state, headers, machine.id).await?;
     let format = BodyFormat::from_content_type(headers.get(header::CONTENT_TYPE))?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -40,7 +54,8 @@ pub async fn post(
         }
     })?;
     let batch = format.parse(&body, &machine, now_ms())?;
-    let ingested = ingest::store(&state.db, &state.models, &machine, &batch).await?;
+    let ingested =
+        ingest::store(&state.db, &state.models, &state.metrics, &machine, &batch).await?;
     let stored = ingested.batch;
     let status = if stored.stored > 0 {
         StatusCode::CREATED

@@ -17,6 +17,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// A running server with its own database file.
 pub struct TestApp {
     pub address: String,
+    /// The metrics listener's base URL.
+    pub metrics_address: String,
     pub client: reqwest::Client,
     /// Where its data lives, so a second server can open the same database.
     pub database_url: String,
@@ -47,6 +49,8 @@ pub fn settings(folder: &TempDir) -> Settings {
             local_executable: Some(env!("CARGO_BIN_EXE_icantkube").into()),
             ..TrainingSettings::default()
         },
+        metrics_listen: "127.0.0.1:0".parse().unwrap(),
+        metrics_machine_cap: 200,
     }
 }
 
@@ -61,9 +65,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = format!("http://127.0.0.1:{}", app.metrics_port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         database_url,
         _folder: folder,

@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod machines;
+mod metrics;
 mod predictions;
 mod restart;
 mod training;
