@@ -4,15 +4,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use icantkube::db::{model_versions, Database};
 use icantkube::demo::simulated_milling_csv;
-use icantkube::ml::{self, Dataset, Hyperparameters, LoadOptions, TrainOptions};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{spawn_app_with, TestApp, ADMIN_PASSWORD};
+use crate::predictions::{milling_reading, register, train};
 
 const CAP: usize = 5;
 const MACHINES: usize = 12;
@@ -20,51 +19,10 @@ const MACHINES: usize = 12;
 const AT_RISK: [&str; 3] = ["mill-03", "mill-07", "mill-11"];
 const READINGS_ROUTE: &str = "/api/v1/machines/{machine}/readings";
 
-/// Registers a milling model straight in the database (what a training run does), answering
-/// its version id.
+/// A milling model registered straight in the database; answers its version id.
 async fn register_model(app: &TestApp) -> i64 {
     let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(11), 4, 1000).unwrap();
-    let data = Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap();
-    let options = TrainOptions {
-        hyperparameters: Some(Hyperparameters {
-            trees: 30,
-            ..Hyperparameters::defaults(true)
-        }),
-        folds: 3,
-        ..TrainOptions::default()
-    };
-    let model = ml::train(&data, &options, &mut |_: &str, _: u8| {}).unwrap();
-    let db = Database::connect(&app.database_url).await.unwrap();
-    let version = model_versions::insert(
-        db.pool(),
-        model_versions::NewModelVersion {
-            profile: "ai4i2020",
-            machine_id: None,
-            training_run_id: None,
-            algorithm: model.card.algorithm.name(),
-            metrics: serde_json::to_string(&model.card.evaluation).unwrap(),
-            threshold: model.card.threshold,
-            artifact: model.to_bytes(),
-        },
-    )
-    .await
-    .unwrap();
-    db.close().await;
-    version.id
-}
-
-fn reading(seq: &str, values: [f64; 5]) -> String {
-    json!({
-        "seq": seq,
-        "values": {
-            "air_temperature": values[0],
-            "process_temperature": values[1],
-            "rotational_speed": values[2],
-            "torque": values[3],
-            "tool_wear": values[4],
-        }
-    })
-    .to_string()
+    register(app, "ai4i2020", &train(&csv, 30, true)).await
 }
 
 /// One sample line.
@@ -229,7 +187,7 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
             [298.0, 308.6, 1551.0, 42.8, 10.0]
         };
         let posted = app
-            .post_readings(name, "application/json", &reading("1", values))
+            .post_readings(name, "application/json", &milling_reading("1", values))
             .await;
         assert_eq!(posted.status(), StatusCode::CREATED);
     }

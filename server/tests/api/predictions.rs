@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
-fn train(csv: &str, trees: usize, classification: bool) -> Model {
+pub fn train(csv: &str, trees: usize, classification: bool) -> Model {
     let data = Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap();
     let options = TrainOptions {
         hyperparameters: Some(Hyperparameters {
@@ -24,8 +24,9 @@ fn train(csv: &str, trees: usize, classification: bool) -> Model {
     ml::train(&data, &options, &mut |_: &str, _: u8| {}).unwrap()
 }
 
-/// Registers the model and makes it the machine's active version; answers the version id.
-async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> i64 {
+/// Registers the model straight in the database (what a training run does), through a
+/// connection of its own; answers the version id.
+pub async fn register(app: &TestApp, profile: &str, model: &Model) -> i64 {
     let db = Database::connect(&app.database_url).await.unwrap();
     let version = model_versions::insert(
         db.pool(),
@@ -41,20 +42,28 @@ async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> 
     )
     .await
     .unwrap();
+    db.close().await;
+    version.id
+}
+
+/// Registers the model and makes it the machine's active version; answers the version id.
+async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> i64 {
+    let version = register(app, profile, model).await;
+    let db = Database::connect(&app.database_url).await.unwrap();
     let machine: Value = app.get_json(&format!("/api/v1/machines/{machine}")).await;
     let id: i64 = sqlx::query_scalar("SELECT id FROM machines WHERE name = ?")
         .bind(machine["name"].as_str().unwrap())
         .fetch_one(db.pool())
         .await
         .unwrap();
-    model_versions::promote(db.pool(), id, version.id, "test", "test")
+    model_versions::promote(db.pool(), id, version, "test", "test")
         .await
         .unwrap();
     db.close().await;
-    version.id
+    version
 }
 
-fn milling_reading(seq: &str, values: [f64; 5]) -> String {
+pub fn milling_reading(seq: &str, values: [f64; 5]) -> String {
     json!({
         "seq": seq,
         "values": {
