@@ -13,9 +13,11 @@ use crate::charts::{self, PredictionPoint, PredictionScale};
 use crate::configuration::TrackingSettings;
 use crate::db::machines::Machine;
 use crate::db::predictions::StoredPrediction;
+use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
 use crate::error::{cause_chain, Error};
 use crate::links;
+use crate::ml::limits::Limit;
 use crate::ml::model::Driver;
 use crate::ml::Task;
 use crate::scoring::ModelCache;
@@ -42,6 +44,43 @@ impl StoredFleet {
         Ok(training_runs::find(self.db.pool(), run_id)
             .await?
             .and_then(|run| links::mlflow_run(self.tracking.as_ref(), &run)))
+    }
+
+    /// Each sensor's limits under the machine's active model, in schema order, swept over the
+    /// values its chart shows widened by half their spread (at least a tenth of their size) on
+    /// each side.
+    async fn sensor_limits(
+        &self,
+        machine: &Machine,
+        recent: &[StoredReading],
+    ) -> Result<Vec<Vec<Limit>>, Error> {
+        let sensors = machine.schema.sensors().len();
+        let (Some(active), Some(latest)) = (self.models.for_machine(machine).await?, recent.last())
+        else {
+            return Ok(vec![Vec::new(); sensors]);
+        };
+        let run = match active.window() {
+            Some(window) => {
+                let mut tx = self.db.pool().begin().await?;
+                readings::current_run(&mut tx, machine.id, window.baseline, window.long).await?
+            }
+            None => CurrentRun {
+                first: Vec::new(),
+                last: vec![latest.values.clone()],
+                count: 1,
+            },
+        };
+        let ranges: Vec<(f64, f64)> = (0..sensors).map(|i| sweep_range(recent, i)).collect();
+        // Hundreds of predictions per sensor: off the async workers.
+        tokio::task::spawn_blocking(move || {
+            ranges
+                .iter()
+                .enumerate()
+                .map(|(sensor, (low, high))| active.sensor_limits(&run, sensor, *low, *high))
+                .collect()
+        })
+        .await
+        .map_err(|e| Error::Corrupt(format!("sensor limits of machine {}: {e}", machine.name)))
     }
 
     /// The prediction chart, drawn with the bands of the model that made the latest prediction.
@@ -88,6 +127,22 @@ impl StoredFleet {
         };
         Ok(Some(charts::prediction_history(&points, &scale)))
     }
+}
+
+/// The values of one sensor its limits are looked for in.
+fn sweep_range(recent: &[StoredReading], sensor: usize) -> (f64, f64) {
+    let (low, high) = recent
+        .iter()
+        .filter_map(|r| r.values.get(sensor))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), v| {
+            (low.min(*v), high.max(*v))
+        });
+    let size = low.abs().max(high.abs());
+    let spread = match (high - low).max(size * 0.1) {
+        spread if spread > 0.0 => spread,
+        _ => 1.0,
+    };
+    (low - spread / 2.0, high + spread / 2.0)
 }
 
 /// The latest prediction's drivers in words.
@@ -190,17 +245,22 @@ impl FleetQueries for StoredFleet {
         let reading_count = readings::count(pool, machine.id)
             .await
             .map_err(page_error)?;
+        let limits = self
+            .sensor_limits(&machine, &recent)
+            .await
+            .map_err(page_error)?;
         let charts = machine
             .schema
             .sensors()
             .iter()
+            .zip(&limits)
             .enumerate()
-            .map(|(index, sensor)| {
+            .map(|(index, (sensor, limits))| {
                 let points: Vec<(i64, f64)> = recent
                     .iter()
                     .filter_map(|r| r.values.get(index).map(|v| (r.recorded_at, *v)))
                     .collect();
-                charts::sensor_trend(sensor, &points)
+                charts::sensor_trend(sensor, &points, limits)
             })
             .collect();
         let history = predictions::recent(pool, machine.id, TREND_WINDOW)

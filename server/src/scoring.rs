@@ -11,9 +11,11 @@ use crate::db::readings::CurrentRun;
 use crate::db::{self, Database};
 use crate::domain::NewReading;
 use crate::error::{Error, Result};
+use crate::ml::limits::{self, Band, Limit};
 use crate::ml::model::{Binding, Driver};
 use crate::ml::recipe::{SeriesState, Window};
-use crate::ml::{Model, Prediction};
+use crate::ml::{Model, Prediction, Task};
+use app::model::Status;
 
 /// Model versions kept in memory at most; each is a few megabytes.
 const CACHED_VERSIONS: usize = 32;
@@ -100,15 +102,85 @@ impl ActiveModel {
 
     /// The series state at the end of the machine's current run.
     pub fn series(&self, run: &CurrentRun) -> SeriesState {
-        let rows = |readings: &[Vec<f64>]| -> Vec<Vec<f64>> {
-            readings
-                .iter()
-                .map(|values| self.model.recipe().row_values(&self.binding.raw(values)))
-                .collect()
-        };
         let mut series = self.model.recipe().new_series();
-        series.restore(&rows(&run.first), &rows(&run.last), run.count);
+        series.restore(&self.rows(&run.first), &self.rows(&run.last), run.count);
         series
+    }
+
+    fn rows(&self, readings: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        readings
+            .iter()
+            .map(|values| self.model.recipe().row_values(&self.binding.raw(values)))
+            .collect()
+    }
+
+    /// Where the machine's status would change if the sensor at `sensor` (its index in the
+    /// machine's schema) read another value within `low..=high`, every other input as in the
+    /// latest reading of `run`. A model with series features sees the sensor's recent window
+    /// shifted by the same amount: a level, not a one-reading spike. Empty when the model
+    /// does not read that sensor or the run has no reading.
+    pub fn sensor_limits(
+        &self,
+        run: &CurrentRun,
+        sensor: usize,
+        low: f64,
+        high: f64,
+    ) -> Vec<Limit> {
+        let Some(latest) = run.last.last() else {
+            return Vec::new();
+        };
+        if !self.binding.reads_sensor(sensor) {
+            return Vec::new();
+        }
+        let card = &self.model.card;
+        let higher_is_worse = card.task == Task::Classification;
+        let bands = [
+            Band {
+                status: Status::Warning,
+                starts_at: card.bands.warning,
+                higher_is_worse,
+            },
+            Band {
+                status: Status::Critical,
+                starts_at: card.bands.critical,
+                higher_is_worse,
+            },
+        ];
+        let current = latest[sensor];
+        let first = self.rows(&run.first);
+        let predict = |value: f64| {
+            let shifted: Vec<Vec<f64>> = match self.window() {
+                Some(_) => run
+                    .last
+                    .iter()
+                    .map(|values| {
+                        let mut values = values.clone();
+                        values[sensor] += value - current;
+                        values
+                    })
+                    .collect(),
+                None => {
+                    let mut values = latest.clone();
+                    values[sensor] = value;
+                    vec![values]
+                }
+            };
+            let rows = self.rows(&shifted);
+            let newest = rows.last().expect("one row at least");
+            let series = self.window().map(|_| {
+                let mut series = self.model.recipe().new_series();
+                series.restore(&first, &rows, run.count);
+                series
+            });
+            let prediction = self
+                .model
+                .predict(&self.model.features(newest, series.as_ref()));
+            prediction
+                .failure_probability
+                .or(prediction.remaining_life)
+                .unwrap_or_default()
+        };
+        limits::limits(low, high, current, &bands, predict)
     }
 
     /// Scores the next reading; a reading labelled as a failure ends the run, so the series

@@ -47,8 +47,8 @@ after(async () => {
   server?.stop();
 });
 
-async function openPage(url, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
+async function openPage(url, viewport = { width: 1280, height: 900 }, colorScheme = "light") {
+  const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
@@ -135,6 +135,109 @@ for (const width of [360, 375]) {
     }
   });
 }
+
+// Every kind of chart the pages draw, found where a user finds it.
+const CHART_KINDS = [
+  { kind: "sensor-trend-with-limits", page: "mill", svgText: /(warning|critical) (above|below) /},
+  { kind: "failure-probability", page: "mill", title: /^Failure probability$/ },
+  { kind: "remaining-life", page: "/machines/engine-02", title: /^Remaining life/ },
+  { kind: "confusion-matrix", page: "/models", title: /^Confusion matrix$/ },
+  { kind: "roc-curve", page: "/models", title: /^ROC curve$/ },
+  { kind: "precision-recall", page: "/models", title: /^Precision-recall curve$/ },
+  { kind: "feature-importance", page: "/models", title: /^Feature importance$/ },
+  { kind: "residuals", page: "/models", title: /^Predicted vs actual remaining life$/ },
+];
+
+// Relative luminance of a CSS rgb() colour, 0 (black) to 1 (white).
+function luminance(css) {
+  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+// The first figure on the page matching the kind; plots in closed details are opened.
+async function findChart(page, kind) {
+  for (const details of await page.locator("details.plots").all()) {
+    await details.evaluate((d) => (d.open = true));
+  }
+  for (const figure of await page.locator("figure.chart").all()) {
+    const title = (await figure.locator("figcaption").textContent()).trim();
+    const text = (await figure.locator("svg text").allTextContents()).join(" ");
+    if ((kind.title && kind.title.test(title)) || (kind.svgText && kind.svgText.test(text))) {
+      return figure;
+    }
+  }
+  return null;
+}
+
+// A milling machine whose page draws a sensor's model limits (the demo's riskier mills do).
+async function millWithLimits() {
+  const machines = await (await fetch(`${base}/api/v1/machines`)).json();
+  const mills = machines
+    .filter((m) => m.profile === "ai4i2020")
+    .sort((a, b) => (b.failure_probability ?? 0) - (a.failure_probability ?? 0));
+  for (const mill of mills) {
+    const html = await (await fetch(`${base}/machines/${mill.name}`)).text();
+    if (CHART_KINDS[0].svgText.test(html)) return `/machines/${mill.name}`;
+  }
+  throw new Error(`no milling machine page draws a sensor limit: ${mills.map((m) => m.name)}`);
+}
+
+test("every chart kind has a title and a text alternative, fits a phone and follows the colour scheme", async () => {
+  const mill = await millWithLimits();
+  const width = 375;
+  for (const scheme of ["light", "dark"]) {
+    for (const kind of CHART_KINDS) {
+      const url = `${base}${kind.page === "mill" ? mill : kind.page}`;
+      const { page, context, errors } = await openPage(url, { width, height: 812 }, scheme);
+      const figure = await findChart(page, kind);
+      assert.ok(figure, `${kind.kind}: no such chart on ${url}`);
+      assert.notEqual((await figure.locator("figcaption").textContent()).trim(), "", kind.kind);
+      const alternative = await figure.locator(".chart-svg").getAttribute("aria-label");
+      assert.ok(alternative && alternative.length > 20, `${kind.kind}: text alternative ${alternative}`);
+      assert.equal(await figure.locator(".chart-svg").getAttribute("role"), "img");
+
+      const svg = figure.locator(".chart-svg > svg");
+      const box = await svg.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= width, `${kind.kind} sticks out: ${JSON.stringify(box)}`);
+      // Axis labels and numbers stay readable when the chart shrinks to a phone's width: the
+      // font size as shown, the SVG's own scaled by how much the chart shrank.
+      const texts = await svg.locator("text").evaluateAll((all) =>
+        all
+          .filter((t) => t.textContent.trim() !== "")
+          .map((t) => {
+            const svg = t.ownerSVGElement;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return { text: t.textContent.trim(), size: parseFloat(getComputedStyle(t).fontSize) * scale };
+          }),
+      );
+      assert.ok(texts.length > 0, `${kind.kind} has no text`);
+      const smallest = texts.reduce((a, b) => (b.size < a.size ? b : a));
+      assert.ok(
+        smallest.size >= 10,
+        `${kind.kind}: "${smallest.text}" shown at ${smallest.size.toFixed(1)} px at ${width} px wide`,
+      );
+
+      // Text drawn in the foreground colour follows the scheme: dark on light, light on dark.
+      const surface = luminance(await figure.evaluate((f) => getComputedStyle(f).backgroundColor));
+      const fills = await svg.locator("text").evaluateAll((texts) =>
+        texts.map((t) => getComputedStyle(t).fill),
+      );
+      const plain = fills.filter((f) => /^rgb\(/.test(f)).map(luminance);
+      const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const worst = Math.min(...plain.map((l) => contrast(l, surface)));
+      assert.ok(worst >= 3, `${kind.kind} (${scheme}): text contrast ${worst.toFixed(2)} on its surface`);
+      if (scheme === "dark") assert.ok(surface < 0.1, `dark surface ${surface}`);
+
+      await figure.scrollIntoViewIfNeeded();
+      await figure.screenshot({ path: path.join(artifacts, `chart-${kind.kind}-${scheme}.png`) });
+      assert.deepEqual(errors, [], `${kind.kind}: page errors`);
+      await context.close();
+    }
+  }
+});
 
 test("the live island hydrates and refreshes the fleet without a reload", async () => {
   const { page, context, errors } = await openPage(`${base}/`);

@@ -5,20 +5,27 @@
 
 mod evaluation;
 
-use app::model::{Chart, Sensor};
+use app::model::{Chart, Sensor, Status};
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use time::OffsetDateTime;
 
+use crate::ml::limits::Limit;
+
 pub use evaluation::{
     confusion_matrix, evaluation_charts, evaluation_plots, feature_importance,
     precision_recall_curve, residuals, roc_curve,
 };
 
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 260;
+/// Drawn at this size and scaled to the box: narrow enough that labels stay readable when a
+/// phone shows the chart about 320 px wide.
+const WIDTH: u32 = 480;
+const HEIGHT: u32 = 220;
+const MARGIN: u32 = 14;
+/// Height of the clock-time axis under a trend.
+const TIME_AXIS: u32 = 34;
 /// Data: a blue that reads on light and dark backgrounds.
 const LINE: RGBColor = RGBColor(37, 99, 235);
 /// The amber and red of the warning and critical statuses; faded with `mix` where they sit
@@ -27,17 +34,25 @@ const WARNING: RGBColor = RGBColor(217, 119, 6);
 const CRITICAL: RGBColor = RGBColor(220, 38, 38);
 /// Axis labels, large enough to read when a phone scales a chart to half its width.
 const LABEL_FONT: u32 = 20;
+/// The labels of a sensor's limits, inside the plot.
+const LIMIT_FONT: u32 = 18;
 
-/// One sensor's values over time: `points` are (ms since the epoch, value), oldest first.
-pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)]) -> Chart {
+/// One sensor's values over time: `points` are (ms since the epoch, value), oldest first, with
+/// the active model's limits for it (where the machine's status would change), dashed in the
+/// status' colour.
+pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)], limits: &[Limit]) -> Chart {
     let unit = if sensor.unit.is_empty() {
         String::new()
     } else {
         format!(" ({})", sensor.unit)
     };
     let title = format!("{}{unit}", sensor.label);
-    let description = describe(&sensor.label, &sensor.unit, points);
-    let svg = render(points, &unit).unwrap_or_else(|e| {
+    let description = format!(
+        "{}{}",
+        describe(&sensor.label, &sensor.unit, points),
+        describe_limits(limits, &sensor.unit)
+    );
+    let svg = render(points, &unit, limits).unwrap_or_else(|e| {
         tracing::warn!(error = %e, sensor = %sensor.key, "chart rendering failed");
         String::new()
     });
@@ -45,6 +60,46 @@ pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)]) -> Chart {
         title,
         description,
         svg,
+    }
+}
+
+/// The limits in words: " With the other inputs as they are now, the model says warning
+/// above 58.2 Nm, critical above 63.0 Nm."
+fn describe_limits(limits: &[Limit], unit: &str) -> String {
+    if limits.is_empty() {
+        return String::new();
+    }
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    let each: Vec<String> = limits
+        .iter()
+        .map(|limit| format!("{}{unit}", limit_label(limit)))
+        .collect();
+    format!(
+        " With the other inputs as they are now, the model says {}.",
+        each.join(", ")
+    )
+}
+
+/// "critical below 1380".
+fn limit_label(limit: &Limit) -> String {
+    format!(
+        "{} {} {}",
+        limit.status.as_str(),
+        if limit.worse_above { "above" } else { "below" },
+        readable_number(limit.value)
+    )
+}
+
+/// Enough digits to tell values apart at a sensor's usual scale.
+fn readable_number(value: f64) -> String {
+    match value.abs() {
+        v if v >= 100.0 => format!("{value:.0}"),
+        v if v >= 10.0 => format!("{value:.1}"),
+        _ => format!("{value:.2}"),
     }
 }
 
@@ -115,7 +170,7 @@ fn render_predictions(
 ) -> Result<String, Box<dyn std::error::Error>> {
     let values: Vec<(i64, f64)> = points.iter().map(|p| (p.at, p.value)).collect();
     if values.is_empty() {
-        return render(&values, "");
+        return render(&values, "", &[]);
     }
     let (x_range, _) = ranges(&values);
     let top = points
@@ -147,8 +202,8 @@ fn render_predictions(
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         let mut chart = ChartBuilder::on(&root)
-            .margin(14)
-            .x_label_area_size(34)
+            .margin(MARGIN)
+            .x_label_area_size(TIME_AXIS)
             .y_label_area_size(76)
             .build_cartesian_2d(x_range.clone(), y_range)?;
         for ((low, high), color) in [(warning_band, WARNING), (critical_band, CRITICAL)] {
@@ -213,7 +268,11 @@ fn value_range(points: &[(i64, f64)]) -> (f64, f64) {
         })
 }
 
-fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::error::Error>> {
+fn render(
+    points: &[(i64, f64)],
+    unit: &str,
+    limits: &[Limit],
+) -> Result<String, Box<dyn std::error::Error>> {
     if points.is_empty() {
         return Ok(follow_colour_scheme(&placeholder(
             "No readings yet",
@@ -224,16 +283,53 @@ fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::erro
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         let (x_range, y_range) = ranges(points);
+        let y_range = with_room_for_labels(y_range, limits);
         let mut chart = ChartBuilder::on(&root)
-            .margin(14)
-            .x_label_area_size(34)
+            .margin(MARGIN)
+            .x_label_area_size(TIME_AXIS)
             .y_label_area_size(76)
-            .build_cartesian_2d(x_range, y_range)?;
+            .build_cartesian_2d(x_range.clone(), y_range)?;
         draw_mesh(
             &mut chart,
             unit.trim().trim_start_matches('(').trim_end_matches(')'),
             4,
         )?;
+        let mut labelled: Vec<i32> = Vec::new();
+        for limit in limits {
+            let colour = match limit.status {
+                Status::Critical => CRITICAL,
+                _ => WARNING,
+            };
+            chart.draw_series(DashedLineSeries::new(
+                [(x_range.start, limit.value), (x_range.end, limit.value)],
+                10,
+                6,
+                colour.stroke_width(2),
+            ))?;
+            // Just off the line on its worse side; a label that would touch one already drawn
+            // goes to the other end of its line.
+            let (left, y) = chart.backend_coord(&(x_range.start, limit.value));
+            let (right, _) = chart.backend_coord(&(x_range.end, limit.value));
+            let (y, vertical) = if limit.worse_above {
+                (y - 3, VPos::Bottom)
+            } else {
+                (y + 3, VPos::Top)
+            };
+            let crowded = labelled
+                .iter()
+                .any(|other| (other - y).abs() < LIMIT_FONT as i32);
+            let (x, horizontal) = if crowded {
+                (right - 4, HPos::Right)
+            } else {
+                (left + 4, HPos::Left)
+            };
+            labelled.push(y);
+            root.draw(&Text::new(
+                limit_label(limit),
+                (x, y),
+                text_style(LIMIT_FONT, horizontal, vertical).color(&colour),
+            ))?;
+        }
         chart.draw_series(LineSeries::new(
             points.iter().map(|(t, v)| (*t as f64, *v)),
             LINE.stroke_width(2),
@@ -248,6 +344,26 @@ fn render(points: &[(i64, f64)], unit: &str) -> Result<String, Box<dyn std::erro
         root.present()?;
     }
     Ok(follow_colour_scheme(&svg))
+}
+
+/// The value range widened to every limit, with room for each limit's label on its worse side.
+fn with_room_for_labels(values: std::ops::Range<f64>, limits: &[Limit]) -> std::ops::Range<f64> {
+    let (low, high) = limits
+        .iter()
+        .fold((values.start, values.end), |(low, high), l| {
+            (low.min(l.value), high.max(l.value))
+        });
+    // A label and its gap, as a share of the plot's height (the chart less its margins and
+    // time axis).
+    let room =
+        (high - low) * f64::from(LIMIT_FONT + 8) / f64::from(HEIGHT - 2 * MARGIN - TIME_AXIS);
+    limits.iter().fold(low..high, |range, l| {
+        if l.worse_above {
+            range.start..range.end.max(l.value + room)
+        } else {
+            range.start.min(l.value - room)..range.end
+        }
+    })
 }
 
 /// A chart-sized SVG that says why there is nothing to draw.
@@ -354,7 +470,7 @@ mod tests {
 
     #[test]
     fn an_empty_series_renders_a_placeholder() {
-        let chart = sensor_trend(&sensor(), &[]);
+        let chart = sensor_trend(&sensor(), &[], &[]);
         assert_svg(&chart);
         assert!(chart.svg.contains("No readings yet"));
         assert!(chart.description.contains("no readings"));
@@ -362,7 +478,7 @@ mod tests {
 
     #[test]
     fn a_single_point_and_a_long_series_render() {
-        assert_svg(&sensor_trend(&sensor(), &[(1_795_000_000_000, 40.0)]));
+        assert_svg(&sensor_trend(&sensor(), &[(1_795_000_000_000, 40.0)], &[]));
         let many: Vec<(i64, f64)> = (0..5000)
             .map(|i| {
                 (
@@ -371,7 +487,7 @@ mod tests {
                 )
             })
             .collect();
-        let chart = sensor_trend(&sensor(), &many);
+        let chart = sensor_trend(&sensor(), &many, &[]);
         assert_svg(&chart);
         assert!(chart.svg.contains("<polyline"));
         assert!(chart.description.contains("5000 readings"));
@@ -384,11 +500,58 @@ mod tests {
         let chart = sensor_trend(
             &sensor,
             &[(1_795_000_000_000, 40.0), (1_795_000_060_000, 41.0)],
+            &[],
         );
         assert!(!chart.svg.contains("<i>"));
         assert!(chart.svg.contains("&lt;i&gt;"));
         assert!(!chart.svg.contains("#000000"));
         assert!(chart.svg.contains("currentColor"));
+    }
+
+    #[test]
+    fn a_sensor_trend_draws_the_model_limits_in_their_colours_and_words() {
+        let speed = Sensor {
+            key: "rotational_speed".into(),
+            label: "Rotational speed".into(),
+            unit: "rpm".into(),
+        };
+        let points: Vec<(i64, f64)> = (0..50)
+            .map(|i| (1_795_000_000_000 + i * 1000, 1500.0 + (i % 7) as f64))
+            .collect();
+        let limits = [
+            Limit {
+                value: 1420.4,
+                status: Status::Warning,
+                worse_above: false,
+            },
+            Limit {
+                value: 1380.2,
+                status: Status::Critical,
+                worse_above: false,
+            },
+        ];
+        let chart = sensor_trend(&speed, &points, &limits);
+        assert_svg(&chart);
+        let svg = chart.svg.to_ascii_lowercase();
+        // Each limit's dashes (several short segments) in its status' colour.
+        for colour in ["#d97706", "#dc2626"] {
+            let dashes = svg.matches(&format!("stroke=\"{colour}\"")).count();
+            assert!(dashes > 5, "{colour}: {dashes}");
+        }
+        assert!(chart.svg.contains("critical below 1380"), "{}", chart.svg);
+        assert!(chart.svg.contains("warning below 1420"));
+        assert!(
+            chart.description.ends_with(
+                "With the other inputs as they are now, the model says warning below 1420 rpm, \
+                 critical below 1380 rpm."
+            ),
+            "{}",
+            chart.description
+        );
+        // Without limits: no dashes, and the description says nothing of them.
+        let plain = sensor_trend(&speed, &points, &[]);
+        assert!(!plain.svg.to_ascii_lowercase().contains("#dc2626"));
+        assert!(!plain.description.contains("model says"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod estimator;
 pub mod evaluation;
 pub mod examples;
 pub mod expression;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod recipe;

@@ -343,6 +343,11 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// Whether the model reads the sensor at this index of the machine's schema.
+    pub fn reads_sensor(&self, index: usize) -> bool {
+        self.sources.contains(&Source::Sensor(index))
+    }
+
     /// The raw inputs of a reading whose values are in the machine's schema order.
     pub fn raw(&self, values: &[f64]) -> Vec<f64> {
         self.sources

@@ -139,6 +139,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A page's HTML, as a browser gets it before hydration.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+        response.text().await.unwrap()
+    }
+
     /// Readings stored for a machine, as the API reports them.
     pub async fn reading_count(&self, machine: &str) -> i64 {
         let machine: Value = self.get_json(&format!("/api/v1/machines/{machine}")).await;

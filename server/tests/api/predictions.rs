@@ -129,6 +129,17 @@ async fn each_reading_is_scored_and_the_answer_carries_the_prediction() {
     assert_eq!(machine["failure_mode"], "HDF");
     assert_eq!(machine["active_model_version_id"], version);
 
+    // The speed chart shows where the model's status changes along the speed, the other
+    // inputs as now: a limit below the speed near the 1380 rpm of the heat-dissipation rule
+    // the simulated data follows (with a temperature difference under 8.6 K, as here).
+    let page = app.page("/machines/mill-1").await;
+    let limit = number_after(&page, "critical below ", " rpm")
+        .unwrap_or_else(|| panic!("no speed limit on the page: {page}"));
+    assert!(
+        (1330.0..=1440.0).contains(&limit),
+        "critical below {limit} rpm"
+    );
+
     // A calm reading brings it back; a batch is scored reading by reading.
     let batch = format!(
         "[{},{}]",
@@ -151,15 +162,7 @@ async fn each_reading_is_scored_and_the_answer_carries_the_prediction() {
     assert_eq!(stored, 3, "one prediction per scored reading");
 
     // The machine page shows the prediction and its history chart.
-    let page = app
-        .client
-        .get(app.url("/machines/mill-1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page("/machines/mill-1").await;
     assert!(
         page.contains("Failure probability"),
         "prediction section missing"
@@ -303,4 +306,13 @@ async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
         history.last().unwrap(),
         &("admin (API)".to_string(), "better F1".to_string())
     );
+}
+
+/// The number between `before` and `after` in `text`, at their first occurrence together.
+fn number_after(text: &str, before: &str, after: &str) -> Option<f64> {
+    text.match_indices(before).find_map(|(at, _)| {
+        let rest = &text[at + before.len()..];
+        let end = rest.find(after)?;
+        rest[..end].parse().ok()
+    })
 }
