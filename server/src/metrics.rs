@@ -86,6 +86,12 @@ struct MachineLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MachineStatusLabels {
+    machine: String,
+    status: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RemainingLifeLabels {
     machine: String,
     unit: String,
@@ -427,10 +433,19 @@ fn register_fleet(
     );
 
     let exported = riskiest(machines, cap);
+    let status = Family::<MachineStatusLabels, Gauge>::default();
     let probability = Family::<MachineLabels, FloatGauge>::default();
     let life = Family::<RemainingLifeLabels, FloatGauge>::default();
     let model = Family::<ModelVersionLabels, Gauge>::default();
     for machine in &exported {
+        // Only the current status, at 1: one series per machine, and an alert's `for` sees a
+        // machine leave the status as the series ending.
+        status
+            .get_or_create(&MachineStatusLabels {
+                machine: machine.name.clone(),
+                status: machine.status.as_str(),
+            })
+            .set(1);
         if let Some(p) = machine.failure_probability {
             probability
                 .get_or_create(&MachineLabels {
@@ -462,6 +477,11 @@ fn register_fleet(
         "icantkube_machines_exported",
         "Machines whose own series are exported (the riskiest, up to ICANTKUBE_METRICS_MACHINE_CAP)",
         ConstGauge::new(exported.len() as i64),
+    );
+    registry.register(
+        "icantkube_machine_status",
+        "The machine's current status (1, on the series of that status)",
+        status,
     );
     registry.register(
         "icantkube_machine_failure_probability",

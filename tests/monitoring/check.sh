@@ -2,7 +2,8 @@
 # Checks the monitoring manifests in kubernetes/monitoring:
 #   static: `promtool check rules` on the PrometheusRule's groups and `promtool test rules` on
 #           tests/monitoring/rules-test.yaml (each alert fires when it should); every dashboard parses and
-#           every panel has a query; `kubectl kustomize` renders (when kubectl is installed);
+#           every panel has a query; `kubectl kustomize` renders it and kubernetes/app, whose
+#           Service names the port the ServiceMonitor scrapes (when kubectl is installed);
 #   live:   (when ICANTKUBE_BIN is set) a real Prometheus (Debian's package) on loopback scrapes
 #           icantkube in demo mode every second, then every alert rule and every dashboard query
 #           is evaluated through Prometheus' HTTP API, and every metric they name must be in
@@ -14,6 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 monitoring="${MONITORING_DIR:-$root/kubernetes/monitoring}"  # another copy, to test the check
+app_manifests="$root/kubernetes/app"
 helper="$here/check_queries.py"
 
 say() { printf '== %s\n' "$*"; }
@@ -95,6 +97,16 @@ if command -v kubectl >/dev/null; then
     done
   else
     echo "FAIL kubectl kustomize kubernetes/monitoring"; failed=1
+  fi
+  # The ServiceMonitor scrapes the port named `metrics` of the Service labelled as it selects.
+  say "kubectl kustomize $app_manifests"
+  if kubectl kustomize "$app_manifests" >"$work/app.yaml"; then
+    for line in '^kind: Service$' '^  - name: metrics$' '^    app.kubernetes.io/component: server$' \
+      '^    app.kubernetes.io/name: icantkube$'; do
+      grep -q "$line" "$work/app.yaml" || { echo "FAIL the app's Service has no line matching $line"; failed=1; }
+    done
+  else
+    echo "FAIL kubectl kustomize kubernetes/app"; failed=1
   fi
 fi
 

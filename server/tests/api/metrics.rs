@@ -255,6 +255,27 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
         assert_eq!(sample.label("version"), Some("1"));
         assert_eq!(sample.value, 1.0);
     }
+    // Each exported machine's current status, and only that one.
+    let statuses = matching(&scrape, "icantkube_machine_status", &[]);
+    assert_eq!(statuses.len(), CAP, "{statuses:?}");
+    for sample in &statuses {
+        let machine = sample.label("machine").unwrap();
+        assert!(exported.contains(machine), "{machine}");
+        assert_eq!(sample.value, 1.0);
+        let stored: serde_json::Value = app.get_json(&format!("/api/v1/machines/{machine}")).await;
+        assert_eq!(
+            sample.label("status"),
+            stored["status"].as_str(),
+            "{machine}"
+        );
+    }
+    for machine in AT_RISK {
+        let status = statuses
+            .iter()
+            .find(|s| s.label("machine") == Some(machine))
+            .and_then(|s| s.label("status"));
+        assert_ne!(status, Some("healthy"), "{machine}");
+    }
     assert!(matching(&scrape, "icantkube_machine_remaining_life", &[]).len() <= CAP);
     let by_status: f64 = matching(&scrape, "icantkube_machines", &[])
         .iter()
