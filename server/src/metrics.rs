@@ -92,6 +92,13 @@ struct MachineStatusLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SensorLabels {
+    machine: String,
+    sensor: String,
+    unit: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RemainingLifeLabels {
     machine: String,
     unit: String,
@@ -435,6 +442,7 @@ fn register_fleet(
     let exported = riskiest(machines, cap);
     let status = Family::<MachineStatusLabels, Gauge>::default();
     let probability = Family::<MachineLabels, FloatGauge>::default();
+    let sensor_values = Family::<SensorLabels, FloatGauge>::default();
     let life = Family::<RemainingLifeLabels, FloatGauge>::default();
     let model = Family::<ModelVersionLabels, Gauge>::default();
     for machine in &exported {
@@ -446,6 +454,16 @@ fn register_fleet(
                 status: machine.status.as_str(),
             })
             .set(1);
+        let sensors = machine.schema.sensors();
+        for (sensor, value) in sensors.iter().zip(machine.last_values.iter().flatten()) {
+            sensor_values
+                .get_or_create(&SensorLabels {
+                    machine: machine.name.clone(),
+                    sensor: sensor.key.clone(),
+                    unit: sensor.unit.clone(),
+                })
+                .set(*value);
+        }
         if let Some(p) = machine.failure_probability {
             probability
                 .get_or_create(&MachineLabels {
@@ -487,6 +505,11 @@ fn register_fleet(
         "icantkube_machine_failure_probability",
         "Latest predicted probability that the machine fails",
         probability,
+    );
+    registry.register(
+        "icantkube_machine_sensor_value",
+        "The machine's latest reading of each sensor, in the unit its label names",
+        sensor_values,
     );
     registry.register(
         "icantkube_machine_remaining_life",

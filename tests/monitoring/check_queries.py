@@ -259,6 +259,8 @@ def unknown_metrics(expr, families, samples):
 def substitute(expr, machine):
     values = {
         "machine": machine,
+        # Multi-value: dashboards match it with =~, so "every sensor" is a regex.
+        "sensor": ".+",
         "__rate_interval": "1m",
         "__interval": "1m",
         "__range": "5m",

@@ -276,6 +276,21 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
             .and_then(|s| s.label("status"));
         assert_ne!(status, Some("healthy"), "{machine}");
     }
+    // Each exported machine's latest reading, sensor by sensor with its unit.
+    let sensor_values = matching(&scrape, "icantkube_machine_sensor_value", &[]);
+    assert_eq!(sensor_values.len(), CAP * 5, "{sensor_values:?}");
+    for machine in AT_RISK {
+        let speed = single(
+            &scrape,
+            "icantkube_machine_sensor_value",
+            &[
+                ("machine", machine),
+                ("sensor", "rotational_speed"),
+                ("unit", "rpm"),
+            ],
+        );
+        assert_eq!(speed, 1290.0, "{machine}");
+    }
     assert!(matching(&scrape, "icantkube_machine_remaining_life", &[]).len() <= CAP);
     let by_status: f64 = matching(&scrape, "icantkube_machines", &[])
         .iter()
