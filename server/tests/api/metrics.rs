@@ -232,6 +232,23 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
         started.elapsed()
     );
     let scrape = parse(&text);
+    // Prometheus asks for gzip, and gets it.
+    let gzipped = app
+        .client
+        .get(format!("{}/metrics", app.metrics_address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let body = gzipped.bytes().await.unwrap();
+    assert_eq!(body[..2], [0x1f, 0x8b], "a gzip stream");
+    assert!(
+        body.len() < text.len() / 3,
+        "{} of {}",
+        body.len(),
+        text.len()
+    );
 
     // Per-machine series: the riskiest CAP machines only, the ones at risk among them.
     assert_eq!(
