@@ -548,6 +548,10 @@ mod tests {
             "{}",
             chart.description
         );
+        // A single reading with limits far from it still draws both, in range.
+        let single = sensor_trend(&speed, &points[..1], &limits);
+        assert_svg(&single);
+        assert!(single.svg.contains("critical below 1380"));
         // Without limits: no dashes, and the description says nothing of them.
         let plain = sensor_trend(&speed, &points, &[]);
         assert!(!plain.svg.to_ascii_lowercase().contains("#dc2626"));
