@@ -88,8 +88,7 @@ impl StoredFleet {
         let Some(latest) = history.last() else {
             return Ok(None);
         };
-        let model = self.models.get(latest.model_version_id).await?;
-        let card = &model.card;
+        let card = self.models.card(latest.model_version_id).await?;
         let (scale, points): (PredictionScale, Vec<PredictionPoint>) = match card.task {
             Task::Classification => (
                 PredictionScale::Probability {

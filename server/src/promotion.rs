@@ -97,8 +97,8 @@ pub async fn promote_where_better(
             None => true,
             Some(active) => {
                 let bytes = model_versions::artifact(pool, active).await?;
-                match Model::from_bytes(&bytes) {
-                    Ok(active) => improves(&model.card.evaluation, &active.card.evaluation),
+                match Model::card_from_bytes(&bytes) {
+                    Ok(active) => improves(&model.card.evaluation, &active.evaluation),
                     // An unreadable active model is worse than any that works.
                     Err(_) => true,
                 }

@@ -12,21 +12,26 @@ use crate::db::{self, Database};
 use crate::domain::NewReading;
 use crate::error::{Error, Result};
 use crate::ml::limits::{self, Band, Limit};
-use crate::ml::model::{Binding, Driver};
+use crate::ml::model::{Binding, Driver, ModelCard};
 use crate::ml::recipe::{SeriesState, Window};
 use crate::ml::{Model, Prediction, Task};
 use app::model::Status;
 
 /// Model versions kept in memory at most; each is a few megabytes.
 const CACHED_VERSIONS: usize = 32;
+/// Model cards kept in memory at most, for the pages that show versions; each is a few
+/// kilobytes (metrics and plot data), and they are apart from the models so browsing every
+/// version never evicts the ones ingest scores with.
+const CACHED_CARDS: usize = 512;
 /// Drivers reported with a prediction.
 pub const DRIVERS: usize = 3;
 
-/// Loaded model versions by id.
+/// Loaded model versions, and their cards, by id.
 #[derive(Clone)]
 pub struct ModelCache {
     db: Database,
     models: Arc<RwLock<HashMap<i64, Arc<Model>>>>,
+    cards: Arc<RwLock<HashMap<i64, Arc<ModelCard>>>>,
 }
 
 impl ModelCache {
@@ -34,7 +39,28 @@ impl ModelCache {
         ModelCache {
             db,
             models: Arc::default(),
+            cards: Arc::default(),
         }
+    }
+
+    /// A version's card (what it is, its evaluation), read from the database the first time
+    /// without decoding its estimators.
+    pub async fn card(&self, version_id: i64) -> Result<Arc<ModelCard>> {
+        if let Some(card) = self.cards.read().expect("cache lock").get(&version_id) {
+            return Ok(card.clone());
+        }
+        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
+        let card = tokio::task::spawn_blocking(move || Model::card_from_bytes(&bytes))
+            .await
+            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
+            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))?;
+        let card = Arc::new(card);
+        let mut cards = self.cards.write().expect("cache lock");
+        if cards.len() >= CACHED_CARDS {
+            cards.clear();
+        }
+        cards.insert(version_id, card.clone());
+        Ok(card)
     }
 
     /// The model of a version, loaded from the database the first time.

@@ -299,12 +299,11 @@ impl StoredTraining {
                 machines.iter().filter(|m| &m.profile == name).collect();
             let reference_id = most_active(&of_profile);
             let reference = match reference_id {
-                Some(id) => Some(self.models.get(id).await?),
+                Some(id) => Some(self.models.card(id).await?),
                 None => None,
             };
             for version in versions.iter().filter(|v| &v.profile == name) {
-                let model = self.models.get(version.id).await?;
-                let card = &model.card;
+                let card = self.models.card(version.id).await?;
                 let compare_with = reference
                     .as_ref()
                     .filter(|_| reference_id != Some(version.id));
@@ -316,14 +315,14 @@ impl StoredTraining {
                     training_run_id: version.training_run_id,
                     metrics: comparisons(
                         &card.evaluation,
-                        compare_with.map(|m| &m.card.evaluation),
+                        compare_with.map(|reference| &reference.evaluation),
                     ),
                     active_on: of_profile
                         .iter()
                         .filter(|m| m.active_model_version_id == Some(version.id))
                         .map(|m| m.name.clone())
                         .collect(),
-                    charts: charts::evaluation_charts(card),
+                    charts: charts::evaluation_charts(&card),
                     mlflow_url: version
                         .training_run_id
                         .and_then(|id| runs.get(&id))

@@ -88,6 +88,8 @@ fn a_model_file_round_trips_and_predicts_the_same() {
     assert!(bytes.starts_with(b"icantkube-model 1\n"));
     let loaded = Model::from_bytes(&bytes).unwrap();
     assert_eq!(loaded.card, model.card);
+    // Pages read only the card.
+    assert_eq!(Model::card_from_bytes(&bytes).unwrap(), model.card);
     let built = examples::build(&data, model.recipe()).unwrap();
     for row in (0..built.x.rows).step_by(97) {
         assert_eq!(

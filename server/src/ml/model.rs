@@ -175,21 +175,15 @@ impl Model {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
-        let (first, rest) = split_line(bytes).ok_or(ModelError::NotAModel)?;
-        let first = std::str::from_utf8(first).map_err(|_| ModelError::NotAModel)?;
-        let version = first
-            .strip_prefix(MAGIC)
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .ok_or(ModelError::NotAModel)?;
-        if version != FORMAT_VERSION {
-            return Err(ModelError::UnsupportedVersion(version));
-        }
-        let (card, rest) = split_line(rest).ok_or_else(|| ModelError::Damaged("no card".into()))?;
-        let card: ModelCard =
-            serde_json::from_slice(card).map_err(|e| ModelError::Damaged(format!("card: {e}")))?;
+        let (card, rest) = read_card(bytes)?;
         let estimators: Estimators = postcard::from_bytes(rest)
             .map_err(|e| ModelError::Damaged(format!("estimators: {e}")))?;
         Model::new(card, estimators.main, estimators.modes)
+    }
+
+    /// Only the card of a model file: what pages show of a version, without the estimators.
+    pub fn card_from_bytes(bytes: &[u8]) -> Result<ModelCard, ModelError> {
+        read_card(bytes).map(|(card, _)| card)
     }
 
     /// The prediction for one row of features.
@@ -323,6 +317,23 @@ impl Model {
     pub fn features(&self, row_values: &[f64], series: Option<&SeriesState>) -> Vec<f64> {
         self.compiled.features(row_values, series)
     }
+}
+
+/// The card, after checking the file's first line, and the bytes after it.
+fn read_card(bytes: &[u8]) -> Result<(ModelCard, &[u8]), ModelError> {
+    let (first, rest) = split_line(bytes).ok_or(ModelError::NotAModel)?;
+    let first = std::str::from_utf8(first).map_err(|_| ModelError::NotAModel)?;
+    let version = first
+        .strip_prefix(MAGIC)
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .ok_or(ModelError::NotAModel)?;
+    if version != FORMAT_VERSION {
+        return Err(ModelError::UnsupportedVersion(version));
+    }
+    let (card, rest) = split_line(rest).ok_or_else(|| ModelError::Damaged("no card".into()))?;
+    let card: ModelCard =
+        serde_json::from_slice(card).map_err(|e| ModelError::Damaged(format!("card: {e}")))?;
+    Ok((card, rest))
 }
 
 fn split_line(bytes: &[u8]) -> Option<(&[u8], &[u8])> {

@@ -149,9 +149,9 @@ async fn log_run(db: &Database, settings: &TrackingSettings, run_id: i64) -> any
     let model = match &version {
         Some(version) => {
             let bytes = model_versions::artifact(pool, version.id).await?;
-            let model = Model::from_bytes(&bytes)
+            let card = Model::card_from_bytes(&bytes)
                 .with_context(|| format!("model version {} does not load", version.version))?;
-            Some((bytes, model.card))
+            Some((bytes, card))
         }
         None => None,
     };
