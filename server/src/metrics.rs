@@ -19,17 +19,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use prometheus_client::encoding::{prometheus_text, EncodeLabelSet};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, EncodeLabelSet, NoLabelSet};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use tower_http::compression::CompressionLayer;
 
 use crate::db::machines::Machine;
 use crate::db::model_versions::ModelVersionRow;
-use crate::db::training_runs::RunTiming;
+use crate::db::training_runs::RunsInState;
 use crate::db::{self, Database};
 use crate::error::ApiError;
 
@@ -342,7 +344,7 @@ impl Scrape {
         match read_fleet(&self.db).await {
             Ok((machines, versions, runs)) => {
                 register_fleet(&mut registry, &machines, &versions, self.machine_cap);
-                register_training(&mut registry, &runs);
+                register_training(&mut registry, runs);
             }
             Err(error) => tracing::warn!(%error, "fleet metrics not read"),
         }
@@ -353,11 +355,12 @@ impl Scrape {
 /// The machines, model versions and training runs, as the fleet series need them.
 async fn read_fleet(
     db: &Database,
-) -> crate::error::Result<(Vec<Machine>, Vec<ModelVersionRow>, Vec<RunTiming>)> {
+) -> crate::error::Result<(Vec<Machine>, Vec<ModelVersionRow>, Vec<RunsInState>)> {
     let pool = db.pool();
     let machines = db::machines::list(pool).await?;
     let versions = db::model_versions::list(pool).await?;
-    let runs = db::training_runs::timings(pool).await?;
+    let bounds_ms = TRAINING_BUCKETS.map(|seconds| (seconds * 1000.0) as i64);
+    let runs = db::training_runs::by_state(pool, &bounds_ms).await?;
     Ok((machines, versions, runs))
 }
 
@@ -602,7 +605,7 @@ fn known_first(a: Option<f64>, b: Option<f64>) -> Ordering {
 /// observed when a run ends: runs end in other processes (a child or a Kubernetes Job, watched
 /// by whichever replica started it, and not across a restart), so only the database sees
 /// every run, and every replica then reports the same histogram.
-fn register_training(registry: &mut Registry, runs: &[RunTiming]) {
+fn register_training(registry: &mut Registry, runs: Vec<RunsInState>) {
     let by_state = Family::<StateLabels, Gauge>::default();
     for state in RUN_STATES {
         by_state
@@ -611,29 +614,64 @@ fn register_training(registry: &mut Registry, runs: &[RunTiming]) {
             })
             .set(0);
     }
-    let durations: Histograms<StateLabels> =
-        Family::new_with_constructor(|| Histogram::new(TRAINING_BUCKETS));
-    for run in runs {
-        let labels = StateLabels {
-            state: run.state.clone(),
-        };
-        by_state.get_or_create(&labels).inc();
-        if let Some(duration_ms) = run.duration_ms() {
-            durations
-                .get_or_create(&labels)
-                .observe(duration_ms as f64 / 1000.0);
-        }
+    for run in &runs {
+        by_state
+            .get_or_create(&StateLabels {
+                state: run.state.clone(),
+            })
+            .set(run.runs);
     }
     registry.register(
         "icantkube_training_runs",
         "Training runs, by state",
         by_state,
     );
-    registry.register(
-        "icantkube_training_run_duration_seconds",
-        "Time finished training runs took from start to end, by final state",
-        durations,
-    );
+    registry.register_collector(Box::new(RunDurations(runs)));
+}
+
+/// `icantkube_training_run_duration_seconds`: a histogram per state whose buckets the
+/// database counted, so a scrape never reads the runs themselves.
+#[derive(Debug)]
+struct RunDurations(Vec<RunsInState>);
+
+impl Collector for RunDurations {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut histogram = encoder.encode_descriptor(
+            "icantkube_training_run_duration_seconds",
+            "Time finished training runs took from start to end, by final state",
+            None,
+            MetricType::Histogram,
+        )?;
+        for runs in self.0.iter().filter(|runs| runs.timed > 0) {
+            histogram
+                .encode_family(&StateLabels {
+                    state: runs.state.clone(),
+                })?
+                .encode_histogram::<NoLabelSet>(
+                    runs.total_ms as f64 / 1000.0,
+                    runs.timed.max(0) as u64,
+                    &bucket_counts(runs),
+                    None,
+                )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs per bucket (not cumulative: the encoder adds them up), the last one `+Inf`.
+fn bucket_counts(runs: &RunsInState) -> Vec<(f64, u64)> {
+    let mut below = 0;
+    let mut buckets: Vec<(f64, u64)> = TRAINING_BUCKETS
+        .iter()
+        .zip(&runs.within)
+        .map(|(bound, within)| {
+            let count = (within - below).max(0) as u64;
+            below = *within;
+            (*bound, count)
+        })
+        .collect();
+    buckets.push((f64::INFINITY, (runs.timed - below).max(0) as u64));
+    buckets
 }
 
 #[cfg(test)]
@@ -719,6 +757,23 @@ mod tests {
             .collect();
         assert_eq!(names, ["silent", "quiet"]);
         assert_eq!(stalest_monitored(&fleet, 10).len(), 3);
+    }
+
+    #[test]
+    fn run_durations_counted_by_the_database_become_per_bucket_counts() {
+        let runs = RunsInState {
+            state: "completed".into(),
+            runs: 5,
+            timed: 4,
+            total_ms: 4_000_000,
+            // At most 10 s: 1, 30 s: 1, 60 s: 2, 120 s: 2, 300 s and on: 3.
+            within: vec![1, 1, 2, 2, 3, 3, 3, 3, 3, 3],
+        };
+        let buckets = bucket_counts(&runs);
+        let counts: Vec<u64> = buckets.iter().map(|(_, count)| *count).collect();
+        assert_eq!(counts, [1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(buckets[0].0, 10.0);
+        assert_eq!(buckets[10].0, f64::INFINITY);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Training runs: queued → running (stage, progress 0–100) → completed, failed or cancelled.
 
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 
 use crate::error::{Error, Result};
 use crate::time::now_ms;
@@ -235,26 +235,49 @@ pub async fn fail(pool: &AnyPool, id: i64, reason: &str) -> Result<()> {
     Ok(())
 }
 
-/// A run's state and times, what the metrics need of it.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct RunTiming {
+/// The runs in one state, and how long those that ended took, counted by the database: what
+/// the metrics need, whatever the length of the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunsInState {
     pub state: String,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
+    pub runs: i64,
+    /// Runs with a start and an end.
+    pub timed: i64,
+    pub total_ms: i64,
+    /// For each bound given, the timed runs that took at most that long.
+    pub within: Vec<i64>,
 }
 
-impl RunTiming {
-    /// Milliseconds from start to end, once a started run has ended.
-    pub fn duration_ms(&self) -> Option<i64> {
-        Some(self.finished_at? - self.started_at?).filter(|ms| *ms >= 0)
+/// The runs by state, with their durations counted against `bounds_ms`.
+pub async fn by_state(pool: &AnyPool, bounds_ms: &[i64]) -> Result<Vec<RunsInState>> {
+    const TIMED: &str =
+        "started_at IS NOT NULL AND finished_at IS NOT NULL AND finished_at >= started_at";
+    let mut sql = format!(
+        "SELECT state, COUNT(*), SUM(CASE WHEN {TIMED} THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN {TIMED} THEN finished_at - started_at ELSE 0 END)"
+    );
+    for _ in bounds_ms {
+        sql += &format!(
+            ", SUM(CASE WHEN {TIMED} AND finished_at - started_at <= ? THEN 1 ELSE 0 END)"
+        );
     }
-}
-
-/// Every run's state and times.
-pub async fn timings(pool: &AnyPool) -> Result<Vec<RunTiming>> {
-    Ok(
-        sqlx::query_as("SELECT state, started_at, finished_at FROM training_runs")
-            .fetch_all(pool)
-            .await?,
-    )
+    sql += " FROM training_runs GROUP BY state";
+    let mut query = sqlx::query(&sql);
+    for bound in bounds_ms {
+        query = query.bind(*bound);
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(RunsInState {
+                state: row.try_get(0)?,
+                runs: row.try_get(1)?,
+                timed: row.try_get(2)?,
+                total_ms: row.try_get(3)?,
+                within: (0..bounds_ms.len())
+                    .map(|i| row.try_get::<i64, _>(4 + i))
+                    .collect::<Result<Vec<i64>, sqlx::Error>>()?,
+            })
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
+use icantkube::db::{training_runs, Database};
 use icantkube::demo::simulated_milling_csv;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -191,6 +192,44 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
             .await;
         assert_eq!(posted.status(), StatusCode::CREATED);
     }
+    // Training runs with known durations, as runners leave them in the database.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    for (state, seconds) in [
+        ("completed", Some(5)),
+        ("completed", Some(45)),
+        ("completed", Some(400)),
+        ("failed", Some(20)),
+        ("queued", None),
+    ] {
+        let id = training_runs::insert(
+            db.pool(),
+            training_runs::NewTrainingRun {
+                machine_id: None,
+                dataset_id: None,
+                profile: "ai4i2020",
+                target: "Machine failure",
+                algorithm: "random_forest",
+                parameters: "{}".into(),
+                auto_promote: false,
+                tracking: "off",
+            },
+        )
+        .await
+        .unwrap();
+        if let Some(seconds) = seconds {
+            sqlx::query(
+                "UPDATE training_runs SET state = ?, started_at = 1000, finished_at = ? \
+                 WHERE id = ?",
+            )
+            .bind(state)
+            .bind(1000 + seconds * 1000)
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+    }
+    db.close().await;
     // One refusal of each kind the test can make cheaply.
     let refused = app
         .post_readings("mill-01", "application/xml", "<reading/>")
@@ -392,12 +431,56 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
         .sum();
     assert_eq!(predictions, MACHINES as f64);
     // Training runs and the database pool, from the database at scrape time.
-    for state in ["queued", "running", "completed", "failed", "cancelled"] {
+    for (state, runs) in [
+        ("queued", 1.0),
+        ("running", 0.0),
+        ("completed", 3.0),
+        ("failed", 1.0),
+        ("cancelled", 0.0),
+    ] {
         assert_eq!(
             single(&scrape, "icantkube_training_runs", &[("state", state)]),
-            0.0
+            runs,
+            "{state}"
         );
     }
+    let completed = [("state", "completed")];
+    let durations = "icantkube_training_run_duration_seconds";
+    assert_eq!(histogram_count(&scrape, durations, &completed), 3.0);
+    assert_eq!(
+        single(&scrape, &format!("{durations}_sum"), &completed),
+        450.0
+    );
+    for (le, runs) in [
+        ("10", 1.0),
+        ("30", 1.0),
+        ("60", 2.0),
+        ("300", 2.0),
+        ("600", 3.0),
+    ] {
+        assert_eq!(
+            single(
+                &scrape,
+                &format!("{durations}_bucket"),
+                &[("state", "completed"), ("le", le)]
+            ),
+            runs,
+            "le {le}"
+        );
+    }
+    assert_eq!(
+        histogram_count(&scrape, durations, &[("state", "failed")]),
+        1.0
+    );
+    assert!(
+        matching(
+            &scrape,
+            &format!("{durations}_count"),
+            &[("state", "queued")]
+        )
+        .is_empty(),
+        "a run that never ran has no duration"
+    );
     let max = single(&scrape, "icantkube_db_pool_max_connections", &[]);
     let in_use = single(
         &scrape,
