@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use app::model::Status;
+
 use crate::db::machines::Machine;
 use crate::db::readings::CurrentRun;
 use crate::db::{self, Database};
@@ -14,8 +16,7 @@ use crate::error::{Error, Result};
 use crate::ml::limits::{self, Band, Limit};
 use crate::ml::model::{Binding, Driver, ModelCard};
 use crate::ml::recipe::{SeriesState, Window};
-use crate::ml::{Model, Prediction, Task};
-use app::model::Status;
+use crate::ml::{Model, ModelError, Prediction, Task};
 
 /// Model versions kept in memory at most; each is a few megabytes.
 const CACHED_VERSIONS: usize = 32;
@@ -49,12 +50,7 @@ impl ModelCache {
         if let Some(card) = self.cards.read().expect("cache lock").get(&version_id) {
             return Ok(card.clone());
         }
-        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
-        let card = tokio::task::spawn_blocking(move || Model::card_from_bytes(&bytes))
-            .await
-            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
-            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))?;
-        let card = Arc::new(card);
+        let card = Arc::new(self.load(version_id, Model::card_from_bytes).await?);
         let mut cards = self.cards.write().expect("cache lock");
         if cards.len() >= CACHED_CARDS {
             cards.clear();
@@ -63,17 +59,25 @@ impl ModelCache {
         Ok(card)
     }
 
+    /// A version's model file, read from the database and decoded off the async workers.
+    async fn load<T: Send + 'static>(
+        &self,
+        version_id: i64,
+        decode: fn(&[u8]) -> std::result::Result<T, ModelError>,
+    ) -> Result<T> {
+        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
+        tokio::task::spawn_blocking(move || decode(&bytes))
+            .await
+            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
+            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))
+    }
+
     /// The model of a version, loaded from the database the first time.
     pub async fn get(&self, version_id: i64) -> Result<Arc<Model>> {
         if let Some(model) = self.models.read().expect("cache lock").get(&version_id) {
             return Ok(model.clone());
         }
-        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
-        let model = tokio::task::spawn_blocking(move || Model::from_bytes(&bytes))
-            .await
-            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
-            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))?;
-        let model = Arc::new(model);
+        let model = Arc::new(self.load(version_id, Model::from_bytes).await?);
         let mut models = self.models.write().expect("cache lock");
         if models.len() >= CACHED_VERSIONS {
             models.clear();

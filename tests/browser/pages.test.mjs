@@ -138,7 +138,7 @@ for (const width of [360, 375]) {
 
 // Every kind of chart the pages draw, found where a user finds it.
 const CHART_KINDS = [
-  { kind: "sensor-trend-with-limits", page: "mill", svgText: /(warning|critical) (above|below) /},
+  { kind: "sensor-trend-with-limits", page: "mill", svgText: /(warning|critical) (above|below) / },
   { kind: "failure-probability", page: "mill", title: /^Failure probability$/ },
   { kind: "remaining-life", page: "/machines/engine-02", title: /^Remaining life/ },
   { kind: "confusion-matrix", page: "/models", title: /^Confusion matrix$/ },
