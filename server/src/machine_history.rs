@@ -78,12 +78,7 @@ fn milling(
             machine: machine.name.clone(),
         });
     }
-    Ok((
-        writer
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))?,
-        rows,
-    ))
+    Ok((written(writer)?, rows))
 }
 
 /// Each run that ended in a failure is a unit, cycle by cycle; the run still going is left
@@ -114,12 +109,14 @@ fn runs_to_failure(
             machine: machine.name.clone(),
         });
     }
-    Ok((
-        writer
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))?,
-        rows,
-    ))
+    Ok((written(writer)?, rows))
+}
+
+/// The CSV the writer has written.
+fn written(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, HistoryError> {
+    Ok(writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?)
 }
 
 #[cfg(test)]

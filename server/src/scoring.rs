@@ -31,59 +31,79 @@ pub const DRIVERS: usize = 3;
 #[derive(Clone)]
 pub struct ModelCache {
     db: Database,
-    models: Arc<RwLock<HashMap<i64, Arc<Model>>>>,
-    cards: Arc<RwLock<HashMap<i64, Arc<ModelCard>>>>,
+    models: Arc<Bounded<Model>>,
+    cards: Arc<Bounded<ModelCard>>,
+}
+
+/// Up to `cap` things by version id. Versions never change, so whatever is kept is right;
+/// when full it starts afresh.
+struct Bounded<T> {
+    cap: usize,
+    items: RwLock<HashMap<i64, Arc<T>>>,
+}
+
+impl<T> Bounded<T> {
+    fn new(cap: usize) -> Bounded<T> {
+        Bounded {
+            cap,
+            items: RwLock::default(),
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<Arc<T>> {
+        self.items.read().expect("cache lock").get(&id).cloned()
+    }
+
+    fn insert(&self, id: i64, item: Arc<T>) {
+        let mut items = self.items.write().expect("cache lock");
+        if items.len() >= self.cap {
+            items.clear();
+        }
+        items.insert(id, item);
+    }
 }
 
 impl ModelCache {
     pub fn new(db: Database) -> ModelCache {
         ModelCache {
             db,
-            models: Arc::default(),
-            cards: Arc::default(),
+            models: Arc::new(Bounded::new(CACHED_VERSIONS)),
+            cards: Arc::new(Bounded::new(CACHED_CARDS)),
         }
     }
 
     /// A version's card (what it is, its evaluation), read from the database the first time
     /// without decoding its estimators.
     pub async fn card(&self, version_id: i64) -> Result<Arc<ModelCard>> {
-        if let Some(card) = self.cards.read().expect("cache lock").get(&version_id) {
-            return Ok(card.clone());
-        }
-        let card = Arc::new(self.load(version_id, Model::card_from_bytes).await?);
-        let mut cards = self.cards.write().expect("cache lock");
-        if cards.len() >= CACHED_CARDS {
-            cards.clear();
-        }
-        cards.insert(version_id, card.clone());
-        Ok(card)
-    }
-
-    /// A version's model file, read from the database and decoded off the async workers.
-    async fn load<T: Send + 'static>(
-        &self,
-        version_id: i64,
-        decode: fn(&[u8]) -> std::result::Result<T, ModelError>,
-    ) -> Result<T> {
-        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
-        tokio::task::spawn_blocking(move || decode(&bytes))
+        self.cached(&self.cards, version_id, Model::card_from_bytes)
             .await
-            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
-            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))
     }
 
     /// The model of a version, loaded from the database the first time.
     pub async fn get(&self, version_id: i64) -> Result<Arc<Model>> {
-        if let Some(model) = self.models.read().expect("cache lock").get(&version_id) {
-            return Ok(model.clone());
+        self.cached(&self.models, version_id, Model::from_bytes)
+            .await
+    }
+
+    /// What `store` keeps of a version, else its model file read from the database and
+    /// decoded off the async workers.
+    async fn cached<T: Send + Sync + 'static>(
+        &self,
+        store: &Bounded<T>,
+        version_id: i64,
+        decode: fn(&[u8]) -> std::result::Result<T, ModelError>,
+    ) -> Result<Arc<T>> {
+        if let Some(item) = store.get(version_id) {
+            return Ok(item);
         }
-        let model = Arc::new(self.load(version_id, Model::from_bytes).await?);
-        let mut models = self.models.write().expect("cache lock");
-        if models.len() >= CACHED_VERSIONS {
-            models.clear();
-        }
-        models.insert(version_id, model.clone());
-        Ok(model)
+        let bytes = db::model_versions::artifact(self.db.pool(), version_id).await?;
+        let item = tokio::task::spawn_blocking(move || decode(&bytes))
+            .await
+            .map_err(|e| Error::Corrupt(format!("loading model version {version_id}: {e}")))?
+            .map_err(|e| Error::Corrupt(format!("model version {version_id}: {e}")))?;
+        let item = Arc::new(item);
+        store.insert(version_id, item.clone());
+        Ok(item)
     }
 
     /// The machine's active model, bound to its sensors; `None` when it has none, is not
