@@ -1,31 +1,25 @@
 //! icantkube: collects machine readings, predicts failures, shows them to engineers.
 //!
-//! `main.rs` parses the command line and dispatches here; every module owns one job.
+//! `main.rs` parses the command line and dispatches here. The folders, in the order data flows:
+//! `http` takes requests (the JSON API and admin forms) and `pages` answers the Leptos pages;
+//! both check credentials with `auth`; readings go through `domain` (parsing) into `ingest`
+//! (storing and scoring); `training` runs, tracks and promotes models; `metrics` and `charts`
+//! show what happened; everything stores through `db`. `simulator` and `cli` are clients and
+//! commands beside the server. The failure models themselves are the `ml` crate.
 
 pub mod auth;
 pub mod charts;
 pub mod cli;
 pub mod configuration;
 pub mod db;
-pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod fleet_queries;
+pub mod http;
 pub mod ingest;
-pub mod links;
-pub mod machine_history;
 pub mod metrics;
 pub mod ml;
-pub mod mlflow;
-pub mod offline;
-pub mod profiles;
-pub mod promotion;
-pub mod routes;
-pub mod scoring;
-pub mod sessions;
+pub mod pages;
 pub mod simulator;
 pub mod startup;
 pub mod telemetry;
-pub mod time;
 pub mod training;
-pub mod training_queries;

@@ -1,9 +1,10 @@
 //! The `icantkube` binary: parses the command line and runs the chosen command.
 
 use clap::Parser;
+use icantkube::cli::offline;
 use icantkube::cli::{Cli, Command};
 use icantkube::training::worker;
-use icantkube::{db, offline, simulator, startup, telemetry};
+use icantkube::{db, simulator, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -20,19 +20,20 @@ use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::sessions::Sessions;
 use crate::auth::AdminCredential;
 use crate::configuration::{Secret, Settings, TrackingSettings, TrainingBackend};
 use crate::db::Database;
-use crate::fleet_queries::StoredFleet;
+use crate::http as routes;
+use crate::ingest::scoring::ModelCache;
 use crate::metrics::{self, Metrics, Scrape};
-use crate::scoring::ModelCache;
-use crate::sessions::Sessions;
+use crate::pages::fleet::StoredFleet;
+use crate::pages::training::{SessionViewers, StoredTraining};
+use crate::simulator::demo;
 use crate::training::kubernetes::KubernetesRunner;
 use crate::training::local::{LocalRunner, LocalSettings};
 use crate::training::tracking;
 use crate::training::Runner;
-use crate::training_queries::{SessionViewers, StoredTraining};
-use crate::{demo, routes};
 
 /// How often runs MLflow missed are offered to it again.
 const TRACKING_RETRY: Duration = Duration::from_secs(60);

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use icantkube::demo::{simulated_engines_csv, simulated_milling_csv};
+use icantkube::domain::profiles::Profile;
 use icantkube::ml::examples;
 use icantkube::ml::model::ModelError;
 use icantkube::ml::{self, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions};
-use icantkube::profiles::Profile;
+use icantkube::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 

@@ -618,8 +618,8 @@ fn percent(share: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::{simulated_engines_csv, simulated_milling_csv};
     use crate::ml::{self, Dataset, Hyperparameters, LoadOptions, TrainOptions};
+    use crate::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
     use rand::rngs::StdRng;
     use rand::SeedableRng;
     use roxmltree::{Document, Node};

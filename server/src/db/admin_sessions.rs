@@ -2,8 +2,8 @@
 
 use sqlx::AnyPool;
 
+use crate::domain::time::now_ms;
 use crate::error::Result;
-use crate::time::now_ms;
 
 pub async fn insert(
     pool: &AnyPool,

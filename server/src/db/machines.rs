@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use app::model::{Sensor, Status};
 use sqlx::AnyPool;
 
+use crate::domain::time::now_ms;
 use crate::domain::{MachineName, SensorSchema};
 use crate::error::{Error, Result};
-use crate::time::now_ms;
 
 /// A machine as stored.
 #[derive(Debug, sqlx::FromRow)]

@@ -2,8 +2,8 @@
 
 use sqlx::AnyPool;
 
+use crate::domain::time::now_ms;
 use crate::error::{Error, Result};
-use crate::time::now_ms;
 
 /// What it takes to register a model version.
 #[derive(Debug, Clone)]

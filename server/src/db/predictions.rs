@@ -2,8 +2,8 @@
 
 use sqlx::{Any, AnyPool, QueryBuilder, Transaction};
 
+use crate::domain::time::now_ms;
 use crate::error::Result;
-use crate::time::now_ms;
 
 /// Rows per INSERT statement (14 parameters a row).
 const ROWS_PER_STATEMENT: usize = 200;

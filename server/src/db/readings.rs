@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use sqlx::{Any, AnyPool, QueryBuilder, Transaction};
 
+use crate::domain::time::now_ms;
 use crate::domain::NewReading;
 use crate::error::{Error, Result};
-use crate::time::now_ms;
 
 /// Rows per INSERT statement: 8 parameters a row stays far below every backend's limit.
 const ROWS_PER_STATEMENT: usize = 500;

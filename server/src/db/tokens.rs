@@ -3,8 +3,8 @@
 use sqlx::AnyPool;
 
 use crate::auth::token_digest;
+use crate::domain::time::now_ms;
 use crate::error::Result;
-use crate::time::now_ms;
 
 /// Stores a token for a machine; the token itself is never stored.
 #[tracing::instrument(name = "Storing an ingest token", skip(pool, token))]

@@ -2,8 +2,8 @@
 
 use sqlx::{AnyPool, Row};
 
+use crate::domain::time::now_ms;
 use crate::error::{Error, Result};
-use crate::time::now_ms;
 
 /// What a run is asked to do.
 #[derive(Debug, Clone)]

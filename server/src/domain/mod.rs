@@ -1,8 +1,10 @@
 //! Domain types, parsed from untrusted input once and trusted afterwards.
 
 mod machine_name;
+pub mod profiles;
 mod reading;
 mod sensor_schema;
+pub mod time;
 
 pub use machine_name::MachineName;
 pub use reading::{

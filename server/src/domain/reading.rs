@@ -7,7 +7,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::sensor_schema::{SensorSchema, RESERVED_COLUMNS};
-use crate::time::parse_rfc3339;
+use crate::domain::time::parse_rfc3339;
 
 /// 2000-01-01T00:00:00Z: anything earlier is a clock that was never set.
 pub const MIN_TIMESTAMP_MS: i64 = 946_684_800_000;
@@ -158,13 +158,13 @@ fn check_time(ms: i64, now_ms: i64) -> Result<i64, String> {
     if ms < MIN_TIMESTAMP_MS {
         return Err(format!(
             "{} is before 2000-01-01: the clock looks unset",
-            crate::time::to_rfc3339(ms)
+            crate::domain::time::to_rfc3339(ms)
         ));
     }
     if ms > now_ms + MAX_FUTURE_SKEW_MS {
         return Err(format!(
             "{} is more than 24 hours ahead of the server's clock",
-            crate::time::to_rfc3339(ms)
+            crate::domain::time::to_rfc3339(ms)
         ));
     }
     Ok(ms)

@@ -319,7 +319,7 @@ pub fn train_with_split(
     let card = ModelCard {
         format_version: FORMAT_VERSION,
         icantkube_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: crate::time::now_ms(),
+        created_at: crate::domain::time::now_ms(),
         task,
         recipe,
         feature_names: compiled.feature_names().to_vec(),

@@ -11,7 +11,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
-pub use crate::profiles::Variant;
+pub use crate::domain::profiles::Variant;
 
 /// The five failure modes of AI4I 2020.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
 use crate::configuration::Secret;
-use crate::profiles::Profile;
+use crate::domain::profiles::Profile;
 
 const MAX_ATTEMPTS: u32 = 6;
 

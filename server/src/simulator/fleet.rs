@@ -5,8 +5,8 @@ use serde_json::{json, Map, Value};
 
 use super::ai4i::{MillingMachine, Variant};
 use super::turbofan::Engine;
+use crate::domain::profiles::Profile;
 use crate::domain::{Labels, NewReading};
-use crate::profiles::Profile;
 
 /// A simulated machine of one of the built-in profiles.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 
 pub mod ai4i;
 mod client;
+pub mod demo;
 pub mod fleet;
 mod replay;
 pub mod turbofan;
@@ -18,7 +19,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cli::SimulateArgs;
-use crate::time::{now_ms, to_rfc3339};
+use crate::domain::time::{now_ms, to_rfc3339};
 pub use client::{IngestClient, Posted};
 pub use fleet::{SimulatedReading, VirtualMachine};
 

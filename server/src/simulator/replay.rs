@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::client::IngestClient;
 use crate::cli::SimulateArgs;
-use crate::profiles::Profile;
+use crate::domain::profiles::Profile;
 
 /// AI4I 2020 column names and the sensor keys they map to.
 const AI4I_COLUMNS: [(&str, &str); 5] = [

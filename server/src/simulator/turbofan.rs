@@ -8,7 +8,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
-use crate::profiles::TURBOFAN_SENSORS;
+use crate::domain::profiles::TURBOFAN_SENSORS;
 
 /// (new-engine mean, end-of-life mean, measurement noise sd), in the order of
 /// `TURBOFAN_SENSORS`.

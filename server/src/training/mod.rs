@@ -1,9 +1,13 @@
 //! Training runs from the web: where they run (a local child process or a Kubernetes Job,
-//! behind one `Runner` interface), what the run process itself does (`worker`), and the
-//! promotion of a better model when the run asked for it.
+//! behind one `Runner` interface), what the run process itself does (`worker`), a machine's
+//! own history as a data set (`machine_history`), tracking in MLflow (`tracking` over the
+//! `mlflow` client), and the promotion of a better model (`promotion`).
 
 pub mod kubernetes;
 pub mod local;
+pub mod machine_history;
+pub mod mlflow;
+pub mod promotion;
 pub mod tracking;
 pub mod worker;
 

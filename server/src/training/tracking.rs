@@ -14,11 +14,11 @@ use crate::charts;
 use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, Tracking, TrainingRun};
 use crate::db::{datasets, machines, model_versions, Database};
+use crate::domain::time::now_ms;
 use crate::ml::evaluation::Evaluation;
 use crate::ml::model::ModelCard;
 use crate::ml::Model;
-use crate::mlflow::{Client, Metric, Param, RunInfo, RunStatus, Tag};
-use crate::time::now_ms;
+use crate::training::mlflow::{Client, Metric, Param, RunInfo, RunStatus, Tag};
 
 /// Longest time tracking one run may take, over all its requests.
 pub const TRACKING_TIMEOUT: Duration = Duration::from_secs(60);

@@ -14,7 +14,7 @@ use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, Database};
 use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
-use crate::promotion::promote_where_better;
+use crate::training::promotion::promote_where_better;
 
 /// Progress is written at most this often (and at every stage change).
 const REPORT_EVERY: Duration = Duration::from_millis(500);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use icantkube::db::{training_runs, Database};
-use icantkube::demo::simulated_milling_csv;
+use icantkube::simulator::demo::simulated_milling_csv;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::StatusCode;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use icantkube::demo::simulated_milling_csv;
+use icantkube::simulator::demo::simulated_milling_csv;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};

@@ -677,7 +677,7 @@ fn bucket_counts(runs: &RunsInState) -> Vec<(f64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profiles::Profile;
+    use crate::domain::profiles::Profile;
 
     fn machine(name: &str, status: Status, probability: Option<f64>, life: Option<f64>) -> Machine {
         Machine {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde_json::{Map, Value};
 
-use super::forms::{admin_form, FormRejection};
+use super::guard::{admin_form, FormRejection};
 use crate::db::training_runs::{self, NewTrainingRun};
 use crate::db::{datasets, machines};
 use crate::ml::dataset::Role;

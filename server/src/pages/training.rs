@@ -12,20 +12,20 @@ use app::model::{
 use app::services::{TrainingQueries, ViewerQueries};
 use axum::http::HeaderMap;
 
+use crate::auth::sessions::Sessions;
 use crate::charts;
 use crate::configuration::TrackingSettings;
 use crate::db::machines::{self, Machine};
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, promotions, Database};
+use crate::domain::time::now_ms;
 use crate::error::Error;
-use crate::fleet_queries::page_error;
-use crate::links;
+use crate::ingest::scoring::ModelCache;
 use crate::ml::evaluation::Evaluation;
 use crate::ml::{Dataset, LoadOptions};
-use crate::promotion::headline;
-use crate::scoring::ModelCache;
-use crate::sessions::Sessions;
-use crate::time::now_ms;
+use crate::pages::fleet::page_error;
+use crate::pages::links;
+use crate::training::promotion::headline;
 
 /// Runs on the `/training` page.
 const LISTED_RUNS: i64 = 100;

@@ -3,8 +3,8 @@
 
 use crate::db::machines::Machine;
 use crate::db::readings::LabelledReading;
+use crate::domain::profiles::Profile;
 use crate::ml::dataset::AI4I_MODES;
-use crate::profiles::Profile;
 
 /// Why a machine's history cannot be trained on.
 #[derive(Debug, thiserror::Error)]

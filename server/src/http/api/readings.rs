@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 
 use super::credentials::require_ingest_token;
 use super::machines::find;
+use crate::domain::time::{now_ms, to_rfc3339};
 use crate::error::ApiError;
 use crate::ingest::{self, BodyFormat};
 use crate::startup::AppState;
-use crate::time::{now_ms, to_rfc3339};
 
 /// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all, scoring each
 /// new reading with the machine's active model. Answers 201 with the count stored and the

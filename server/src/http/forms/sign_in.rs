@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::forms::{admin_form, refusal, with_query, FormRejection};
-use crate::sessions::{self, SignInError};
+use super::guard::{admin_form, refusal, with_query, FormRejection};
+use crate::auth::sessions::{self, SignInError};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize)]

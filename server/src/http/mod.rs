@@ -1,21 +1,16 @@
-//! HTTP endpoints outside the Leptos pages: health probes and the JSON API.
+//! The HTTP surface outside the Leptos pages: the JSON API and probes (`api`) and the admin
+//! forms the pages post to (`forms`).
 
-mod credentials;
-mod datasets;
-mod forms;
-pub mod health;
-pub mod machines;
-mod model_forms;
-pub mod promotions;
-pub mod readings;
-mod sign_in;
-mod training_forms;
+pub mod api;
+pub mod forms;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::startup::AppState;
+use api::{health, machines, promotions, readings};
+use forms::{datasets, models as model_forms, sign_in, training as training_forms};
 
 /// `/healthz`, `/readyz`, `/api/v1/...`, and the admin forms the pages post to (their GET
 /// pages are Leptos routes on the same paths).

@@ -15,13 +15,13 @@ use crate::db::machines::Machine;
 use crate::db::predictions::StoredPrediction;
 use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
+use crate::domain::time::now_ms;
 use crate::error::{cause_chain, Error};
-use crate::links;
+use crate::ingest::scoring::ModelCache;
 use crate::ml::limits::Limit;
 use crate::ml::model::Driver;
 use crate::ml::Task;
-use crate::scoring::ModelCache;
-use crate::time::now_ms;
+use crate::pages::links;
 
 /// Readings per sensor chart, and predictions in the prediction chart, on the machine page.
 const TREND_WINDOW: i64 = 240;

@@ -1,5 +1,7 @@
 //! The command line: one subcommand per job, every setting a flag and an environment variable.
 
+pub mod offline;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -14,11 +14,11 @@ use super::credentials::require_admin;
 use crate::auth::new_ingest_token;
 use crate::db::machines::{self, Machine, NewMachine};
 use crate::db::{readings, tokens};
+use crate::domain::profiles::{Profile, Variant};
+use crate::domain::time::to_rfc3339;
 use crate::domain::{MachineName, SensorSchema};
 use crate::error::ApiError;
-use crate::profiles::{Profile, Variant};
 use crate::startup::AppState;
-use crate::time::to_rfc3339;
 
 /// A machine as the API shows it.
 #[derive(Debug, Serialize)]

@@ -12,16 +12,16 @@ use app::model::Status;
 
 use crate::db::machines::{self, Machine, NewMachine};
 use crate::db::{model_versions, Database};
+use crate::domain::profiles::{Profile, Variant};
+use crate::domain::time::now_ms;
 use crate::domain::MachineName;
 use crate::ingest;
+use crate::ingest::scoring::ModelCache;
 use crate::metrics::Metrics;
 use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
-use crate::profiles::{Profile, Variant};
-use crate::scoring::ModelCache;
 use crate::simulator::ai4i::MillingMachine;
 use crate::simulator::turbofan::Engine;
 use crate::simulator::VirtualMachine;
-use crate::time::now_ms;
 
 /// Readings of history each demo machine starts with.
 const BACKFILL: usize = 120;

@@ -6,11 +6,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::forms::{admin_form, with_query, FormRejection};
+use super::guard::{admin_form, with_query, FormRejection};
 use crate::db::{machines, model_versions};
 use crate::error::Error;
-use crate::promotion::{self, PromotionError};
 use crate::startup::AppState;
+use crate::training::promotion::{self, PromotionError};
 use crate::training::tracking;
 
 const PAGE: &str = "/models";

@@ -5,8 +5,8 @@
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::auth::sessions::AdminSession;
 use crate::error::{cause_chain, Error};
-use crate::sessions::AdminSession;
 use crate::startup::AppState;
 
 /// Why a form was not carried out.

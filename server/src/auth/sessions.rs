@@ -14,8 +14,8 @@ use rand::RngCore;
 
 use crate::auth::{token_digest, AdminCredential};
 use crate::db::{admin_sessions, Database};
+use crate::domain::time::now_ms;
 use crate::error::Result;
-use crate::time::now_ms;
 
 /// The cookie that carries the session.
 pub const COOKIE: &str = "icantkube_session";

@@ -12,10 +12,10 @@ use crate::db::readings::{self, StoredBatch};
 use crate::db::{self, Database};
 use crate::domain::{parse_csv_batch, parse_json_batch, BatchError, NewReading};
 use crate::error::{ApiError, Error, Result};
+use crate::ingest::scoring::ModelCache;
 use crate::metrics::Metrics;
 use crate::ml::model::Driver;
 use crate::ml::Prediction;
-use crate::scoring::ModelCache;
 
 /// The formats a batch may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

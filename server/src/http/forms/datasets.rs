@@ -8,13 +8,13 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
-use super::forms::{admin_form, signed_in, FormRejection};
+use super::guard::{admin_form, signed_in, FormRejection};
 use crate::db::datasets::{self, NewDataset};
 use crate::db::{machines, readings};
-use crate::machine_history;
 use crate::ml::dataset::DatasetError;
 use crate::ml::{Dataset, LoadOptions};
 use crate::startup::AppState;
+use crate::training::machine_history;
 use crate::training::ColumnRole;
 
 /// Where upload errors are shown.

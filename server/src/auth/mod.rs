@@ -1,0 +1,9 @@
+//! Who may do what: the admin credential and ingest tokens (`credentials`), and the admin's
+//! sessions for the web pages (`sessions`). The HTTP layer reads credentials off requests and
+//! asks here.
+
+pub mod credentials;
+pub mod sessions;
+
+pub use credentials::{new_ingest_token, token_digest, token_matches, AdminCredential};
+pub use sessions::Sessions;
