@@ -17,7 +17,6 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
-pub mod ml;
 pub mod pages;
 pub mod simulator;
 pub mod startup;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use icantkube::domain::profiles::Profile;
-use icantkube::ml::examples;
-use icantkube::ml::model::ModelError;
-use icantkube::ml::{self, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions};
 use icantkube::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
+use ml::examples;
+use ml::model::ModelError;
+use ml::{self, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -58,7 +58,7 @@ fn a_failure_model_learns_the_simulated_physics_and_names_the_mode() {
     // difference at low speed, moderate torque and wear.
     let schema = Profile::Ai4i2020.schema();
     let attributes = BTreeMap::from([("type".to_string(), "M".to_string())]);
-    let binding = model.bind("mill", &schema, &attributes).unwrap();
+    let binding = model.bind("mill", &schema.keys(), &attributes).unwrap();
     let hot = model
         .recipe()
         .row_values(&binding.raw(&[302.0, 309.0, 1290.0, 55.0, 80.0]));
@@ -120,7 +120,7 @@ fn a_model_is_refused_by_a_machine_whose_schema_does_not_fit() {
     let model = ml::train(&data, &quick(10, true), &mut no_progress()).unwrap();
     let turbofan = Profile::Turbofan.schema();
     let error = model
-        .bind("engine-7", &turbofan, &BTreeMap::new())
+        .bind("engine-7", &turbofan.keys(), &BTreeMap::new())
         .unwrap_err()
         .to_string();
     assert!(error.contains("machine engine-7"), "{error}");
@@ -128,7 +128,11 @@ fn a_model_is_refused_by_a_machine_whose_schema_does_not_fit() {
     assert!(error.contains("the attribute type"), "{error}");
     let unknown_variant = BTreeMap::from([("type".to_string(), "X".to_string())]);
     let error = model
-        .bind("mill-9", &Profile::Ai4i2020.schema(), &unknown_variant)
+        .bind(
+            "mill-9",
+            &Profile::Ai4i2020.schema().keys(),
+            &unknown_variant,
+        )
         .unwrap_err()
         .to_string();
     assert!(error.contains("\"X\""), "{error}");
@@ -144,7 +148,9 @@ fn live_series_features_equal_the_training_features_row_for_row() {
     let units = trained.units.as_ref().unwrap();
     // Feed every unit's rows one at a time, as ingest does, and compare.
     let schema = Profile::Turbofan.schema();
-    let binding = model.bind("engine", &schema, &BTreeMap::new()).unwrap();
+    let binding = model
+        .bind("engine", &schema.keys(), &BTreeMap::new())
+        .unwrap();
     let sensor_columns: Vec<usize> = schema
         .keys()
         .iter()

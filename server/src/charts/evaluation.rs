@@ -10,9 +10,9 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::{
     follow_colour_scheme, placeholder, styled_mesh, text_style, CRITICAL, LABEL_FONT, LINE,
 };
-use crate::ml::evaluation::{thin, INTERVAL_COVERAGE};
-use crate::ml::metrics::Confusion;
-use crate::ml::model::{ModelCard, Task};
+use ml::evaluation::{thin, INTERVAL_COVERAGE};
+use ml::metrics::Confusion;
+use ml::model::{ModelCard, Task};
 
 type Drawn = Result<String, Box<dyn std::error::Error>>;
 
@@ -618,8 +618,8 @@ fn percent(share: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::{self, Dataset, Hyperparameters, LoadOptions, TrainOptions};
     use crate::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
+    use ml::{self, Dataset, Hyperparameters, LoadOptions, TrainOptions};
     use rand::rngs::StdRng;
     use rand::SeedableRng;
     use roxmltree::{Document, Node};

@@ -5,14 +5,15 @@
 
 mod evaluation;
 
-use app::model::{Chart, Sensor, Status};
+use app::model::{Chart, Sensor};
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use time::OffsetDateTime;
 
-use crate::ml::limits::Limit;
+use ml::limits::Limit;
+use ml::RiskLevel;
 
 pub use evaluation::{
     confusion_matrix, evaluation_charts, evaluation_plots, feature_importance,
@@ -297,7 +298,7 @@ fn render(
         let mut labelled: Vec<i32> = Vec::new();
         for limit in limits {
             let colour = match limit.status {
-                Status::Critical => CRITICAL,
+                RiskLevel::Critical => CRITICAL,
                 _ => WARNING,
             };
             chart.draw_series(DashedLineSeries::new(
@@ -521,12 +522,12 @@ mod tests {
         let limits = [
             Limit {
                 value: 1420.4,
-                status: Status::Warning,
+                status: RiskLevel::Warning,
                 worse_above: false,
             },
             Limit {
                 value: 1380.2,
-                status: Status::Critical,
+                status: RiskLevel::Critical,
                 worse_above: false,
             },
         ];

@@ -7,13 +7,11 @@ use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{DataArgs, EvaluateArgs, PredictArgs, TrainArgs};
-use crate::ml::dataset::{DatasetProfile, Layout, Role};
-use crate::ml::evaluation::Evaluation;
-use crate::ml::metrics::{ClassificationMetrics, RegressionMetrics};
-use crate::ml::recipe::Derived;
-use crate::ml::{
-    self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions,
-};
+use ml::dataset::{DatasetProfile, Layout, Role};
+use ml::evaluation::Evaluation;
+use ml::metrics::{ClassificationMetrics, RegressionMetrics};
+use ml::recipe::Derived;
+use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions};
 
 /// Reads and checks a data set as the flags say.
 pub fn load_dataset(args: &DataArgs, target: Option<String>) -> anyhow::Result<Dataset> {

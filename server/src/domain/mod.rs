@@ -4,6 +4,7 @@ mod machine_name;
 pub mod profiles;
 mod reading;
 mod sensor_schema;
+mod status;
 pub mod time;
 
 pub use machine_name::MachineName;
@@ -12,3 +13,4 @@ pub use reading::{
     MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS,
 };
 pub use sensor_schema::{SensorSchema, RESERVED_COLUMNS};
+pub use status::status_of;

@@ -10,12 +10,12 @@ use crate::db::machines::{LatestPrediction, Machine};
 use crate::db::predictions::NewPrediction;
 use crate::db::readings::{self, StoredBatch};
 use crate::db::{self, Database};
-use crate::domain::{parse_csv_batch, parse_json_batch, BatchError, NewReading};
+use crate::domain::{parse_csv_batch, parse_json_batch, status_of, BatchError, NewReading};
 use crate::error::{ApiError, Error, Result};
 use crate::ingest::scoring::ModelCache;
 use crate::metrics::Metrics;
-use crate::ml::model::Driver;
-use crate::ml::Prediction;
+use ml::model::Driver;
+use ml::Prediction;
 
 /// The formats a batch may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +159,7 @@ pub async fn store(
         db::predictions::insert(&mut tx, machine.id, &rows).await?;
         let p = &scores[newest_index].prediction;
         latest_prediction = Some(LatestPrediction {
-            status: p.status,
+            status: status_of(p.status),
             failure_probability: p.failure_probability,
             remaining_life: p.remaining_life,
             remaining_life_low: p.remaining_life_low,
@@ -187,7 +187,7 @@ pub async fn store(
     // Counted once durable, so a rolled-back batch counts nothing.
     metrics.record_ingested(&machine.profile, summary.stored);
     for scored in &scores {
-        metrics.record_prediction(scored.prediction.status);
+        metrics.record_prediction(status_of(scored.prediction.status));
     }
     Ok(Ingested {
         batch: summary,

@@ -6,17 +6,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use app::model::Status;
+use ml::RiskLevel;
 
 use crate::db::machines::Machine;
 use crate::db::readings::CurrentRun;
 use crate::db::{self, Database};
 use crate::domain::NewReading;
 use crate::error::{Error, Result};
-use crate::ml::limits::{self, Band, Limit};
-use crate::ml::model::{Binding, Driver, ModelCard};
-use crate::ml::recipe::{SeriesState, Window};
-use crate::ml::{Model, ModelError, Prediction, Task};
+use ml::limits::{self, Band, Limit};
+use ml::model::{Binding, Driver, ModelCard};
+use ml::recipe::{SeriesState, Window};
+use ml::{Model, ModelError, Prediction, Task};
 
 /// Model versions kept in memory at most; each is a few megabytes.
 const CACHED_VERSIONS: usize = 32;
@@ -117,7 +117,7 @@ impl ModelCache {
             return Ok(None);
         };
         let model = self.get(version_id).await?;
-        match model.bind(&machine.name, &machine.schema, &machine.attributes) {
+        match model.bind(&machine.name, &machine.schema.keys(), &machine.attributes) {
             Ok(binding) => Ok(Some(ActiveModel {
                 version_id,
                 model,
@@ -186,12 +186,12 @@ impl ActiveModel {
         let higher_is_worse = card.task == Task::Classification;
         let bands = [
             Band {
-                status: Status::Warning,
+                status: RiskLevel::Warning,
                 starts_at: card.bands.warning,
                 higher_is_worse,
             },
             Band {
-                status: Status::Critical,
+                status: RiskLevel::Critical,
                 starts_at: card.bands.critical,
                 higher_is_worse,
             },

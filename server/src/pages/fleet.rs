@@ -18,10 +18,10 @@ use crate::db::{machines, model_versions, predictions, readings, training_runs, 
 use crate::domain::time::now_ms;
 use crate::error::{cause_chain, Error};
 use crate::ingest::scoring::ModelCache;
-use crate::ml::limits::Limit;
-use crate::ml::model::Driver;
-use crate::ml::Task;
 use crate::pages::links;
+use ml::limits::Limit;
+use ml::model::Driver;
+use ml::Task;
 
 /// Readings per sensor chart, and predictions in the prediction chart, on the machine page.
 const TREND_WINDOW: i64 = 240;

@@ -21,11 +21,11 @@ use crate::db::{datasets, model_versions, promotions, Database};
 use crate::domain::time::now_ms;
 use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
-use crate::ml::evaluation::Evaluation;
-use crate::ml::{Dataset, LoadOptions};
 use crate::pages::fleet::page_error;
 use crate::pages::links;
 use crate::training::promotion::headline;
+use ml::evaluation::Evaluation;
+use ml::{Dataset, LoadOptions};
 
 /// Runs on the `/training` page.
 const LISTED_RUNS: i64 = 100;
@@ -454,7 +454,7 @@ fn metric_value(value: f64) -> String {
     }
 }
 
-fn role_name(role: crate::ml::dataset::Role) -> String {
+fn role_name(role: ml::dataset::Role) -> String {
     serde_json::to_value(role)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

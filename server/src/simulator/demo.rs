@@ -18,10 +18,10 @@ use crate::domain::MachineName;
 use crate::ingest;
 use crate::ingest::scoring::ModelCache;
 use crate::metrics::Metrics;
-use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
 use crate::simulator::ai4i::MillingMachine;
 use crate::simulator::turbofan::Engine;
 use crate::simulator::VirtualMachine;
+use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
 
 /// Readings of history each demo machine starts with.
 const BACKFILL: usize = 120;
@@ -252,7 +252,9 @@ pub async fn train_models(db: Database) -> anyhow::Result<()> {
         )
         .await?;
         for machine in &waiting {
-            if let Err(error) = model.bind(&machine.name, &machine.schema, &machine.attributes) {
+            if let Err(error) =
+                model.bind(&machine.name, &machine.schema.keys(), &machine.attributes)
+            {
                 tracing::error!(%error, "demo model not promoted");
                 continue;
             }

@@ -4,7 +4,7 @@
 use crate::db::machines::Machine;
 use crate::db::readings::LabelledReading;
 use crate::domain::profiles::Profile;
-use crate::ml::dataset::AI4I_MODES;
+use ml::dataset::AI4I_MODES;
 
 /// Why a machine's history cannot be trained on.
 #[derive(Debug, thiserror::Error)]
@@ -122,9 +122,9 @@ fn written(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, HistoryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::dataset::DatasetProfile;
-    use crate::ml::{Dataset, LoadOptions};
     use app::model::Status;
+    use ml::dataset::DatasetProfile;
+    use ml::{Dataset, LoadOptions};
 
     fn machine(profile: Profile, attributes: &[(&str, &str)]) -> Machine {
         Machine {

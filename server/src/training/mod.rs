@@ -43,11 +43,11 @@ pub trait Runner: Send + Sync {
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct ColumnRole {
     pub column: String,
-    pub role: crate::ml::dataset::Role,
+    pub role: ml::dataset::Role,
 }
 
 /// A data set's stored column roles, as loading options take them.
-pub fn column_roles(json: &str) -> anyhow::Result<Vec<(String, crate::ml::dataset::Role)>> {
+pub fn column_roles(json: &str) -> anyhow::Result<Vec<(String, ml::dataset::Role)>> {
     let roles: Vec<ColumnRole> = serde_json::from_str(json)
         .map_err(|e| anyhow::anyhow!("the data set's column roles do not parse: {e}"))?;
     Ok(roles.into_iter().map(|r| (r.column, r.role)).collect())

@@ -4,8 +4,8 @@
 use crate::db::machines::{self, Machine};
 use crate::db::{model_versions, Database};
 use crate::error::Error;
-use crate::ml::evaluation::Evaluation;
-use crate::ml::Model;
+use ml::evaluation::Evaluation;
+use ml::Model;
 
 /// Why a version was not promoted.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub async fn promote(
     reason: &str,
 ) -> Result<(), PromotionError> {
     model
-        .bind(&machine.name, &machine.schema, &machine.attributes)
+        .bind(&machine.name, &machine.schema.keys(), &machine.attributes)
         .map_err(|error| PromotionError::DoesNotFit(error.to_string()))?;
     model_versions::promote(db.pool(), machine.id, version_id, by, reason).await?;
     tracing::info!(machine = %machine.name, version_id, by, "model version promoted");
@@ -131,7 +131,7 @@ pub async fn promote_where_better(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::metrics::RegressionMetrics;
+    use ml::metrics::RegressionMetrics;
 
     fn evaluation(regression: Option<RegressionMetrics>) -> Evaluation {
         Evaluation {

@@ -15,10 +15,10 @@ use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, Tracking, TrainingRun};
 use crate::db::{datasets, machines, model_versions, Database};
 use crate::domain::time::now_ms;
-use crate::ml::evaluation::Evaluation;
-use crate::ml::model::ModelCard;
-use crate::ml::Model;
 use crate::training::mlflow::{Client, Metric, Param, RunInfo, RunStatus, Tag};
+use ml::evaluation::Evaluation;
+use ml::model::ModelCard;
+use ml::Model;
 
 /// Longest time tracking one run may take, over all its requests.
 pub const TRACKING_TIMEOUT: Duration = Duration::from_secs(60);
@@ -471,8 +471,8 @@ fn metric_name(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::evaluation::ModeMetrics;
-    use crate::ml::metrics::{ClassificationMetrics, Confusion};
+    use ml::evaluation::ModeMetrics;
+    use ml::metrics::{ClassificationMetrics, Confusion};
 
     #[test]
     fn metrics_are_flat_snake_case_with_one_step_per_fold_and_no_nan() {

@@ -13,8 +13,8 @@ use super::tracking::track;
 use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, Database};
-use crate::ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
 use crate::training::promotion::promote_where_better;
+use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
 
 /// Progress is written at most this often (and at every stage change).
 const REPORT_EVERY: Duration = Duration::from_millis(500);

@@ -2,8 +2,8 @@
 //! ingested, the prediction is stored and answered, and a promotion takes effect at once.
 
 use icantkube::db::{model_versions, Database};
-use icantkube::ml::{self, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
 use icantkube::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
+use ml::{self, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::StatusCode;

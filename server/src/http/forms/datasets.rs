@@ -11,11 +11,11 @@ use axum::Form;
 use super::guard::{admin_form, signed_in, FormRejection};
 use crate::db::datasets::{self, NewDataset};
 use crate::db::{machines, readings};
-use crate::ml::dataset::DatasetError;
-use crate::ml::{Dataset, LoadOptions};
 use crate::startup::AppState;
 use crate::training::machine_history;
 use crate::training::ColumnRole;
+use ml::dataset::DatasetError;
+use ml::{Dataset, LoadOptions};
 
 /// Where upload errors are shown.
 const FORM: &str = "/training/new";

@@ -68,7 +68,7 @@ pub async fn promote(
     // Check every machine first, so a refusal changes nothing anywhere.
     for machine in &targets {
         model
-            .bind(&machine.name, &machine.schema, &machine.attributes)
+            .bind(&machine.name, &machine.schema.keys(), &machine.attributes)
             .map_err(|e| FormRejection::invalid(PAGE, format!("not promoted: {e}")))?;
     }
     for machine in &targets {

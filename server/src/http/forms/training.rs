@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 use super::guard::{admin_form, FormRejection};
 use crate::db::training_runs::{self, NewTrainingRun};
 use crate::db::{datasets, machines};
-use crate::ml::dataset::Role;
-use crate::ml::{Algorithm, Dataset, LoadOptions};
 use crate::startup::AppState;
 use crate::training::{column_roles, ColumnRole};
+use ml::dataset::Role;
+use ml::{Algorithm, Dataset, LoadOptions};
 
 pub async fn create(
     State(state): State<AppState>,

@@ -319,7 +319,7 @@ pub fn train_with_split(
     let card = ModelCard {
         format_version: FORMAT_VERSION,
         icantkube_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: crate::domain::time::now_ms(),
+        created_at: now_ms(),
         task,
         recipe,
         feature_names: compiled.feature_names().to_vec(),
@@ -518,4 +518,11 @@ pub fn evaluate(model: &Model, dataset: &Dataset) -> Result<Assessment, TrainErr
             }
         }
     })
+}
+
+/// When the model was made, in milliseconds since the Unix epoch, as the app stores times.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64)
 }

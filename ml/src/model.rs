@@ -5,14 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use app::model::Status;
 use serde::{Deserialize, Serialize};
 
 use super::dataset::DatasetProfile;
 use super::estimator::{Algorithm, Estimator, Hyperparameters};
 use super::evaluation::Evaluation;
 use super::recipe::{CompiledRecipe, InputKind, Recipe, SeriesState};
-use crate::domain::SensorSchema;
+use super::risk::RiskLevel;
 
 const MAGIC: &str = "icantkube-model";
 pub const FORMAT_VERSION: u32 = 1;
@@ -35,13 +34,13 @@ pub struct StatusBands {
 }
 
 impl StatusBands {
-    fn status(&self, task: Task, value: f64) -> Status {
+    fn status(&self, task: Task, value: f64) -> RiskLevel {
         match task {
-            Task::Classification if value >= self.critical => Status::Critical,
-            Task::Classification if value >= self.warning => Status::Warning,
-            Task::Regression if value <= self.critical => Status::Critical,
-            Task::Regression if value <= self.warning => Status::Warning,
-            _ => Status::Healthy,
+            Task::Classification if value >= self.critical => RiskLevel::Critical,
+            Task::Classification if value >= self.warning => RiskLevel::Warning,
+            Task::Regression if value <= self.critical => RiskLevel::Critical,
+            Task::Regression if value <= self.warning => RiskLevel::Warning,
+            _ => RiskLevel::Healthy,
         }
     }
 }
@@ -127,7 +126,7 @@ pub struct Driver {
 /// A model's answer for one reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
-    pub status: Status,
+    pub status: RiskLevel,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_probability: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,13 +278,13 @@ impl Model {
     pub fn bind(
         &self,
         machine: &str,
-        schema: &SensorSchema,
+        sensors: &[&str],
         attributes: &BTreeMap<String, String>,
     ) -> Result<Binding, ModelError> {
         let mut sources = Vec::new();
         let mut problems = Vec::new();
         for input in &self.card.recipe.inputs {
-            match (&input.kind, schema.index_of(&input.name)) {
+            match (&input.kind, sensors.iter().position(|sensor| *sensor == input.name)) {
                 (InputKind::Numeric, Some(index)) => sources.push(Source::Sensor(index)),
                 (InputKind::Categorical { levels }, _) => match attributes.get(&input.name) {
                     Some(value) => match levels.iter().position(|l| l == value) {

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use icantkube::ml::dataset::{Dataset, LoadOptions};
-use icantkube::ml::training::{train_with_split, TrainOptions};
+use ml::dataset::{Dataset, LoadOptions};
+use ml::training::{train_with_split, TrainOptions};
 use serde_json::json;
 
 const USAGE: &str = "usage: model_benchmark --data PATH --out DIR";

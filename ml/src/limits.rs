@@ -3,7 +3,7 @@
 //! a range and refining each change by bisection, so they hold for any model (a forest's
 //! prediction is a step function, not a formula to solve).
 
-use app::model::Status;
+use super::risk::RiskLevel;
 
 /// Points the range is first scored at.
 const SWEEP_STEPS: usize = 48;
@@ -15,7 +15,7 @@ const REFINE_ROUNDS: usize = 8;
 pub struct Limit {
     pub value: f64,
     /// The status on the worse side (warning or critical).
-    pub status: Status,
+    pub status: RiskLevel,
     /// Whether the status is reached above the value (else below it).
     pub worse_above: bool,
 }
@@ -23,7 +23,7 @@ pub struct Limit {
 /// A status and where it starts, as a model's bands give it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Band {
-    pub status: Status,
+    pub status: RiskLevel,
     pub starts_at: f64,
     /// Whether higher predictions are worse (a probability) or lower ones (remaining life).
     pub higher_is_worse: bool,
@@ -102,12 +102,12 @@ mod tests {
     fn probability_bands() -> [Band; 2] {
         [
             Band {
-                status: Status::Warning,
+                status: RiskLevel::Warning,
                 starts_at: 0.4,
                 higher_is_worse: true,
             },
             Band {
-                status: Status::Critical,
+                status: RiskLevel::Critical,
                 starts_at: 0.8,
                 higher_is_worse: true,
             },
@@ -118,10 +118,10 @@ mod tests {
     fn a_rising_risk_has_a_limit_above_per_band() {
         let found = limits(0.0, 100.0, 20.0, &probability_bands(), |v| v / 100.0);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0].status, Status::Warning);
+        assert_eq!(found[0].status, RiskLevel::Warning);
         assert!((found[0].value - 40.0).abs() < 0.1, "{found:?}");
         assert!(found[0].worse_above);
-        assert_eq!(found[1].status, Status::Critical);
+        assert_eq!(found[1].status, RiskLevel::Critical);
         assert!((found[1].value - 80.0).abs() < 0.1, "{found:?}");
     }
 
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn remaining_life_bands_are_reached_downwards_and_the_nearest_change_each_side_is_kept() {
         let bands = [Band {
-            status: Status::Critical,
+            status: RiskLevel::Critical,
             starts_at: 20.0,
             higher_is_worse: false,
         }];

@@ -1,5 +1,7 @@
-//! Failure models: data sets with column roles, feature recipes, smartcore estimators,
-//! cross-validated evaluation, the model artifact, and prediction.
+//! icantkube's failure models: data sets with column roles, feature recipes, smartcore
+//! estimators, cross-validated evaluation, the model file, and prediction. Pure computation on
+//! values: no web framework, database or app types, so the server, the CLI and benchmarks
+//! share it, and it alone is compiled optimised in dev builds.
 
 pub mod dataset;
 pub mod estimator;
@@ -10,9 +12,11 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod recipe;
+pub mod risk;
 pub mod training;
 
 pub use dataset::{Dataset, DatasetError, LoadOptions};
 pub use estimator::{Algorithm, Hyperparameters};
 pub use model::{Model, ModelError, Prediction, Task};
+pub use risk::RiskLevel;
 pub use training::{train, TrainError, TrainOptions};
