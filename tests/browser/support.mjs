@@ -42,7 +42,7 @@ export async function waitReady(url, seconds) {
 
 /// Starts `icantkube serve` on a free port with a new SQLite database in a temporary folder
 /// and waits until it is ready. `env` is the whole environment the server gets, apart from
-/// the database, the address and the site root set here. Answers { base, stop }.
+/// the database, the addresses and the site root set here. Answers { base, stop }.
 export async function startServer(env, { database = "icantkube.db", seconds = 60 } = {}) {
   const binary = process.env.ICANTKUBE_BIN;
   const siteRoot = process.env.LEPTOS_SITE_ROOT;
@@ -51,12 +51,15 @@ export async function startServer(env, { database = "icantkube.db", seconds = 60
   mkdirSync(artifacts, { recursive: true });
   const dataDir = mkdtempSync(path.join(tmpdir(), "icantkube-browser-"));
   const port = await freePort();
+  // The metrics listener too: the defaults may be taken by an icantkube the user runs.
+  const metricsPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(binary, ["serve"], {
     env: {
       ...env,
       DATABASE_URL: `sqlite://${path.join(dataDir, database)}`,
       ICANTKUBE_LISTEN: `127.0.0.1:${port}`,
+      ICANTKUBE_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
       LEPTOS_SITE_ROOT: path.resolve(siteRoot),
     },
     stdio: ["ignore", "inherit", "inherit"],

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{ai4i_json_batch, spawn_app, TestApp, GLOBAL_TOKEN, MAX_BODY_BYTES};
+use crate::support::app::{ai4i_json_batch, spawn_app, TestApp, GLOBAL_TOKEN, MAX_BODY_BYTES};
 
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv";

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::support::app::{spawn_app_with, TestApp};
 
 async fn demo_app(database_url: Option<String>) -> TestApp {
     spawn_app_with(|settings| {

@@ -3,40 +3,24 @@
 //! the reference data in ../shared (skipped, loudly, when it is absent).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use icantkube::domain::profiles::Profile;
-use icantkube::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
 use ml::examples;
 use ml::model::ModelError;
-use ml::{self, Dataset, Hyperparameters, LoadOptions, Model, Task, TrainOptions};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use ml::{self, Dataset, LoadOptions, Model, Task, TrainOptions};
 
-fn quick(trees: usize, classification: bool) -> TrainOptions {
-    TrainOptions {
-        hyperparameters: Some(Hyperparameters {
-            trees,
-            ..Hyperparameters::defaults(classification)
-        }),
-        folds: 3,
-        ..TrainOptions::default()
-    }
-}
+use crate::support::binary::run;
+use crate::support::data::{dataset, engines_csv, milling_csv, shared};
+use crate::support::database::{QueuedRun, TestDatabase};
+use crate::support::model::{no_progress, quick};
 
 fn milling_data(seed: u64) -> Dataset {
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(seed), 4, 1000).unwrap();
-    Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap()
+    dataset(&milling_csv(seed, 4, 1000))
 }
 
 fn engine_data(seed: u64, engines: usize) -> Dataset {
-    let csv = simulated_engines_csv(&mut StdRng::seed_from_u64(seed), engines).unwrap();
-    Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap()
-}
-
-fn no_progress() -> impl FnMut(&str, u8) {
-    |_: &str, _: u8| {}
+    dataset(&engines_csv(seed, engines))
 }
 
 #[test]
@@ -175,24 +159,11 @@ fn live_series_features_equal_the_training_features_row_for_row() {
     }
 }
 
-fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_icantkube")
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(binary()).args(args).output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn the_cli_trains_evaluates_and_predicts_on_small_generated_data() {
     let folder = tempfile::tempdir().unwrap();
     let path = |name: &str| folder.path().join(name).to_string_lossy().into_owned();
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(5), 2, 800).unwrap();
+    let csv = milling_csv(5, 2, 800);
     std::fs::write(path("mills.csv"), &csv).unwrap();
 
     let (ok, out, err) = run(&[
@@ -346,21 +317,6 @@ fn the_cli_reads_cmapss_text_and_predicts_remaining_life() {
     assert_eq!(written.lines().count() - 1, text.lines().count());
 }
 
-fn shared(path: &str) -> Option<PathBuf> {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(path);
-    if file.exists() {
-        Some(file)
-    } else {
-        println!(
-            "SKIPPED: {} not found (../shared is absent)",
-            file.display()
-        );
-        None
-    }
-}
-
 /// Looser than the goal (F1 0.90, RMSE 14) so CI catches a regression without flaking.
 #[test]
 fn quality_on_the_reference_data_has_not_regressed() {
@@ -389,43 +345,17 @@ fn quality_on_the_reference_data_has_not_regressed() {
 
 #[tokio::test]
 async fn a_stored_training_run_trains_reports_progress_and_registers_a_version() {
-    use icantkube::db::{datasets, training_runs, Database};
-
-    let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", folder.path().join("runs.db").display());
-    let db = Database::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(6), 2, 800).unwrap();
-    let dataset = datasets::insert(
-        db.pool(),
-        datasets::NewDataset {
-            name: "mills",
-            file_name: "mills.csv",
-            profile: "ai4i2020",
-            column_roles: r#"[{"column": "UDI", "role": "id"}]"#.into(),
-            row_count: 1600,
-            content_sha256: "not checked here",
-            content: csv.as_bytes(),
-        },
-    )
-    .await
-    .unwrap();
-    let new_run = |target: &'static str| training_runs::NewTrainingRun {
-        machine_id: None,
-        dataset_id: Some(dataset),
-        profile: "ai4i2020",
-        target,
-        algorithm: "random_forest",
-        parameters: r#"{"trees": 20}"#.into(),
-        auto_promote: false,
-        tracking: "off",
+    let test_db = TestDatabase::fresh().await;
+    let (db, url) = (&test_db.db, test_db.url.as_str());
+    let (dataset, _) = test_db.store_milling_dataset(&milling_csv(6, 2, 800)).await;
+    let new_run = |target: &'static str| {
+        QueuedRun::ai4i()
+            .on_dataset(dataset)
+            .target(target)
+            .parameters(r#"{"trees": 20}"#)
     };
-    let good = training_runs::insert(db.pool(), new_run("Machine failure"))
-        .await
-        .unwrap();
-    let bad = training_runs::insert(db.pool(), new_run("nope"))
-        .await
-        .unwrap();
+    let good = new_run("Machine failure").queue(db).await;
+    let bad = new_run("nope").queue(db).await;
 
     let run_id = |id: i64| id.to_string();
     let (ok, _, err) = run(&[
@@ -433,12 +363,12 @@ async fn a_stored_training_run_trains_reports_progress_and_registers_a_version()
         "--run-id",
         &run_id(good),
         "--database-url",
-        &url,
+        url,
         "--runner",
         "local",
     ]);
     assert!(ok, "{err}");
-    let stored = training_runs::find(db.pool(), good).await.unwrap().unwrap();
+    let stored = test_db.training_run(good).await;
     assert_eq!(stored.state, "completed");
     assert_eq!(stored.progress, 100);
     assert_eq!(stored.runner.as_deref(), Some("local"));
@@ -453,14 +383,14 @@ async fn a_stored_training_run_trains_reports_progress_and_registers_a_version()
     assert_eq!(model.card.hyperparameters.trees, 20);
 
     // A run runs once.
-    let (ok, _, err) = run(&["train", "--run-id", &run_id(good), "--database-url", &url]);
+    let (ok, _, err) = run(&["train", "--run-id", &run_id(good), "--database-url", url]);
     assert!(!ok);
     assert!(err.contains("is not queued"), "{err}");
 
     // A run that cannot train ends failed with the reason.
-    let (ok, _, _) = run(&["train", "--run-id", &run_id(bad), "--database-url", &url]);
+    let (ok, _, _) = run(&["train", "--run-id", &run_id(bad), "--database-url", url]);
     assert!(!ok);
-    let failed = training_runs::find(db.pool(), bad).await.unwrap().unwrap();
+    let failed = test_db.training_run(bad).await;
     assert_eq!(failed.state, "failed");
     assert!(failed
         .error

@@ -2,27 +2,13 @@
 //! ingested, the prediction is stored and answered, and a promotion takes effect at once.
 
 use icantkube::db::{model_versions, Database};
-use icantkube::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
-use ml::{self, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use ml::Model;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
-
-pub fn train(csv: &str, trees: usize, classification: bool) -> Model {
-    let data = Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap();
-    let options = TrainOptions {
-        hyperparameters: Some(Hyperparameters {
-            trees,
-            ..Hyperparameters::defaults(classification)
-        }),
-        folds: 3,
-        ..TrainOptions::default()
-    };
-    ml::train(&data, &options, &mut |_: &str, _: u8| {}).unwrap()
-}
+use crate::support::app::{spawn_app, TestApp};
+use crate::support::data::{engines_csv, milling_csv};
+use crate::support::model::train;
 
 /// Registers the model straight in the database (what a training run does), through a
 /// connection of its own; answers the version id.
@@ -98,7 +84,7 @@ async fn each_reading_is_scored_and_the_answer_carries_the_prediction() {
     assert_eq!(body["scored"], 0);
     assert!(body.get("prediction").is_none(), "{body}");
 
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(11), 4, 1000).unwrap();
+    let csv = milling_csv(11, 4, 1000);
     let model = train(&csv, 30, true);
     let version = promote(&app, "mill-1", "ai4i2020", &model).await;
 
@@ -177,13 +163,13 @@ async fn each_reading_is_scored_and_the_answer_carries_the_prediction() {
 async fn a_series_model_scores_remaining_life_from_the_machine_history() {
     let app = spawn_app().await;
     app.create_machine("engine-1", "turbofan").await;
-    let csv = simulated_engines_csv(&mut StdRng::seed_from_u64(12), 12).unwrap();
+    let csv = engines_csv(12, 12);
     let model = train(&csv, 20, false);
     promote(&app, "engine-1", "turbofan", &model).await;
 
     // One engine's life from the same simulation, posted one cycle per request for the first
     // forty cycles, then the rest as one batch.
-    let engine_csv = simulated_engines_csv(&mut StdRng::seed_from_u64(99), 1).unwrap();
+    let engine_csv = engines_csv(99, 1);
     let mut lines = engine_csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let rows: Vec<Value> = lines
@@ -244,7 +230,7 @@ async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
     )
     .await;
     app.create_machine("engine-2", "turbofan").await;
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(13), 2, 800).unwrap();
+    let csv = milling_csv(13, 2, 800);
     let model = train(&csv, 10, true);
     // Registered for the mill, then offered to both machines through the API.
     let version = promote(&app, "mill-2", "ai4i2020", &model).await;
@@ -254,7 +240,7 @@ async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
             .put(app.url(&format!("/api/v1/machines/{machine}/model")))
             .json(&body);
         let request = if admin {
-            request.basic_auth("admin", Some(crate::helpers::ADMIN_PASSWORD))
+            request.basic_auth("admin", Some(crate::support::app::ADMIN_PASSWORD))
         } else {
             request
         };

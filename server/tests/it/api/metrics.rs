@@ -4,15 +4,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use icantkube::db::{training_runs, Database};
-use icantkube::simulator::demo::simulated_milling_csv;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use icantkube::db::Database;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, TestApp, ADMIN_PASSWORD};
-use crate::predictions::{milling_reading, register, train};
+use crate::api::predictions::{milling_reading, register};
+use crate::support::app::{spawn_app_with, TestApp, ADMIN_PASSWORD};
+use crate::support::data::milling_csv;
+use crate::support::database::QueuedRun;
+use crate::support::model::train;
 
 const CAP: usize = 5;
 const MACHINES: usize = 12;
@@ -22,7 +22,7 @@ const READINGS_ROUTE: &str = "/api/v1/machines/{machine}/readings";
 
 /// A milling model registered straight in the database; answers its version id.
 async fn register_model(app: &TestApp) -> i64 {
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(11), 4, 1000).unwrap();
+    let csv = milling_csv(11, 4, 1000);
     register(app, "ai4i2020", &train(&csv, 30, true)).await
 }
 
@@ -201,21 +201,7 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
         ("failed", Some(20)),
         ("queued", None),
     ] {
-        let id = training_runs::insert(
-            db.pool(),
-            training_runs::NewTrainingRun {
-                machine_id: None,
-                dataset_id: None,
-                profile: "ai4i2020",
-                target: "Machine failure",
-                algorithm: "random_forest",
-                parameters: "{}".into(),
-                auto_promote: false,
-                tracking: "off",
-            },
-        )
-        .await
-        .unwrap();
+        let id = QueuedRun::ai4i().queue(&db).await;
         if let Some(seconds) = seconds {
             sqlx::query(
                 "UPDATE training_runs SET state = ?, started_at = 1000, finished_at = ? \

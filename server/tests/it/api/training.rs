@@ -3,15 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use icantkube::simulator::demo::simulated_milling_csv;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::multipart::{Form, Part};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD};
+use crate::support::app::{spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD};
 
 /// A signed-in admin: the session cookie and the CSRF token its pages carry.
 struct Admin {
@@ -107,7 +104,7 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 fn milling_csv(processes: usize) -> String {
-    simulated_milling_csv(&mut StdRng::seed_from_u64(11), 2, processes).unwrap()
+    crate::support::data::milling_csv(11, 2, processes)
 }
 
 /// Polls the run's JSON-free page state through the database-backed page until it ends.
@@ -373,7 +370,7 @@ async fn an_admin_uploads_data_trains_and_the_better_model_scores_the_next_readi
         .post_readings(
             "mill-1",
             "application/json",
-            &crate::helpers::ai4i_json_batch(1, "after"),
+            &crate::support::app::ai4i_json_batch(1, "after"),
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -518,7 +515,7 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
         .post_readings(
             "mill-new",
             "application/json",
-            &crate::helpers::ai4i_json_batch(5, "u"),
+            &crate::support::app::ai4i_json_batch(5, "u"),
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);

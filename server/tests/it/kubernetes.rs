@@ -6,17 +6,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::database::{QueuedRun, TestDatabase};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
 use axum::Json;
 use icantkube::configuration::KubernetesSettings;
 use icantkube::db::training_runs::{self, TrainingRun};
-use icantkube::db::Database;
 use icantkube::training::kubernetes::KubernetesRunner;
 use icantkube::training::{Runner, RunnerError};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 const NAMESPACE: &str = "factory";
 const IMAGE: &str = "registry.example/icantkube:1.4.0";
@@ -205,9 +204,8 @@ async fn api_server(
 struct Fixture {
     cluster: Shared,
     runner: KubernetesRunner,
-    db: Database,
+    database: TestDatabase,
     run_id: i64,
-    _folder: TempDir,
 }
 
 async fn fixture() -> Fixture {
@@ -223,42 +221,21 @@ async fn fixture() -> Fixture {
     config.default_namespace = NAMESPACE.to_string();
     let client = kube::Client::try_from(config).unwrap();
 
-    let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", folder.path().join("runs.db").display());
-    let db = Database::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
-    let run_id = training_runs::insert(
-        db.pool(),
-        training_runs::NewTrainingRun {
-            machine_id: None,
-            dataset_id: None,
-            profile: "ai4i2020",
-            target: "Machine failure",
-            algorithm: "random_forest",
-            parameters: "{}".into(),
-            auto_promote: false,
-            tracking: "off",
-        },
-    )
-    .await
-    .unwrap();
+    let database = TestDatabase::fresh().await;
+    let run_id = QueuedRun::ai4i().queue(&database.db).await;
     assert_eq!(run_id, 1, "the Job name in these tests assumes run 1");
-    let runner = KubernetesRunner::with_client(client, settings(), db.clone());
+    let runner = KubernetesRunner::with_client(client, settings(), database.db.clone());
     Fixture {
         cluster,
         runner,
-        db,
+        database,
         run_id,
-        _folder: folder,
     }
 }
 
 impl Fixture {
     async fn run(&self) -> TrainingRun {
-        training_runs::find(self.db.pool(), self.run_id)
-            .await
-            .unwrap()
-            .unwrap()
+        self.database.training_run(self.run_id).await
     }
 
     /// Waits until the run reaches a state.
@@ -276,7 +253,7 @@ impl Fixture {
 
     /// What the worker inside the Job does first.
     async fn worker_starts(&self) {
-        training_runs::start(self.db.pool(), self.run_id, JOB)
+        training_runs::start(self.database.db.pool(), self.run_id, JOB)
             .await
             .unwrap();
     }
@@ -359,7 +336,7 @@ async fn the_created_job_matches_the_golden_manifest_and_is_recorded_on_the_run(
     assert_eq!(created[0].path, "/apis/batch/v1/namespaces/factory/jobs");
     let manifest = created[0].body.clone().expect("a JSON body");
     let golden =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/training-job.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/golden/training-job.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(
@@ -394,7 +371,7 @@ async fn a_job_that_completes_after_the_worker_finished_leaves_the_run_completed
         json!({ "running": { "startedAt": "2025-01-01T00:00:02Z" } }),
     );
     f.worker_starts().await;
-    training_runs::complete(f.db.pool(), f.run_id, r#"{"f1": 0.9}"#)
+    training_runs::complete(f.database.db.pool(), f.run_id, r#"{"f1": 0.9}"#)
         .await
         .unwrap();
 
@@ -469,9 +446,13 @@ async fn a_failure_the_worker_recorded_keeps_its_own_reason() {
     let f = fixture().await;
     f.runner.launch(f.run_id).await.unwrap();
     f.worker_starts().await;
-    training_runs::fail(f.db.pool(), f.run_id, "column nope: no such column")
-        .await
-        .unwrap();
+    training_runs::fail(
+        f.database.db.pool(),
+        f.run_id,
+        "column nope: no such column",
+    )
+    .await
+    .unwrap();
     f.add_pod(
         "Failed",
         json!({ "terminated": { "exitCode": 1, "reason": "Error" } }),
@@ -635,7 +616,7 @@ async fn after_a_restart_the_jobs_of_unfinished_runs_are_watched_again() {
             "status": { "active": 1 },
         }),
     );
-    training_runs::set_job_name(f.db.pool(), f.run_id, JOB)
+    training_runs::set_job_name(f.database.db.pool(), f.run_id, JOB)
         .await
         .unwrap();
     f.worker_starts().await;

@@ -12,12 +12,9 @@ use icantkube::simulator::ai4i::{MillingMachine, Process, Variant};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-const PROCESSES: usize = 10_000;
+use crate::support::data::shared;
 
-fn real_data() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ai4i2020-dev.csv");
-    path.exists().then_some(path)
-}
+const PROCESSES: usize = 10_000;
 
 /// What the comparison needs of a set of processes.
 struct Summary {
@@ -156,8 +153,7 @@ fn compare(real: &Summary, simulated: &Summary) -> Vec<String> {
 
 #[test]
 fn ten_thousand_simulated_processes_match_the_real_data_sets_statistics() {
-    let Some(path) = real_data() else {
-        eprintln!("SKIPPED: ../shared/data/ai4i2020-dev.csv is missing, so the simulator cannot be compared with the real data");
+    let Some(path) = shared("ai4i2020-dev.csv") else {
         return;
     };
     let real = read_real(&path);

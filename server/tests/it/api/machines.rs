@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, ADMIN_PASSWORD};
+use crate::support::app::{spawn_app, spawn_app_with, ADMIN_PASSWORD};
 use icantkube::auth::AdminCredential;
 
 #[tokio::test]

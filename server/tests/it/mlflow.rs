@@ -4,23 +4,21 @@
 //! the later retry.
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use icantkube::configuration::TrackingSettings;
-use icantkube::db::training_runs::{self, TrainingRun};
-use icantkube::db::{datasets, Database};
-use icantkube::simulator::demo::simulated_milling_csv;
+use icantkube::db::Database;
 use icantkube::training::tracking;
 use ml::evaluation::Evaluation;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tempfile::TempDir;
+
+use crate::support::binary::{free_port, icantkube};
+use crate::support::data::milling_csv;
+use crate::support::database::{QueuedRun, TestDatabase};
 
 /// A tracking server in its own process group, killed with everything it started on drop.
 struct MlflowServer {
@@ -157,60 +155,29 @@ impl Drop for MlflowServer {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A fresh database holding a simulated milling data set; answers it, the data set's id and
+/// its SHA-256.
+async fn database() -> (TestDatabase, i64, String) {
+    let test_db = TestDatabase::fresh().await;
+    let (dataset, sha256) = test_db
+        .store_milling_dataset(&milling_csv(11, 2, 500))
+        .await;
+    (test_db, dataset, sha256)
 }
 
-/// A fresh database holding a simulated milling data set; answers the database, its URL, the
-/// data set's id and the data set's SHA-256.
-async fn database(folder: &TempDir) -> (Database, String, i64, String) {
-    let url = format!("sqlite://{}", folder.path().join("runs.db").display());
-    let db = Database::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
-    let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(11), 2, 500).unwrap();
-    let sha256 = hex::encode(Sha256::digest(csv.as_bytes()));
-    let dataset = datasets::insert(
-        db.pool(),
-        datasets::NewDataset {
-            name: "mills",
-            file_name: "mills.csv",
-            profile: "ai4i2020",
-            column_roles: r#"[{"column": "UDI", "role": "id"}]"#.into(),
-            row_count: 1000,
-            content_sha256: &sha256,
-            content: csv.as_bytes(),
-        },
-    )
-    .await
-    .unwrap();
-    (db, url, dataset, sha256)
-}
-
-async fn queue(db: &Database, dataset: i64, target: &str) -> i64 {
-    training_runs::insert(
-        db.pool(),
-        training_runs::NewTrainingRun {
-            machine_id: None,
-            dataset_id: Some(dataset),
-            profile: "ai4i2020",
-            target,
-            algorithm: "random_forest",
-            parameters: r#"{"trees": 20}"#.into(),
-            auto_promote: false,
-            tracking: "pending",
-        },
-    )
-    .await
-    .unwrap()
+async fn queue(db: &Database, dataset: i64, target: &'static str) -> i64 {
+    QueuedRun::ai4i()
+        .on_dataset(dataset)
+        .target(target)
+        .parameters(r#"{"trees": 20}"#)
+        .tracked()
+        .queue(db)
+        .await
 }
 
 /// `icantkube train --run-id N` with MLflow at `tracking_uri`; answers whether it succeeded.
 fn train(url: &str, run_id: i64, tracking_uri: &str) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_icantkube"))
+    let output = Command::new(icantkube())
         .args(["train", "--run-id", &run_id.to_string()])
         .args(["--database-url", url, "--runner", "local"])
         .env("MLFLOW_TRACKING_URI", tracking_uri)
@@ -224,13 +191,6 @@ fn train(url: &str, run_id: i64, tracking_uri: &str) -> (bool, String) {
     )
 }
 
-async fn stored(db: &Database, run_id: i64) -> TrainingRun {
-    training_runs::find(db.pool(), run_id)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// The value of a key in MLflow's `[{key, value}]` lists.
 fn entry<'a>(list: &'a Value, key: &str) -> Option<&'a Value> {
     list.as_array()?
@@ -242,13 +202,13 @@ fn entry<'a>(list: &'a Value, key: &str) -> Option<&'a Value> {
 #[tokio::test]
 async fn a_training_run_is_tracked_with_params_metrics_artifacts_and_a_registered_version() {
     let server = MlflowServer::start().await;
-    let folder = tempfile::tempdir().unwrap();
-    let (db, url, dataset, sha256) = database(&folder).await;
-    let run_id = queue(&db, dataset, "Machine failure").await;
+    let (test_db, dataset, sha256) = database().await;
+    let (db, url) = (&test_db.db, test_db.url.as_str());
+    let run_id = queue(db, dataset, "Machine failure").await;
 
-    let (ok, stderr) = train(&url, run_id, &server.uri);
+    let (ok, stderr) = train(url, run_id, &server.uri);
     assert!(ok, "{stderr}");
-    let run = stored(&db, run_id).await;
+    let run = test_db.training_run(run_id).await;
     assert_eq!(run.state, "completed");
     assert_eq!(
         (run.tracking.as_str(), run.tracking_error.as_deref()),
@@ -406,15 +366,15 @@ async fn a_training_run_is_tracked_with_params_metrics_artifacts_and_a_registere
 
 #[tokio::test]
 async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry() {
-    let folder = tempfile::tempdir().unwrap();
-    let (db, url, dataset, _) = database(&folder).await;
-    let good = queue(&db, dataset, "Machine failure").await;
-    let bad = queue(&db, dataset, "nope").await;
+    let (test_db, dataset, _) = database().await;
+    let (db, url) = (&test_db.db, test_db.url.as_str());
+    let good = queue(db, dataset, "Machine failure").await;
+    let bad = queue(db, dataset, "nope").await;
     let nobody_listens = format!("http://127.0.0.1:{}", free_port());
 
-    let (ok, stderr) = train(&url, good, &nobody_listens);
+    let (ok, stderr) = train(url, good, &nobody_listens);
     assert!(ok, "tracking must not fail training: {stderr}");
-    let run = stored(&db, good).await;
+    let run = test_db.training_run(good).await;
     assert_eq!(run.state, "completed");
     let versions: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM model_versions WHERE training_run_id = ?")
@@ -431,17 +391,17 @@ async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry
     );
     assert_eq!(run.mlflow_run_id, None);
 
-    let (ok, _) = train(&url, bad, &nobody_listens);
+    let (ok, _) = train(url, bad, &nobody_listens);
     assert!(!ok, "the run with an unknown target fails");
-    let failed = stored(&db, bad).await;
+    let failed = test_db.training_run(bad).await;
     assert_eq!(
         (failed.state.as_str(), failed.tracking.as_str()),
         ("failed", "failed")
     );
 
     let server = MlflowServer::start().await;
-    tracking::retry_untracked(&db, &server.settings()).await;
-    let run = stored(&db, good).await;
+    tracking::retry_untracked(db, &server.settings()).await;
+    let run = test_db.training_run(good).await;
     assert_eq!(
         (run.tracking.as_str(), run.tracking_error.as_deref()),
         ("tracked", None)
@@ -461,7 +421,7 @@ async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry
     );
 
     // The failed run is a FAILED MLflow run with its error and no model.
-    let failed = stored(&db, bad).await;
+    let failed = test_db.training_run(bad).await;
     assert_eq!(failed.tracking, "tracked");
     let failed_run_id = failed.mlflow_run_id.unwrap();
     let found = server.get("runs/get", &[("run_id", &failed_run_id)]).await;
@@ -473,11 +433,9 @@ async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry
     assert!(server.artifacts(&failed_run_id, "model").await.is_empty());
 
     // Tracking again reuses the MLflow run and the model version.
-    tracking::track(&db, &server.settings(), good)
-        .await
-        .unwrap();
+    tracking::track(db, &server.settings(), good).await.unwrap();
     assert_eq!(
-        stored(&db, good).await.mlflow_run_id.as_deref(),
+        test_db.training_run(good).await.mlflow_run_id.as_deref(),
         Some(mlflow_run_id.as_str())
     );
     let experiment_id = run.mlflow_experiment_id.unwrap();

@@ -1,0 +1,11 @@
+//! Black-box tests of the HTTP API against a real server on port 0 with a fresh SQLite file
+//! (`crate::support::app`).
+
+mod demo;
+mod health;
+mod ingest;
+mod machines;
+mod metrics;
+pub mod predictions;
+mod restart;
+mod training;

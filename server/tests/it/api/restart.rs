@@ -1,0 +1,77 @@
+//! The real binary as its own process: acknowledged readings survive a crash (it is killed
+//! with SIGKILL and started again on the same database file), and it starts while another
+//! icantkube holds the default ports, as when a user runs the app and the tests side by side.
+
+use std::net::TcpListener;
+
+use serde_json::json;
+
+use crate::support::app::{ai4i_json_batch, ADMIN_PASSWORD, GLOBAL_TOKEN};
+use crate::support::binary::ServerProcess;
+
+#[tokio::test]
+async fn acknowledged_readings_survive_a_killed_process() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("crash.db").display());
+    let client = reqwest::Client::new();
+
+    let server = ServerProcess::start(&database).await;
+    let base = server.base.clone();
+    let created = client
+        .post(format!("{base}/api/v1/machines"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({"name": "mill-1", "profile": "ai4i2020"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    for batch in 0..5 {
+        let response = client
+            .post(format!("{base}/api/v1/machines/mill-1/readings"))
+            .bearer_auth(GLOBAL_TOKEN)
+            .header("content-type", "application/json")
+            .body(ai4i_json_batch(100, &format!("b{batch}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    server.kill();
+
+    let server = ServerProcess::start(&database).await;
+    let machine: serde_json::Value = client
+        .get(format!("{}/api/v1/machines/mill-1", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    server.kill();
+    assert_eq!(machine["reading_count"], 500);
+}
+
+#[tokio::test]
+async fn the_binary_serves_while_the_default_app_and_metrics_ports_are_taken() {
+    // Held here unless something (an icantkube the user runs) holds them already.
+    let defaults = ["127.0.0.1:3000", "127.0.0.1:9464"];
+    let _held: Vec<TcpListener> = defaults
+        .iter()
+        .filter_map(|address| TcpListener::bind(address).ok())
+        .collect();
+    for address in defaults {
+        assert!(
+            TcpListener::bind(address).is_err(),
+            "{address} should be taken for this test"
+        );
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("ports.db").display());
+
+    let server = ServerProcess::start(&database).await;
+
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+}

@@ -1,0 +1,11 @@
+//! icantkube's integration tests, one binary so the server links once: black-box API tests
+//! against a real server (`api`), the Kubernetes runner against a stand-in API server, MLflow
+//! tracking against a real `mlflow server`, the failure models through the library and the
+//! binary, and the simulator against the real data. `support` holds what they share.
+
+mod api;
+mod kubernetes;
+mod mlflow;
+mod models;
+mod simulator;
+mod support;

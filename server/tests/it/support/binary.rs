@@ -1,0 +1,96 @@
+//! The `icantkube` binary cargo built for these tests, and free loopback ports for it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::app::{ADMIN_PASSWORD, GLOBAL_TOKEN};
+
+/// The binary's path.
+pub fn icantkube() -> &'static str {
+    env!("CARGO_BIN_EXE_icantkube")
+}
+
+/// Runs the binary with `args`; answers whether it succeeded, its stdout and its stderr.
+pub fn run(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(icantkube()).args(args).output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `icantkube serve` as its own process, both listeners (app and metrics) on free ports so it
+/// starts whatever else runs on this machine, killed on drop.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT` of the app.
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts it on `database_url` with the test credentials and waits until `/readyz` says
+    /// ready; panics naming the exit status if it stops first.
+    pub async fn start(database_url: &str) -> ServerProcess {
+        let port = free_port();
+        let child = Command::new(icantkube())
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("ICANTKUBE_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "ICANTKUBE_METRICS_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("ICANTKUBE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("ICANTKUBE_INGEST_TOKEN", GLOBAL_TOKEN)
+            .env_remove("ICANTKUBE_DEMO")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the icantkube binary starts");
+        let mut server = ServerProcess {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the server stopped before it was ready: {status}");
+            }
+            let ready = client.get(format!("{}/readyz", self.base)).send().await;
+            if ready.is_ok_and(|response| response.status().is_success()) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills it with SIGKILL, as a crash would, and waits until it is gone.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,30 @@
+//! Small failure models trained quickly on simulated data, for tests that need one.
+
+use ml::{Dataset, Hyperparameters, Model, TrainOptions};
+
+/// Training options with `trees` trees and 3 folds: quick, still a real forest.
+pub fn quick(trees: usize, classification: bool) -> TrainOptions {
+    TrainOptions {
+        hyperparameters: Some(Hyperparameters {
+            trees,
+            ..Hyperparameters::defaults(classification)
+        }),
+        folds: 3,
+        ..TrainOptions::default()
+    }
+}
+
+/// A progress callback that ignores progress.
+pub fn no_progress() -> impl FnMut(&str, u8) {
+    |_: &str, _: u8| {}
+}
+
+/// A model trained on a data set with `quick` options.
+pub fn trained_on(data: &Dataset, trees: usize, classification: bool) -> Model {
+    ml::train(data, &quick(trees, classification), &mut no_progress()).unwrap()
+}
+
+/// A model trained on a CSV with `quick` options.
+pub fn train(csv: &str, trees: usize, classification: bool) -> Model {
+    trained_on(&super::data::dataset(csv), trees, classification)
+}
