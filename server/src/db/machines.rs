@@ -6,7 +6,7 @@ use app::model::{Sensor, Status};
 use sqlx::AnyPool;
 
 use crate::domain::time::now_ms;
-use crate::domain::{MachineName, SensorSchema};
+use crate::domain::{MachineName, RiskRank, SensorSchema};
 use crate::error::{Error, Result};
 
 /// A machine as stored.
@@ -61,6 +61,50 @@ pub struct Machine {
     /// The latest likely failure mode and its probability given a failure.
     pub failure_mode: Option<String>,
     pub mode_probability: Option<f64>,
+}
+
+impl Machine {
+    /// What ranks it among the fleet by risk.
+    pub fn risk_rank(&self) -> RiskRank<'_> {
+        RiskRank {
+            status: self.status,
+            failure_probability: self.failure_probability,
+            remaining_life: self.remaining_life,
+            name: &self.name,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Machine {
+    /// A monitored AI4I machine with the given risk, for tests of what ranks and shows machines.
+    pub fn example(
+        name: &str,
+        status: Status,
+        probability: Option<f64>,
+        life: Option<f64>,
+    ) -> Machine {
+        Machine {
+            id: 0,
+            name: name.to_string(),
+            display_name: name.to_string(),
+            profile: "ai4i2020".to_string(),
+            attributes: Default::default(),
+            schema: crate::domain::profiles::Profile::Ai4i2020.schema(),
+            monitoring: true,
+            status,
+            failure_probability: probability,
+            last_reading_at: None,
+            last_values: None,
+            active_model_version_id: None,
+            remaining_life: life,
+            remaining_life_low: None,
+            remaining_life_high: None,
+            life_unit: None,
+            failure_mode: None,
+            mode_probability: None,
+        }
+    }
 }
 
 impl TryFrom<MachineRow> for Machine {

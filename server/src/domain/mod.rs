@@ -3,6 +3,7 @@
 mod machine_name;
 pub mod profiles;
 mod reading;
+pub mod risk;
 mod sensor_schema;
 mod status;
 pub mod time;
@@ -12,5 +13,6 @@ pub use reading::{
     parse_csv_batch, parse_json_batch, BatchError, FieldError, Labels, NewReading,
     MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS,
 };
+pub use risk::{riskiest_first, RiskRank};
 pub use sensor_schema::{SensorSchema, RESERVED_COLUMNS};
 pub use status::status_of;

@@ -1,8 +1,6 @@
 //! What the fleet and machine pages show, read from storage (the `FleetQueries` the app
 //! declares).
 
-use std::cmp::Ordering;
-
 use app::error::AppError;
 use app::model::{
     Chart, Fleet, LikelyFailure, MachineCard, MachineDetail, RemainingLife, RiskDriver, SensorValue,
@@ -15,6 +13,7 @@ use crate::db::machines::Machine;
 use crate::db::predictions::StoredPrediction;
 use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
+use crate::domain::riskiest_first;
 use crate::domain::time::now_ms;
 use crate::error::{cause_chain, Error};
 use crate::ingest::scoring::ModelCache;
@@ -205,29 +204,18 @@ fn card(machine: &Machine) -> MachineCard {
     }
 }
 
-/// Most urgent status first, then highest failure probability, then least life left, then name.
-fn by_risk(a: &MachineCard, b: &MachineCard) -> Ordering {
-    let life = |c: &MachineCard| c.remaining_life.as_ref().map_or(f64::INFINITY, |l| l.value);
-    b.status
-        .urgency()
-        .cmp(&a.status.urgency())
-        .then_with(|| {
-            let pa = a.failure_probability.unwrap_or(-1.0);
-            let pb = b.failure_probability.unwrap_or(-1.0);
-            pb.total_cmp(&pa)
-        })
-        .then_with(|| life(a).total_cmp(&life(b)))
-        .then_with(|| a.name.cmp(&b.name))
+/// The fleet page's cards, riskiest first.
+fn ranked_cards(mut machines: Vec<Machine>) -> Vec<MachineCard> {
+    machines.sort_by(|a, b| riskiest_first(&a.risk_rank(), &b.risk_rank()));
+    machines.iter().map(card).collect()
 }
 
 #[async_trait::async_trait]
 impl FleetQueries for StoredFleet {
     async fn fleet(&self) -> Result<Fleet, AppError> {
         let machines = machines::list(self.db.pool()).await.map_err(page_error)?;
-        let mut cards: Vec<MachineCard> = machines.iter().map(card).collect();
-        cards.sort_by(by_risk);
         Ok(Fleet {
-            machines: cards,
+            machines: ranked_cards(machines),
             generated_at: now_ms(),
         })
     }
@@ -298,31 +286,35 @@ mod tests {
     use super::*;
     use app::model::Status;
 
-    fn card(name: &str, status: Status, probability: Option<f64>) -> MachineCard {
-        MachineCard {
-            name: name.into(),
-            display_name: name.into(),
-            profile: "ai4i2020".into(),
-            status,
-            failure_probability: probability,
-            remaining_life: None,
-            likely_failure: None,
-            last_reading_at: None,
-            latest: Vec::new(),
-        }
+    fn fleet() -> Vec<Machine> {
+        vec![
+            Machine::example("a", Status::Healthy, Some(0.1), None),
+            Machine::example("b", Status::Unknown, None, None),
+            Machine::example("c", Status::Critical, Some(0.7), None),
+            Machine::example("d", Status::Warning, Some(0.4), None),
+            Machine::example("e", Status::Critical, Some(0.9), None),
+            Machine::example("f", Status::Training, None, None),
+            Machine::example("g", Status::Healthy, None, Some(12.0)),
+        ]
+    }
+
+    fn names(cards: &[MachineCard]) -> Vec<&str> {
+        cards.iter().map(|c| c.name.as_str()).collect()
     }
 
     #[test]
     fn the_riskiest_machine_comes_first() {
-        let mut cards = [
-            card("a", Status::Healthy, Some(0.1)),
-            card("b", Status::Unknown, None),
-            card("c", Status::Critical, Some(0.7)),
-            card("d", Status::Warning, Some(0.4)),
-            card("e", Status::Critical, Some(0.9)),
-        ];
-        cards.sort_by(by_risk);
-        let order: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(order, ["e", "c", "d", "a", "b"]);
+        let cards = ranked_cards(fleet());
+        assert_eq!(names(&cards), ["e", "c", "d", "f", "a", "g", "b"]);
+    }
+
+    #[test]
+    fn the_fleet_page_and_the_metrics_rank_machines_alike() {
+        let machines = fleet();
+        let exported: Vec<&str> = crate::metrics::riskiest(&machines, usize::MAX)
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(names(&ranked_cards(machines.clone())), exported);
     }
 }
