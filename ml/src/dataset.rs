@@ -31,6 +31,20 @@ pub enum Role {
 }
 
 impl Role {
+    /// The stored name, as the form offers it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Id => "id",
+            Role::Timestamp => "timestamp",
+            Role::Unit => "unit",
+            Role::Categorical => "categorical",
+            Role::Input => "input",
+            Role::Target => "target",
+            Role::Label => "label",
+            Role::Ignored => "ignored",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         Some(match text {
             "id" => Role::Id,
@@ -714,6 +728,23 @@ fn add_remaining_life(columns: &mut Vec<Column>, cap: f64) -> Result<(), Dataset
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_role_reads_back_from_its_name_and_serialises_as_it() {
+        for role in [
+            Role::Id,
+            Role::Timestamp,
+            Role::Unit,
+            Role::Categorical,
+            Role::Input,
+            Role::Target,
+            Role::Label,
+            Role::Ignored,
+        ] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+    }
 
     const AI4I: &str = "UDI,Product ID,Type,Air temperature [K],Process temperature [K],\
 Rotational speed [rpm],Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,OSF,RNF

@@ -11,7 +11,7 @@ pub fn RunProgress(run: TrainingRunSummary) -> impl IntoView {
     let stage = run.stage.clone().unwrap_or_default();
     let label = format!("{} %", run.progress);
     view! {
-        <span class="badge" data-state=run.state.clone()>{run.state.clone()}</span>
+        <span class="badge" data-state=run.state.as_str()>{run.state.as_str()}</span>
         <Show when=move || going>
             <span class="progress-line">
                 <progress max="100" value=run.progress aria-label="Training progress">

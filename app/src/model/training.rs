@@ -2,12 +2,68 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Where a training run stands: queued → running → completed, failed or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl RunState {
+    /// Every state, in the order a run goes through them.
+    pub const ALL: [RunState; 5] = [
+        RunState::Queued,
+        RunState::Running,
+        RunState::Completed,
+        RunState::Failed,
+        RunState::Cancelled,
+    ];
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Queued => "queued",
+            RunState::Running => "running",
+            RunState::Completed => "completed",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the run has ended, one way or another.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunState::Completed | RunState::Failed | RunState::Cancelled
+        )
+    }
+}
+
+/// A stored state no `RunState` has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown training-run state {0:?}")]
+pub struct UnknownRunState(pub String);
+
+impl TryFrom<String> for RunState {
+    type Error = UnknownRunState;
+
+    fn try_from(name: String) -> Result<RunState, UnknownRunState> {
+        RunState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
+            .ok_or(UnknownRunState(name))
+    }
+}
+
 /// A training run as the pages list it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRunSummary {
     pub id: i64,
-    /// queued, running, completed, failed or cancelled.
-    pub state: String,
+    pub state: RunState,
     pub stage: Option<String>,
     /// 0–100.
     pub progress: u8,
@@ -31,7 +87,7 @@ pub struct TrainingRunSummary {
 
 impl TrainingRunSummary {
     pub fn is_finished(&self) -> bool {
-        matches!(self.state.as_str(), "completed" | "failed" | "cancelled")
+        self.state.is_finished()
     }
 }
 

@@ -74,7 +74,7 @@ fn RunTable(runs: TrainingRuns) -> impl IntoView {
                                 .or_else(|| run.error.clone())
                                 .unwrap_or_default();
                             view! {
-                                <tr data-run=run.id data-state=run.state.clone()>
+                                <tr data-run=run.id data-state=run.state.as_str()>
                                     <td>
                                         <a href=href>{format!("#{}", run.id)}</a>
                                         <div class="muted">{time_ago(run.created_at, now)}</div>

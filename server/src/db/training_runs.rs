@@ -2,7 +2,10 @@
 
 use sqlx::{AnyPool, Row};
 
+use app::model::RunState;
+
 use crate::domain::time::now_ms;
+use crate::domain::TrackingState;
 use crate::error::{Error, Result};
 
 /// What a run is asked to do.
@@ -17,8 +20,8 @@ pub struct NewTrainingRun<'a> {
     pub parameters: String,
     /// Promote the new version where it beats the active one.
     pub auto_promote: bool,
-    /// `pending` when MLflow is configured, else `off`.
-    pub tracking: &'a str,
+    /// `Pending` when MLflow is configured, else `Off`.
+    pub tracking: TrackingState,
 }
 
 /// A run as stored.
@@ -31,7 +34,8 @@ pub struct TrainingRun {
     pub target: String,
     pub algorithm: String,
     pub parameters: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RunState,
     pub stage: Option<String>,
     pub progress: i64,
     pub error: Option<String>,
@@ -40,8 +44,8 @@ pub struct TrainingRun {
     /// 1: promote the new version where it beats the active one.
     pub auto_promote: i64,
     pub job_name: Option<String>,
-    /// off, pending, tracked or failed.
-    pub tracking: String,
+    #[sqlx(try_from = "String")]
+    pub tracking: TrackingState,
     pub tracking_error: Option<String>,
     pub mlflow_experiment_id: Option<String>,
     pub mlflow_run_id: Option<String>,
@@ -68,7 +72,7 @@ pub async fn insert(pool: &AnyPool, new: NewTrainingRun<'_>) -> Result<i64> {
     .bind(new.algorithm)
     .bind(new.parameters)
     .bind(i64::from(new.auto_promote))
-    .bind(new.tracking)
+    .bind(new.tracking.as_str())
     .bind(now_ms())
     .fetch_one(pool)
     .await?)
@@ -94,11 +98,11 @@ pub async fn list(pool: &AnyPool, limit: i64) -> Result<Vec<TrainingRun>> {
 }
 
 /// Runs in a state, oldest first.
-pub async fn in_state(pool: &AnyPool, state: &str) -> Result<Vec<TrainingRun>> {
+pub async fn in_state(pool: &AnyPool, state: RunState) -> Result<Vec<TrainingRun>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM training_runs WHERE state = ? ORDER BY id"
     ))
-    .bind(state)
+    .bind(state.as_str())
     .fetch_all(pool)
     .await?)
 }
@@ -142,13 +146,24 @@ pub async fn cancel(pool: &AnyPool, id: i64) -> Result<bool> {
 }
 
 /// Where the run stands in MLflow.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tracking<'a> {
-    /// pending, tracked or failed.
-    pub state: &'a str,
+    pub state: TrackingState,
     pub error: Option<&'a str>,
     pub experiment_id: Option<&'a str>,
     pub mlflow_run_id: Option<&'a str>,
+}
+
+impl Tracking<'_> {
+    /// The state alone, without an error or MLflow ids.
+    pub fn only(state: TrackingState) -> Tracking<'static> {
+        Tracking {
+            state,
+            error: None,
+            experiment_id: None,
+            mlflow_run_id: None,
+        }
+    }
 }
 
 /// Records the tracking state; ids already stored are kept when none is given.
@@ -158,7 +173,7 @@ pub async fn set_tracking(pool: &AnyPool, id: i64, tracking: Tracking<'_>) -> Re
          mlflow_experiment_id = COALESCE(?, mlflow_experiment_id), \
          mlflow_run_id = COALESCE(?, mlflow_run_id) WHERE id = ?",
     )
-    .bind(tracking.state)
+    .bind(tracking.state.as_str())
     .bind(tracking.error)
     .bind(tracking.experiment_id)
     .bind(tracking.mlflow_run_id)
@@ -239,7 +254,7 @@ pub async fn fail(pool: &AnyPool, id: i64, reason: &str) -> Result<()> {
 /// the metrics need, whatever the length of the history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunsInState {
-    pub state: String,
+    pub state: RunState,
     pub runs: i64,
     /// Runs with a start and an end.
     pub timed: i64,
@@ -270,7 +285,8 @@ pub async fn by_state(pool: &AnyPool, bounds_ms: &[i64]) -> Result<Vec<RunsInSta
     rows.iter()
         .map(|row| {
             Ok(RunsInState {
-                state: row.try_get(0)?,
+                state: RunState::try_from(row.try_get::<String, _>(0)?)
+                    .map_err(|unknown| Error::Corrupt(unknown.to_string()))?,
                 runs: row.try_get(1)?,
                 timed: row.try_get(2)?,
                 total_ms: row.try_get(3)?,

@@ -7,6 +7,7 @@ pub mod risk;
 mod sensor_schema;
 mod status;
 pub mod time;
+pub mod tracking;
 
 pub use machine_name::MachineName;
 pub use reading::{
@@ -16,3 +17,4 @@ pub use reading::{
 pub use risk::{riskiest_first, RiskRank};
 pub use sensor_schema::{SensorSchema, RESERVED_COLUMNS};
 pub use status::status_of;
+pub use tracking::TrackingState;

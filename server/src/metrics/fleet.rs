@@ -5,7 +5,7 @@
 
 use std::sync::atomic::AtomicU64;
 
-use app::model::Status;
+use app::model::{RunState, Status};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, NoLabelSet};
 use prometheus_client::metrics::family::Family;
@@ -24,12 +24,10 @@ use crate::domain::riskiest_first;
 const TRAINING_BUCKETS: [f64; 10] = [
     10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0,
 ];
-/// The states a training run goes through, always exported so a zero is a zero, not a gap.
-const RUN_STATES: [&str; 5] = ["queued", "running", "completed", "failed", "cancelled"];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
-    state: String,
+    state: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -237,17 +235,18 @@ pub(crate) fn riskiest(machines: &[Machine], cap: usize) -> Vec<&Machine> {
 /// every run, and every replica then reports the same histogram.
 pub(super) fn register_training(registry: &mut Registry, runs: Vec<RunsInState>) {
     let by_state = Family::<StateLabels, Gauge>::default();
-    for state in RUN_STATES {
+    // Every state, so a zero is a zero, not a gap.
+    for state in RunState::ALL {
         by_state
             .get_or_create(&StateLabels {
-                state: state.to_string(),
+                state: state.as_str(),
             })
             .set(0);
     }
     for run in &runs {
         by_state
             .get_or_create(&StateLabels {
-                state: run.state.clone(),
+                state: run.state.as_str(),
             })
             .set(run.runs);
     }
@@ -275,7 +274,7 @@ impl Collector for RunDurations {
         for runs in self.0.iter().filter(|runs| runs.timed > 0) {
             histogram
                 .encode_family(&StateLabels {
-                    state: runs.state.clone(),
+                    state: runs.state.as_str(),
                 })?
                 .encode_histogram::<NoLabelSet>(
                     runs.total_ms as f64 / 1000.0,
@@ -372,7 +371,7 @@ mod tests {
     #[test]
     fn run_durations_counted_by_the_database_become_per_bucket_counts() {
         let runs = RunsInState {
-            state: "completed".into(),
+            state: RunState::Completed,
             runs: 5,
             timed: 4,
             total_ms: 4_000_000,

@@ -1,6 +1,7 @@
 //! What the training and models pages show, read from storage (the `TrainingQueries` and
 //! `ViewerQueries` the app declares).
 
+use crate::domain::TrackingState;
 use std::collections::{BTreeMap, HashMap};
 
 use app::error::AppError;
@@ -170,7 +171,7 @@ impl StoredTraining {
             .map(|h| format!("{} {}", h.name, metric_value(h.value)));
         TrainingRunSummary {
             id: run.id,
-            state: run.state.clone(),
+            state: run.state,
             stage: run.stage.clone(),
             progress: run.progress.clamp(0, 100) as u8,
             scope,
@@ -190,14 +191,16 @@ impl StoredTraining {
     }
 
     fn tracking_of(&self, run: &TrainingRun) -> Tracking {
-        match run.tracking.as_str() {
-            "tracked" => Tracking::Tracked {
+        match run.tracking {
+            TrackingState::Tracked => Tracking::Tracked {
                 run_url: links::mlflow_run(self.tracking.as_ref(), run),
                 experiment_url: links::mlflow_experiment(self.tracking.as_ref(), run),
             },
-            "failed" => Tracking::Failed(run.tracking_error.clone().unwrap_or_default()),
-            "pending" => Tracking::Pending,
-            _ => Tracking::Off,
+            TrackingState::Failed => {
+                Tracking::Failed(run.tracking_error.clone().unwrap_or_default())
+            }
+            TrackingState::Pending => Tracking::Pending,
+            TrackingState::Off => Tracking::Off,
         }
     }
 
@@ -227,7 +230,7 @@ impl StoredTraining {
             .iter()
             .map(|column| ColumnPreview {
                 header: column.header.clone(),
-                role: role_name(column.role),
+                role: column.role.as_str().to_string(),
                 samples: (0..column.values.len().min(SAMPLES))
                     .map(|row| column.values.text(row))
                     .collect::<Vec<_>>()
@@ -452,13 +455,6 @@ fn metric_value(value: f64) -> String {
     } else {
         format!("{value:.1}")
     }
-}
-
-fn role_name(role: ml::dataset::Role) -> String {
-    serde_json::to_value(role)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Who is looking, from the session cookie.

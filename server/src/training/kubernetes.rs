@@ -4,6 +4,7 @@
 //! run failed with the pod's reason (out of memory, past its deadline, an image that cannot be
 //! pulled).
 
+use app::model::RunState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -153,7 +154,7 @@ impl KubernetesRunner {
     /// answers how many.
     pub async fn resume_watching(&self) -> Result<usize, RunnerError> {
         let mut resumed = 0;
-        for state in ["queued", "running"] {
+        for state in [RunState::Queued, RunState::Running] {
             for run in training_runs::in_state(self.db.pool(), state).await? {
                 if let Some(job_name) = run.job_name {
                     self.watch(run.id, job_name);

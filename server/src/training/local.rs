@@ -4,6 +4,7 @@
 //! A separate process keeps a crashing or memory-hungry training away from the web server, and
 //! is the same program a Kubernetes Job runs.
 
+use app::model::RunState;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
@@ -60,7 +61,7 @@ impl LocalRunner {
             tokio::spawn(worker(runner.clone(), receiver.clone(), settings.clone()));
         }
         let pool = db.pool();
-        for run in training_runs::in_state(pool, "running").await? {
+        for run in training_runs::in_state(pool, RunState::Running).await? {
             if run.runner.as_deref() == Some("local") {
                 training_runs::fail_unfinished(
                     pool,
@@ -70,7 +71,7 @@ impl LocalRunner {
                 .await?;
             }
         }
-        for run in training_runs::in_state(pool, "queued").await? {
+        for run in training_runs::in_state(pool, RunState::Queued).await? {
             runner.launch(run.id).await?;
         }
         Ok(runner)
@@ -120,7 +121,7 @@ async fn worker(
 async fn train(runner: &LocalRunner, settings: &LocalSettings, run_id: i64) -> anyhow::Result<()> {
     let pool = runner.db.pool();
     match training_runs::find(pool, run_id).await? {
-        Some(run) if run.state == "queued" => {}
+        Some(run) if run.state == RunState::Queued => {}
         // Cancelled (or taken by someone else) while it waited.
         _ => return Ok(()),
     }

@@ -5,6 +5,8 @@
 //! why it is not tracked, and `retry_untracked` tries again later. A retry reuses the MLflow
 //! run and model version already made, so nothing is logged twice.
 
+use crate::domain::TrackingState;
+use app::model::RunState;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
@@ -45,19 +47,15 @@ pub async fn track(db: &Database, settings: &TrackingSettings, run_id: i64) -> a
         });
     match outcome {
         Ok(()) => {
-            let tracked = Tracking {
-                state: "tracked",
-                ..Tracking::default()
-            };
+            let tracked = Tracking::only(TrackingState::Tracked);
             training_runs::set_tracking(pool, run_id, tracked).await?;
             Ok(())
         }
         Err(error) => {
             let reason = format!("{error:#}").replace('\n', " ");
             let failed = Tracking {
-                state: "failed",
                 error: Some(&reason),
-                ..Tracking::default()
+                ..Tracking::only(TrackingState::Failed)
             };
             training_runs::set_tracking(pool, run_id, failed).await?;
             Err(error)
@@ -118,7 +116,8 @@ pub async fn retry_untracked(db: &Database, settings: &TrackingSettings) {
     // tracking it here too could make a second MLflow run. `failed` means the worker is done.
     let worker_done_by = now_ms() - 2 * TRACKING_TIMEOUT.as_millis() as i64;
     let settled = runs.into_iter().filter(|run| {
-        run.tracking == "failed" || run.finished_at.is_some_and(|at| at < worker_done_by)
+        run.tracking == TrackingState::Failed
+            || run.finished_at.is_some_and(|at| at < worker_done_by)
     });
     for run in settled {
         match track(db, settings, run.id).await {
@@ -135,11 +134,14 @@ async fn log_run(db: &Database, settings: &TrackingSettings, run_id: i64) -> any
     let run = training_runs::find(pool, run_id)
         .await?
         .ok_or_else(|| anyhow!("training run {run_id} does not exist"))?;
-    let status = match run.state.as_str() {
-        "completed" => RunStatus::Finished,
-        "failed" => RunStatus::Failed,
-        "cancelled" => RunStatus::Killed,
-        other => bail!("training run {run_id} has not ended (it is {other})"),
+    let status = match run.state {
+        RunState::Completed => RunStatus::Finished,
+        RunState::Failed => RunStatus::Failed,
+        RunState::Cancelled => RunStatus::Killed,
+        other => bail!(
+            "training run {run_id} has not ended (it is {})",
+            other.as_str()
+        ),
     };
     let dataset = match run.dataset_id {
         Some(id) => datasets::find(pool, id).await?,
@@ -275,7 +277,7 @@ async fn mlflow_run(db: &Database, client: &Client, run: &TrainingRun) -> anyhow
         )
         .await?;
     let pending = Tracking {
-        state: "pending",
+        state: TrackingState::Pending,
         error: None,
         experiment_id: Some(&info.experiment_id),
         mlflow_run_id: Some(&info.run_id),

@@ -3,6 +3,7 @@
 //! progress there as it goes, registers the model as a new version, and records the metrics
 //! or the reason it failed.
 
+use crate::domain::TrackingState;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
@@ -33,12 +34,9 @@ pub async fn run(
         .await?
         .ok_or_else(|| anyhow!("training run {run_id} does not exist"))?;
     training_runs::start(pool, run_id, runner).await?;
-    if tracking.is_some() && run.tracking == "off" {
+    if tracking.is_some() && run.tracking == TrackingState::Off {
         // Queued before MLflow was configured: owed to MLflow from now on.
-        let pending = training_runs::Tracking {
-            state: "pending",
-            ..training_runs::Tracking::default()
-        };
+        let pending = training_runs::Tracking::only(TrackingState::Pending);
         training_runs::set_tracking(pool, run_id, pending).await?;
     }
     let outcome = match train_run(db, &run).await {

@@ -243,7 +243,7 @@ impl Fixture {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let run = self.run().await;
-            if run.state == state {
+            if run.state.as_str() == state {
                 return run;
             }
             assert!(Instant::now() < deadline, "the run stayed {run:?}");
@@ -390,7 +390,7 @@ async fn a_job_that_completes_after_the_worker_finished_leaves_the_run_completed
         "the watcher stops at the end"
     );
     let run = f.run().await;
-    assert_eq!(run.state, "completed");
+    assert_eq!(run.state.as_str(), "completed");
     assert_eq!(run.error, None);
 }
 
@@ -463,7 +463,7 @@ async fn a_failure_the_worker_recorded_keeps_its_own_reason() {
     ));
     assert_eq!(f.job_reads_after(before).await, 1);
     let run = f.run().await;
-    assert_eq!(run.state, "failed");
+    assert_eq!(run.state.as_str(), "failed");
     assert_eq!(run.error.as_deref(), Some("column nope: no such column"));
 }
 
@@ -599,7 +599,7 @@ async fn cancelling_deletes_the_job_and_marks_the_run_cancelled() {
     // The watcher then finds the Job gone, stops, and leaves the run cancelled.
     assert_eq!(f.job_reads_after(deletes[0] + 1).await, 1);
     let run = f.run().await;
-    assert_eq!(run.state, "cancelled");
+    assert_eq!(run.state.as_str(), "cancelled");
     assert_eq!(run.error, None);
 }
 

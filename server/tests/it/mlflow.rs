@@ -209,7 +209,7 @@ async fn a_training_run_is_tracked_with_params_metrics_artifacts_and_a_registere
     let (ok, stderr) = train(url, run_id, &server.uri);
     assert!(ok, "{stderr}");
     let run = test_db.training_run(run_id).await;
-    assert_eq!(run.state, "completed");
+    assert_eq!(run.state.as_str(), "completed");
     assert_eq!(
         (run.tracking.as_str(), run.tracking_error.as_deref()),
         ("tracked", None)
@@ -375,7 +375,7 @@ async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry
     let (ok, stderr) = train(url, good, &nobody_listens);
     assert!(ok, "tracking must not fail training: {stderr}");
     let run = test_db.training_run(good).await;
-    assert_eq!(run.state, "completed");
+    assert_eq!(run.state.as_str(), "completed");
     let versions: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM model_versions WHERE training_run_id = ?")
             .bind(good)
@@ -383,7 +383,7 @@ async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry
             .await
             .unwrap();
     assert_eq!(versions, 1);
-    assert_eq!(run.tracking, "failed");
+    assert_eq!(run.tracking.as_str(), "failed");
     let reason = run.tracking_error.unwrap();
     assert!(
         reason.contains("no answer") && reason.contains("Connection refused"),
@@ -422,7 +422,7 @@ async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry
 
     // The failed run is a FAILED MLflow run with its error and no model.
     let failed = test_db.training_run(bad).await;
-    assert_eq!(failed.tracking, "tracked");
+    assert_eq!(failed.tracking.as_str(), "tracked");
     let failed_run_id = failed.mlflow_run_id.unwrap();
     let found = server.get("runs/get", &[("run_id", &failed_run_id)]).await;
     assert_eq!(found["run"]["info"]["status"], "FAILED");

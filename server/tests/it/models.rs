@@ -369,7 +369,7 @@ async fn a_stored_training_run_trains_reports_progress_and_registers_a_version()
     ]);
     assert!(ok, "{err}");
     let stored = test_db.training_run(good).await;
-    assert_eq!(stored.state, "completed");
+    assert_eq!(stored.state.as_str(), "completed");
     assert_eq!(stored.progress, 100);
     assert_eq!(stored.runner.as_deref(), Some("local"));
     assert!(stored.metrics.unwrap().contains("\"f1\""));
@@ -391,7 +391,7 @@ async fn a_stored_training_run_trains_reports_progress_and_registers_a_version()
     let (ok, _, _) = run(&["train", "--run-id", &run_id(bad), "--database-url", url]);
     assert!(!ok);
     let failed = test_db.training_run(bad).await;
-    assert_eq!(failed.state, "failed");
+    assert_eq!(failed.state.as_str(), "failed");
     assert!(failed
         .error
         .unwrap()

@@ -1,6 +1,7 @@
 //! `POST /training` (admin form): a training run on a stored data set, with the column roles
 //! the admin checked; `POST /training/{id}/cancel`.
 
+use crate::domain::TrackingState;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
@@ -119,9 +120,9 @@ pub async fn create(
             parameters: Value::Object(parameters).to_string(),
             auto_promote: field("auto_promote") == "1",
             tracking: if state.tracking.is_some() {
-                "pending"
+                TrackingState::Pending
             } else {
-                "off"
+                TrackingState::Off
             },
         },
     )

@@ -3,6 +3,7 @@
 
 use icantkube::db::training_runs::{self, TrainingRun};
 use icantkube::db::{datasets, Database};
+use icantkube::domain::TrackingState;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
@@ -63,7 +64,7 @@ pub struct QueuedRun {
     dataset_id: Option<i64>,
     target: &'static str,
     parameters: &'static str,
-    tracking: &'static str,
+    tracking: TrackingState,
 }
 
 impl QueuedRun {
@@ -72,7 +73,7 @@ impl QueuedRun {
             dataset_id: None,
             target: "Machine failure",
             parameters: "{}",
-            tracking: "off",
+            tracking: TrackingState::Off,
         }
     }
 
@@ -94,7 +95,7 @@ impl QueuedRun {
 
     /// Waiting to be tracked in MLflow.
     pub fn tracked(mut self) -> QueuedRun {
-        self.tracking = "pending";
+        self.tracking = TrackingState::Pending;
         self
     }
 
