@@ -1,4 +1,5 @@
-//! Building and running the service, the same way in production and in tests.
+//! Building and running the service, the same way in production and in tests: connect and
+//! migrate, start the background work and the training runner, bind, serve until a signal.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -6,100 +7,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use app::services::Services;
-use app::{shell, App};
-use axum::extract::FromRef;
-use axum::{middleware, Router};
+use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tower_http::compression::CompressionLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
-use crate::auth::sessions::Sessions;
-use crate::auth::AdminCredential;
-use crate::configuration::{Secret, Settings, TrackingSettings, TrainingBackend};
+use crate::auth::Sessions;
+use crate::configuration::Settings;
 use crate::db::Database;
-use crate::http as routes;
-use crate::ingest::scoring::ModelCache;
+use crate::http::{self, AppState};
+use crate::ingest::ModelCache;
 use crate::metrics::{self, Metrics, Scrape};
-use crate::pages::fleet::StoredFleet;
-use crate::pages::training::{SessionViewers, StoredTraining};
 use crate::simulator::demo;
-use crate::training::kubernetes::KubernetesRunner;
-use crate::training::local::{LocalRunner, LocalSettings};
-use crate::training::tracking;
-use crate::training::Runner;
+use crate::training::{self, tracking};
 
 /// How often runs MLflow missed are offered to it again.
 const TRACKING_RETRY: Duration = Duration::from_secs(60);
-
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: Database,
-    pub admin: Arc<AdminCredential>,
-    pub ingest_token: Option<Secret>,
-    pub max_body_bytes: usize,
-    #[from_ref(skip)]
-    pub max_upload_bytes: usize,
-    pub models: ModelCache,
-    pub sessions: Sessions,
-    /// Where training runs train.
-    pub runner: Arc<dyn Runner>,
-    pub tracking: Option<TrackingSettings>,
-    pub grafana_url: Option<String>,
-    pub metrics: Metrics,
-}
-
-/// The whole HTTP surface: API, probes, pages, server functions and static files.
-pub fn router(state: AppState) -> Router {
-    let services = Services {
-        fleet: Arc::new(StoredFleet {
-            db: state.db.clone(),
-            models: state.models.clone(),
-            tracking: state.tracking.clone(),
-            grafana_url: state.grafana_url.clone(),
-        }),
-        training: Arc::new(StoredTraining {
-            db: state.db.clone(),
-            models: state.models.clone(),
-            tracking: state.tracking.clone(),
-            runner: state.runner.name(),
-            max_upload_bytes: state.max_upload_bytes as u64,
-        }),
-        viewers: Arc::new(SessionViewers {
-            sessions: state.sessions.clone(),
-        }),
-    };
-    let leptos_options = state.leptos_options.clone();
-    let metrics = state.metrics.clone();
-    let pages = generate_route_list(App);
-    routes::router(state.max_body_bytes, state.max_upload_bytes)
-        .leptos_routes_with_context(
-            &state,
-            pages,
-            move || provide_context(services.clone()),
-            move || shell(leptos_options.clone()),
-        )
-        .fallback(file_and_error_handler::<AppState, _>(shell))
-        // Layers wrap what is above them: compression and the timeout see every response, the
-        // trace span covers all of it, and the metrics, outermost, time and count what the
-        // client got. Layers run after routing, so the metrics see the matched route template.
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn_with_state(metrics, metrics::track_http))
-        .with_state(state)
-}
 
 /// A built service, bound to its ports, ready to run.
 pub struct Application {
@@ -114,8 +38,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects the database, applies migrations, seeds demo mode, and binds the app's and the
-    /// metrics' listeners (port 0 picks a free port).
+    /// Connects the database and applies migrations, starts the background work (demo fleet,
+    /// MLflow retries) and the training runner, and binds the app's and the metrics' listeners
+    /// (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let leptos_options = leptos_options()?;
         let db = Database::connect(&settings.database_url).await?;
@@ -128,57 +53,22 @@ impl Application {
         }
         let models = ModelCache::new(db.clone());
         let metrics = Metrics::default();
-        let mut background = if settings.demo.enabled {
-            let mut fleet = demo::DemoFleet::default();
-            fleet
-                .seed(&db, &models, &metrics, settings.demo.interval)
-                .await?;
-            let training = db.clone();
-            let streaming = tokio::spawn(fleet.stream(
-                db.clone(),
-                models.clone(),
-                metrics.clone(),
-                settings.demo.interval,
-            ));
-            let trained = tokio::spawn(async move {
-                // A busy database can refuse a write; the demo must not stay unscored for it.
-                for attempt in 1..=3 {
-                    match demo::train_models(training.clone()).await {
-                        Ok(()) => break,
-                        Err(error) => {
-                            tracing::error!(%error, attempt, "demo models not trained");
-                            tokio::time::sleep(Duration::from_secs(2)).await;
-                        }
-                    }
-                }
-            });
-            vec![streaming, trained]
-        } else {
-            Vec::new()
-        };
-        let runner = runner(&settings, &db).await?;
-        if let Some(tracking) = settings.tracking.clone() {
-            // Runs MLflow missed (it was down, or slow) are tracked once it answers again.
-            let db = db.clone();
-            background.push(tokio::spawn(async move {
-                let mut every = tokio::time::interval(TRACKING_RETRY);
-                loop {
-                    every.tick().await;
-                    tracking::retry_untracked(&db, &tracking).await;
-                }
-            }));
+
+        let mut background = Vec::new();
+        if settings.demo.enabled {
+            background.extend(demo::start(&db, &models, &metrics, settings.demo.interval).await?);
         }
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("Failed to listen on {}", settings.listen))?;
-        let metrics_listener = TcpListener::bind(settings.metrics_listen)
-            .await
-            .with_context(|| {
-                format!(
-                    "Failed to listen for metrics on {} (ICANTKUBE_METRICS_LISTEN)",
-                    settings.metrics_listen
-                )
-            })?;
+        if let Some(tracking) = &settings.tracking {
+            background.push(tracking::keep_retrying(
+                db.clone(),
+                tracking.clone(),
+                TRACKING_RETRY,
+            ));
+        }
+        let runner = training::start_runner(&settings, &db).await?;
+
+        let listener = bind(settings.listen, "ICANTKUBE_LISTEN").await?;
+        let metrics_listener = bind(settings.metrics_listen, "ICANTKUBE_METRICS_LISTEN").await?;
         let metrics_router = metrics::router(Scrape {
             metrics: metrics.clone(),
             db: db.clone(),
@@ -201,7 +91,7 @@ impl Application {
         };
         Ok(Application {
             listener,
-            router: router(state),
+            router: http::router(state),
             metrics_listener,
             metrics_router,
             db,
@@ -270,50 +160,10 @@ impl Application {
     }
 }
 
-/// The runner the settings choose, started.
-async fn runner(settings: &Settings, db: &Database) -> anyhow::Result<Arc<dyn Runner>> {
-    match &settings.training.backend {
-        TrainingBackend::Local => {
-            let executable = match &settings.training.local_executable {
-                Some(path) => path.clone(),
-                None => std::env::current_exe()
-                    .context("the local training runner needs this program's path")?,
-            };
-            let settings = LocalSettings {
-                workers: settings.training.local_workers,
-                executable,
-                database_url: settings.database_url.clone(),
-                environment: tracking_environment(settings.tracking.as_ref()),
-            };
-            Ok(Arc::new(LocalRunner::start(db.clone(), settings).await?))
-        }
-        TrainingBackend::Kubernetes(kubernetes) => {
-            // Connecting checks the ServiceAccount's permissions: a missing one stops the
-            // start with a message naming it, rather than failing every run later.
-            let runner = KubernetesRunner::connect((**kubernetes).clone(), db.clone()).await?;
-            let watched = runner.resume_watching().await?;
-            tracing::info!(watched, "training Jobs of earlier runs are watched again");
-            Ok(Arc::new(runner))
-        }
-    }
-}
-
-/// MLflow's settings as the variables a training process reads.
-fn tracking_environment(tracking: Option<&TrackingSettings>) -> Vec<(String, String)> {
-    let Some(tracking) = tracking else {
-        return Vec::new();
-    };
-    let mut environment = vec![("MLFLOW_TRACKING_URI".to_string(), tracking.uri.clone())];
-    if let Some(user) = &tracking.username {
-        environment.push(("MLFLOW_TRACKING_USERNAME".to_string(), user.clone()));
-    }
-    if let Some(password) = &tracking.password {
-        environment.push((
-            "MLFLOW_TRACKING_PASSWORD".to_string(),
-            password.expose().to_string(),
-        ));
-    }
-    environment
+async fn bind(address: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("Failed to listen on {address} ({variable})"))
 }
 
 /// Leptos' site settings from its `LEPTOS_*` variables (the bundle's name is set at build time).

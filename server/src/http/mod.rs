@@ -3,18 +3,75 @@
 
 pub mod api;
 pub mod forms;
+mod state;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::services::Services;
+use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
-use axum::Router;
+use axum::{middleware, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
-use crate::startup::AppState;
+use crate::metrics;
+use crate::pages::{SessionViewers, StoredFleet, StoredTraining};
 use api::{health, machines, promotions, readings};
 use forms::{datasets, models as model_forms, sign_in, training as training_forms};
+pub use state::AppState;
+
+/// The whole HTTP surface: API, probes, pages, server functions and static files.
+pub fn router(state: AppState) -> Router {
+    let services = Services {
+        fleet: Arc::new(StoredFleet {
+            db: state.db.clone(),
+            models: state.models.clone(),
+            tracking: state.tracking.clone(),
+            grafana_url: state.grafana_url.clone(),
+        }),
+        training: Arc::new(StoredTraining {
+            db: state.db.clone(),
+            models: state.models.clone(),
+            tracking: state.tracking.clone(),
+            runner: state.runner.name(),
+            max_upload_bytes: state.max_upload_bytes as u64,
+        }),
+        viewers: Arc::new(SessionViewers {
+            sessions: state.sessions.clone(),
+        }),
+    };
+    let leptos_options = state.leptos_options.clone();
+    let metrics = state.metrics.clone();
+    let pages = generate_route_list(App);
+    routes(state.max_body_bytes, state.max_upload_bytes)
+        .leptos_routes_with_context(
+            &state,
+            pages,
+            move || provide_context(services.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        // Layers wrap what is above them: compression and the timeout see every response, the
+        // trace span covers all of it, and the metrics, outermost, time and count what the
+        // client got. Layers run after routing, so the metrics see the matched route template.
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(metrics, metrics::track_http))
+        .with_state(state)
+}
 
 /// `/healthz`, `/readyz`, `/api/v1/...`, and the admin forms the pages post to (their GET
 /// pages are Leptos routes on the same paths).
-pub fn router(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
+fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
     let api = Router::new()
         .route("/machines", get(machines::list).post(machines::create))
         .route("/machines/{machine}", get(machines::show))

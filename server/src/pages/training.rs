@@ -1,7 +1,6 @@
 //! What the training and models pages show, read from storage (the `TrainingQueries` and
 //! `ViewerQueries` the app declares).
 
-use crate::domain::TrackingState;
 use std::collections::{BTreeMap, HashMap};
 
 use app::error::AppError;
@@ -20,6 +19,7 @@ use crate::db::machines::{self, Machine};
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, promotions, Database};
 use crate::domain::time::now_ms;
+use crate::domain::TrackingState;
 use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
 use crate::pages::fleet::page_error;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use tokio::task::JoinHandle;
 
 use app::model::Status;
 
@@ -120,6 +121,34 @@ impl Default for DemoFleet {
             .collect();
         DemoFleet { rng, machines }
     }
+}
+
+/// Seeds the demo fleet (first start only), then keeps it streaming and trains its models in
+/// the background; answers the two tasks, for the server to stop with it.
+pub async fn start(
+    db: &Database,
+    models: &ModelCache,
+    metrics: &Metrics,
+    interval: Duration,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mut fleet = DemoFleet::default();
+    fleet.seed(db, models, metrics, interval).await?;
+    let streaming =
+        tokio::spawn(fleet.stream(db.clone(), models.clone(), metrics.clone(), interval));
+    let training = db.clone();
+    let trained = tokio::spawn(async move {
+        // A busy database can refuse a write; the demo must not stay unscored for it.
+        for attempt in 1..=3 {
+            match train_models(training.clone()).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::error!(%error, attempt, "demo models not trained");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    });
+    Ok(vec![streaming, trained])
 }
 
 impl DemoFleet {

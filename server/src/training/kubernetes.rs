@@ -4,11 +4,11 @@
 //! run failed with the pod's reason (out of memory, past its deadline, an image that cannot be
 //! pulled).
 
-use app::model::RunState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::model::RunState;
 use async_trait::async_trait;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,

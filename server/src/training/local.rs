@@ -4,12 +4,12 @@
 //! A separate process keeps a crashing or memory-hungry training away from the web server, and
 //! is the same program a Kubernetes Job runs.
 
-use app::model::RunState;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 
+use app::model::RunState;
 use async_trait::async_trait;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;

@@ -11,7 +11,15 @@ pub mod promotion;
 pub mod tracking;
 pub mod worker;
 
+use std::sync::Arc;
+
+use anyhow::Context;
 use async_trait::async_trait;
+
+use crate::configuration::{Settings, TrackingSettings, TrainingBackend};
+use crate::db::Database;
+use kubernetes::KubernetesRunner;
+use local::{LocalRunner, LocalSettings};
 
 /// Why a runner could not start or stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -51,4 +59,50 @@ pub fn column_roles(json: &str) -> anyhow::Result<Vec<(String, ml::dataset::Role
     let roles: Vec<ColumnRole> = serde_json::from_str(json)
         .map_err(|e| anyhow::anyhow!("the data set's column roles do not parse: {e}"))?;
     Ok(roles.into_iter().map(|r| (r.column, r.role)).collect())
+}
+
+/// The runner the settings choose, started.
+pub async fn start_runner(settings: &Settings, db: &Database) -> anyhow::Result<Arc<dyn Runner>> {
+    match &settings.training.backend {
+        TrainingBackend::Local => {
+            let executable = match &settings.training.local_executable {
+                Some(path) => path.clone(),
+                None => std::env::current_exe()
+                    .context("the local training runner needs this program's path")?,
+            };
+            let settings = LocalSettings {
+                workers: settings.training.local_workers,
+                executable,
+                database_url: settings.database_url.clone(),
+                environment: tracking_environment(settings.tracking.as_ref()),
+            };
+            Ok(Arc::new(LocalRunner::start(db.clone(), settings).await?))
+        }
+        TrainingBackend::Kubernetes(kubernetes) => {
+            // Connecting checks the ServiceAccount's permissions: a missing one stops the
+            // start with a message naming it, rather than failing every run later.
+            let runner = KubernetesRunner::connect((**kubernetes).clone(), db.clone()).await?;
+            let watched = runner.resume_watching().await?;
+            tracing::info!(watched, "training Jobs of earlier runs are watched again");
+            Ok(Arc::new(runner))
+        }
+    }
+}
+
+/// MLflow's settings as the variables a training process reads.
+fn tracking_environment(tracking: Option<&TrackingSettings>) -> Vec<(String, String)> {
+    let Some(tracking) = tracking else {
+        return Vec::new();
+    };
+    let mut environment = vec![("MLFLOW_TRACKING_URI".to_string(), tracking.uri.clone())];
+    if let Some(user) = &tracking.username {
+        environment.push(("MLFLOW_TRACKING_USERNAME".to_string(), user.clone()));
+    }
+    if let Some(password) = &tracking.password {
+        environment.push((
+            "MLFLOW_TRACKING_PASSWORD".to_string(),
+            password.expose().to_string(),
+        ));
+    }
+    environment
 }

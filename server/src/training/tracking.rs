@@ -5,18 +5,19 @@
 //! why it is not tracked, and `retry_untracked` tries again later. A retry reuses the MLflow
 //! run and model version already made, so nothing is logged twice.
 
-use crate::domain::TrackingState;
-use app::model::RunState;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
+use app::model::RunState;
 use serde_json::{json, Value};
+use tokio::task::JoinHandle;
 
 use crate::charts;
 use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, Tracking, TrainingRun};
 use crate::db::{datasets, machines, model_versions, Database};
 use crate::domain::time::now_ms;
+use crate::domain::TrackingState;
 use crate::training::mlflow::{Client, Metric, Param, RunInfo, RunStatus, Tag};
 use ml::evaluation::Evaluation;
 use ml::model::ModelCard;
@@ -100,6 +101,18 @@ pub fn promoted(db: &Database, settings: &TrackingSettings, version_id: i64) {
             }
         }
     });
+}
+
+/// Offers MLflow the runs it missed (it was down, or slow) every `every`, so they are tracked
+/// once it answers again; answers the task, for the server to stop with it.
+pub fn keep_retrying(db: Database, settings: TrackingSettings, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            retry_untracked(&db, &settings).await;
+        }
+    })
 }
 
 /// Tracks every ended run MLflow does not have yet, oldest first; a failure is logged and the

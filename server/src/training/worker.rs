@@ -3,7 +3,6 @@
 //! progress there as it goes, registers the model as a new version, and records the metrics
 //! or the reason it failed.
 
-use crate::domain::TrackingState;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
@@ -14,6 +13,7 @@ use super::tracking::track;
 use crate::configuration::TrackingSettings;
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, Database};
+use crate::domain::TrackingState;
 use crate::training::promotion::promote_where_better;
 use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, Model, TrainOptions};
 

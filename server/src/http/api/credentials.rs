@@ -6,7 +6,7 @@ use base64::Engine;
 use crate::auth::token_matches;
 use crate::db::tokens;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::AppState;
 
 /// The `Authorization` header's credentials.
 enum Presented<'a> {

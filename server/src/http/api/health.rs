@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::error::cause_chain;
-use crate::startup::AppState;
+use crate::http::AppState;
 
 /// The process answers.
 pub async fn healthz() -> Json<Value> {

@@ -18,7 +18,7 @@ use crate::domain::profiles::{Profile, Variant};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{MachineName, SensorSchema};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::AppState;
 
 /// A machine as the API shows it.
 #[derive(Debug, Serialize)]

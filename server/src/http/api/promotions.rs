@@ -12,7 +12,7 @@ use super::credentials::require_admin;
 use super::machines::{find, json_body};
 use crate::db::model_versions;
 use crate::error::{ApiError, Error};
-use crate::startup::AppState;
+use crate::http::AppState;
 use crate::training::promotion::{self, PromotionError};
 use crate::training::tracking;
 

@@ -11,8 +11,8 @@ use super::credentials::require_ingest_token;
 use super::machines::find;
 use crate::domain::time::{now_ms, to_rfc3339};
 use crate::error::ApiError;
+use crate::http::AppState;
 use crate::ingest::{self, BodyFormat};
-use crate::startup::AppState;
 
 /// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all, scoring each
 /// new reading with the machine's active model. Answers 201 with the count stored and the

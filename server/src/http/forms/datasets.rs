@@ -11,7 +11,7 @@ use axum::Form;
 use super::guard::{admin_form, signed_in, FormRejection};
 use crate::db::datasets::{self, NewDataset};
 use crate::db::{machines, readings};
-use crate::startup::AppState;
+use crate::http::AppState;
 use crate::training::machine_history;
 use crate::training::ColumnRole;
 use ml::dataset::DatasetError;

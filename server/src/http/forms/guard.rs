@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::auth::sessions::AdminSession;
 use crate::error::{cause_chain, Error};
-use crate::startup::AppState;
+use crate::http::AppState;
 
 /// Why a form was not carried out.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use axum::Form;
 use super::guard::{admin_form, with_query, FormRejection};
 use crate::db::{machines, model_versions};
 use crate::error::Error;
-use crate::startup::AppState;
+use crate::http::AppState;
 use crate::training::promotion::{self, PromotionError};
 use crate::training::tracking;
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::guard::{admin_form, refusal, with_query, FormRejection};
 use crate::auth::sessions::{self, SignInError};
-use crate::startup::AppState;
+use crate::http::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct SignIn {

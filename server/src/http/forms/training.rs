@@ -1,7 +1,6 @@
 //! `POST /training` (admin form): a training run on a stored data set, with the column roles
 //! the admin checked; `POST /training/{id}/cancel`.
 
-use crate::domain::TrackingState;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
@@ -13,7 +12,8 @@ use serde_json::{Map, Value};
 use super::guard::{admin_form, FormRejection};
 use crate::db::training_runs::{self, NewTrainingRun};
 use crate::db::{datasets, machines};
-use crate::startup::AppState;
+use crate::domain::TrackingState;
+use crate::http::AppState;
 use crate::training::{column_roles, ColumnRole};
 use ml::dataset::Role;
 use ml::{Algorithm, Dataset, LoadOptions};

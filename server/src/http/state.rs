@@ -1,0 +1,33 @@
+//! What every handler can reach: the database, credentials, caches, the training runner and
+//! settings, built once at start-up and cloned into each request.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::auth::{AdminCredential, Sessions};
+use crate::configuration::{Secret, TrackingSettings};
+use crate::db::Database;
+use crate::ingest::ModelCache;
+use crate::metrics::Metrics;
+use crate::training::Runner;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Database,
+    pub admin: Arc<AdminCredential>,
+    pub ingest_token: Option<Secret>,
+    pub max_body_bytes: usize,
+    #[from_ref(skip)]
+    pub max_upload_bytes: usize,
+    pub models: ModelCache,
+    pub sessions: Sessions,
+    /// Where training runs train.
+    pub runner: Arc<dyn Runner>,
+    pub tracking: Option<TrackingSettings>,
+    pub grafana_url: Option<String>,
+    pub metrics: Metrics,
+}
