@@ -15,7 +15,7 @@ use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
 use crate::domain::riskiest_first;
 use crate::domain::time::now_ms;
-use crate::error::{cause_chain, Error};
+use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
 use crate::pages::links;
 use ml::limits::Limit;
@@ -161,12 +161,6 @@ fn drivers(history: &[StoredPrediction], life_unit: Option<&str>) -> Vec<RiskDri
         .collect()
 }
 
-/// Logs an internal error and gives the page a message without internals.
-pub(crate) fn page_error(error: Error) -> AppError {
-    tracing::error!(cause_chain = %cause_chain(&error), "page query failed");
-    AppError::Internal("the data could not be read; the server log has the details".into())
-}
-
 fn card(machine: &Machine) -> MachineCard {
     let latest = match &machine.last_values {
         Some(values) => machine
@@ -213,7 +207,7 @@ fn ranked_cards(mut machines: Vec<Machine>) -> Vec<MachineCard> {
 #[async_trait::async_trait]
 impl FleetQueries for StoredFleet {
     async fn fleet(&self) -> Result<Fleet, AppError> {
-        let machines = machines::list(self.db.pool()).await.map_err(page_error)?;
+        let machines = machines::list(self.db.pool()).await?;
         Ok(Fleet {
             machines: ranked_cards(machines),
             generated_at: now_ms(),
@@ -223,19 +217,11 @@ impl FleetQueries for StoredFleet {
     async fn machine(&self, name: &str) -> Result<MachineDetail, AppError> {
         let pool = self.db.pool();
         let machine = machines::find(pool, name)
-            .await
-            .map_err(page_error)?
+            .await?
             .ok_or_else(|| AppError::NotFound(format!("machine {name:?}")))?;
-        let recent = readings::recent(pool, machine.id, TREND_WINDOW)
-            .await
-            .map_err(page_error)?;
-        let reading_count = readings::count(pool, machine.id)
-            .await
-            .map_err(page_error)?;
-        let limits = self
-            .sensor_limits(&machine, &recent)
-            .await
-            .map_err(page_error)?;
+        let recent = readings::recent(pool, machine.id, TREND_WINDOW).await?;
+        let reading_count = readings::count(pool, machine.id).await?;
+        let limits = self.sensor_limits(&machine, &recent).await?;
         let charts = machine
             .schema
             .sensors()
@@ -250,19 +236,16 @@ impl FleetQueries for StoredFleet {
                 charts::sensor_trend(sensor, &points, limits)
             })
             .collect();
-        let history = predictions::recent(pool, machine.id, TREND_WINDOW)
-            .await
-            .map_err(page_error)?;
-        let prediction_chart = self.prediction_chart(&history).await.map_err(page_error)?;
+        let history = predictions::recent(pool, machine.id, TREND_WINDOW).await?;
+        let prediction_chart = self.prediction_chart(&history).await?;
         let model_version = match machine.active_model_version_id {
             Some(id) => model_versions::number(pool, id)
-                .await
-                .map_err(page_error)?
+                .await?
                 .map(|(profile, version)| format!("{profile} v{version}")),
             None => None,
         };
         let model_version_url = match machine.active_model_version_id {
-            Some(id) => self.mlflow_link(id).await.map_err(page_error)?,
+            Some(id) => self.mlflow_link(id).await?,
             None => None,
         };
         Ok(MachineDetail {

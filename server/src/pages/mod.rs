@@ -5,5 +5,17 @@ pub mod fleet;
 pub mod links;
 pub mod training;
 
+use app::error::AppError;
+
+use crate::error::{cause_chain, Error};
 pub use fleet::StoredFleet;
 pub use training::{SessionViewers, StoredTraining};
+
+/// The one conversion of an internal error for a page: logged here, with its causes, and shown
+/// as a message without internals, so the adapters just use `?`.
+impl From<Error> for AppError {
+    fn from(error: Error) -> AppError {
+        tracing::error!(cause_chain = %cause_chain(&error), "page query failed");
+        AppError::Internal("the data could not be read; the server log has the details".into())
+    }
+}

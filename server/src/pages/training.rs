@@ -22,7 +22,6 @@ use crate::domain::time::now_ms;
 use crate::domain::TrackingState;
 use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
-use crate::pages::fleet::page_error;
 use crate::pages::links;
 use crate::training::promotion::headline;
 use ml::evaluation::Evaluation;
@@ -46,10 +45,8 @@ pub struct StoredTraining {
 #[async_trait::async_trait]
 impl TrainingQueries for StoredTraining {
     async fn runs(&self) -> Result<TrainingRuns, AppError> {
-        let runs = training_runs::list(self.db.pool(), LISTED_RUNS)
-            .await
-            .map_err(page_error)?;
-        let names = self.names().await.map_err(page_error)?;
+        let runs = training_runs::list(self.db.pool(), LISTED_RUNS).await?;
+        let names = self.names().await?;
         Ok(TrainingRuns {
             runs: runs.iter().map(|run| self.summary(run, &names)).collect(),
             runner: self.runner.to_string(),
@@ -59,10 +56,9 @@ impl TrainingQueries for StoredTraining {
 
     async fn run(&self, id: i64) -> Result<TrainingRunDetail, AppError> {
         let run = training_runs::find(self.db.pool(), id)
-            .await
-            .map_err(page_error)?
+            .await?
             .ok_or_else(|| AppError::NotFound(format!("training run {id}")))?;
-        let names = self.names().await.map_err(page_error)?;
+        let names = self.names().await?;
         let parameters =
             serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&run.parameters)
                 .unwrap_or_default()
@@ -88,8 +84,7 @@ impl TrainingQueries for StoredTraining {
     async fn form(&self, dataset: Option<i64>) -> Result<TrainingForm, AppError> {
         let pool = self.db.pool();
         let datasets = datasets::list(pool, 20)
-            .await
-            .map_err(page_error)?
+            .await?
             .into_iter()
             .map(|d| DatasetSummary {
                 id: d.id,
@@ -102,7 +97,7 @@ impl TrainingQueries for StoredTraining {
             Some(id) => Some(self.preview(id).await?),
             None => None,
         };
-        let all = machines::list(pool).await.map_err(page_error)?;
+        let all = machines::list(pool).await?;
         let machines = match &preview {
             Some(preview) => all
                 .iter()
@@ -121,7 +116,7 @@ impl TrainingQueries for StoredTraining {
     }
 
     async fn models(&self) -> Result<ModelsOverview, AppError> {
-        self.overview().await.map_err(page_error)
+        Ok(self.overview().await?)
     }
 }
 
@@ -207,8 +202,7 @@ impl StoredTraining {
     /// The data set's columns with their roles and a few values, read from the stored file.
     async fn preview(&self, id: i64) -> Result<DatasetPreview, AppError> {
         let stored = datasets::find(self.db.pool(), id)
-            .await
-            .map_err(page_error)?
+            .await?
             .ok_or_else(|| AppError::NotFound(format!("data set {id}")))?;
         let roles = crate::training::column_roles(&stored.column_roles)
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -465,7 +459,7 @@ pub struct SessionViewers {
 #[async_trait::async_trait]
 impl ViewerQueries for SessionViewers {
     async fn viewer(&self, headers: &HeaderMap) -> Result<Viewer, AppError> {
-        let session = self.sessions.current(headers).await.map_err(page_error)?;
+        let session = self.sessions.current(headers).await?;
         Ok(Viewer {
             csrf_token: session.map(|s| s.csrf_token),
         })
