@@ -109,36 +109,128 @@ pub enum TrainingBackend {
     Kubernetes(Box<KubernetesSettings>),
 }
 
-/// How training Jobs are made and watched.
-#[derive(Debug, Clone, PartialEq)]
+/// How training Jobs are made and watched. Every field but the two the CLI resolves (namespace,
+/// image) is its own flag and environment variable, derived here so they are named once.
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct KubernetesSettings {
-    /// Where the Jobs are created.
+    /// Where the Jobs are created (resolved from `--job-namespace` or the pod's own).
+    #[arg(skip)]
     pub namespace: String,
-    /// What the Jobs run: normally the app's own image, whose entrypoint is `icantkube`.
+    /// What the Jobs run: normally the app's own image, whose entrypoint is `icantkube`
+    /// (from `--job-image`, required for this backend).
+    #[arg(skip)]
     pub image: String,
-    /// The Jobs' ServiceAccount; the namespace's default one when `None`.
+
+    /// ServiceAccount of the training Jobs; the namespace's default one when omitted.
+    #[arg(long = "job-service-account", env = "ICANTKUBE_JOB_SERVICE_ACCOUNT")]
     pub service_account: Option<String>,
+
     /// ConfigMap whose keys become the training container's environment.
+    #[arg(
+        long = "job-configmap",
+        env = "ICANTKUBE_JOB_CONFIGMAP",
+        default_value = "icantkube"
+    )]
     pub config_map: String,
+
     /// Secret whose keys become the training container's environment (`DATABASE_URL`, MLflow).
+    #[arg(
+        long = "job-secret",
+        env = "ICANTKUBE_JOB_SECRET",
+        default_value = "icantkube"
+    )]
     pub secret: String,
-    /// Resource quantities in Kubernetes' notation (`500m`, `2Gi`).
+
+    /// CPU a training pod is guaranteed (Kubernetes' notation: `500m`).
+    #[arg(
+        long = "job-cpu-request",
+        env = "ICANTKUBE_JOB_CPU_REQUEST",
+        default_value = "500m"
+    )]
     pub cpu_request: String,
+
+    /// Most CPU a training pod may use.
+    #[arg(
+        long = "job-cpu-limit",
+        env = "ICANTKUBE_JOB_CPU_LIMIT",
+        default_value = "2"
+    )]
     pub cpu_limit: String,
+
+    /// Memory a training pod is guaranteed (`512Mi`).
+    #[arg(
+        long = "job-memory-request",
+        env = "ICANTKUBE_JOB_MEMORY_REQUEST",
+        default_value = "512Mi"
+    )]
     pub memory_request: String,
+
+    /// Most memory a training pod may use; past it the pod is killed (OOMKilled).
+    #[arg(
+        long = "job-memory-limit",
+        env = "ICANTKUBE_JOB_MEMORY_LIMIT",
+        default_value = "2Gi"
+    )]
     pub memory_limit: String,
-    /// Retries of a failed training pod.
+
+    /// Times a failed training pod is retried (a failed training rarely succeeds when simply
+    /// repeated).
+    #[arg(long = "job-backoff-limit", env = "ICANTKUBE_JOB_BACKOFF_LIMIT", default_value_t = 0,
+          value_parser = clap::value_parser!(i32).range(0..))]
     pub backoff_limit: i32,
-    /// Longest a Job may run, in seconds, before Kubernetes stops it.
+
+    /// Seconds a training Job may run before Kubernetes stops it.
+    #[arg(long = "job-deadline-seconds", env = "ICANTKUBE_JOB_DEADLINE_SECONDS",
+          default_value_t = 3600, value_parser = clap::value_parser!(i64).range(1..))]
     pub active_deadline_seconds: i64,
-    /// How long a finished Job (and its pod's log) is kept, in seconds.
+
+    /// Seconds a finished training Job, and its pod's log, is kept.
+    #[arg(long = "job-ttl-seconds", env = "ICANTKUBE_JOB_TTL_SECONDS", default_value_t = 86400,
+          value_parser = clap::value_parser!(i32).range(0..))]
     pub ttl_seconds_after_finished: i32,
-    /// `app.kubernetes.io/name` of the Jobs and the start of their names (`<app>-train-<run>`),
-    /// so two installations can share a namespace.
+
+    /// `app.kubernetes.io/name` of the training Jobs and the start of their names
+    /// (`<app>-train-<run>`), so two installations can share a namespace.
+    #[arg(
+        long = "job-app-name",
+        env = "ICANTKUBE_JOB_APP_NAME",
+        default_value = "icantkube"
+    )]
     pub app_name: String,
-    /// How often a Job is checked while it runs.
+
+    /// How often a running training Job is checked (`5s`).
+    #[arg(long = "job-poll-interval", env = "ICANTKUBE_JOB_POLL_INTERVAL", default_value = "5s",
+          value_parser = parse_duration)]
     pub poll_interval: Duration,
-    /// How long a pod may keep failing to start (an image it cannot pull, a missing ConfigMap
-    /// or Secret) before its run is failed: Kubernetes itself would wait until the deadline.
+
+    /// How long a training pod may fail to start (image not pullable, ConfigMap or Secret
+    /// missing) before its run is failed (`5m`): Kubernetes itself would wait until the
+    /// deadline.
+    #[arg(long = "job-start-grace", env = "ICANTKUBE_JOB_START_GRACE", default_value = "5m",
+          value_parser = parse_duration)]
     pub start_grace: Duration,
+}
+
+/// `90`, `90s`, `15m`, `2h`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 90s, 15m or 2h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?}: use ms, s, m or h"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }

@@ -11,8 +11,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::AdminCredential;
 use crate::configuration::{
-    DemoSettings, KubernetesSettings, Secret, Settings, TrackingSettings, TrainingBackend,
-    TrainingSettings,
+    parse_duration, DemoSettings, KubernetesSettings, Secret, Settings, TrackingSettings,
+    TrainingBackend, TrainingSettings,
 };
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
@@ -123,62 +123,9 @@ pub struct TrainingArgs {
     #[arg(long, env = "ICANTKUBE_JOB_NAMESPACE")]
     pub job_namespace: Option<String>,
 
-    /// ServiceAccount of the training Jobs; the namespace's default one when omitted.
-    #[arg(long, env = "ICANTKUBE_JOB_SERVICE_ACCOUNT")]
-    pub job_service_account: Option<String>,
-
-    /// ConfigMap whose keys become the training container's environment.
-    #[arg(long, env = "ICANTKUBE_JOB_CONFIGMAP", default_value = "icantkube")]
-    pub job_configmap: String,
-
-    /// Secret whose keys become the training container's environment (`DATABASE_URL`, MLflow).
-    #[arg(long, env = "ICANTKUBE_JOB_SECRET", default_value = "icantkube")]
-    pub job_secret: String,
-
-    /// CPU a training pod is guaranteed.
-    #[arg(long, env = "ICANTKUBE_JOB_CPU_REQUEST", default_value = "500m")]
-    pub job_cpu_request: String,
-
-    /// Most CPU a training pod may use.
-    #[arg(long, env = "ICANTKUBE_JOB_CPU_LIMIT", default_value = "2")]
-    pub job_cpu_limit: String,
-
-    /// Memory a training pod is guaranteed.
-    #[arg(long, env = "ICANTKUBE_JOB_MEMORY_REQUEST", default_value = "512Mi")]
-    pub job_memory_request: String,
-
-    /// Most memory a training pod may use; past it the pod is killed (OOMKilled).
-    #[arg(long, env = "ICANTKUBE_JOB_MEMORY_LIMIT", default_value = "2Gi")]
-    pub job_memory_limit: String,
-
-    /// Seconds a training Job may run before Kubernetes stops it.
-    #[arg(long, env = "ICANTKUBE_JOB_DEADLINE_SECONDS", default_value_t = 3600,
-          value_parser = clap::value_parser!(i64).range(1..))]
-    pub job_deadline_seconds: i64,
-
-    /// Seconds a finished training Job, and its pod's log, is kept.
-    #[arg(long, env = "ICANTKUBE_JOB_TTL_SECONDS", default_value_t = 86400,
-          value_parser = clap::value_parser!(i32).range(0..))]
-    pub job_ttl_seconds: i32,
-
-    /// Times a failed training pod is retried (a failed training rarely succeeds when simply
-    /// repeated).
-    #[arg(long, env = "ICANTKUBE_JOB_BACKOFF_LIMIT", default_value_t = 0,
-          value_parser = clap::value_parser!(i32).range(0..))]
-    pub job_backoff_limit: i32,
-
-    /// `app.kubernetes.io/name` of the training Jobs and the start of their names.
-    #[arg(long, env = "ICANTKUBE_JOB_APP_NAME", default_value = "icantkube")]
-    pub job_app_name: String,
-
-    /// How often a running training Job is checked (`5s`).
-    #[arg(long, env = "ICANTKUBE_JOB_POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
-    pub job_poll_interval: Duration,
-
-    /// How long a training pod may fail to start (image not pullable, ConfigMap or Secret
-    /// missing) before its run is failed (`5m`).
-    #[arg(long, env = "ICANTKUBE_JOB_START_GRACE", default_value = "5m", value_parser = parse_duration)]
-    pub job_start_grace: Duration,
+    /// The Jobs' own settings, each a flag and a variable (`--job-cpu-limit`, ...).
+    #[command(flatten)]
+    pub job: KubernetesSettings,
 }
 
 /// Where Kubernetes tells a pod its namespace.
@@ -199,7 +146,7 @@ impl TrainingArgs {
                              (--job-image): the image training Jobs run, normally this app's own"
                         )
                     })?;
-                if self.job_poll_interval.is_zero() {
+                if self.job.poll_interval.is_zero() {
                     anyhow::bail!("ICANTKUBE_JOB_POLL_INTERVAL must be longer than 0");
                 }
                 let namespace = self
@@ -212,22 +159,12 @@ impl TrainingArgs {
                             .filter(|namespace| !namespace.is_empty())
                     })
                     .unwrap_or_else(|| "default".to_string());
+                let service_account = self.job.service_account.filter(|name| !name.is_empty());
                 TrainingBackend::Kubernetes(Box::new(KubernetesSettings {
                     namespace,
                     image,
-                    service_account: self.job_service_account.filter(|name| !name.is_empty()),
-                    config_map: self.job_configmap,
-                    secret: self.job_secret,
-                    cpu_request: self.job_cpu_request,
-                    cpu_limit: self.job_cpu_limit,
-                    memory_request: self.job_memory_request,
-                    memory_limit: self.job_memory_limit,
-                    backoff_limit: self.job_backoff_limit,
-                    active_deadline_seconds: self.job_deadline_seconds,
-                    ttl_seconds_after_finished: self.job_ttl_seconds,
-                    app_name: self.job_app_name,
-                    poll_interval: self.job_poll_interval,
-                    start_grace: self.job_start_grace,
+                    service_account,
+                    ..self.job
                 }))
             }
         };
@@ -506,30 +443,6 @@ pub struct PredictArgs {
     /// Where to write the predictions (CSV, one row per input row).
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// `90`, `90s`, `15m`, `2h`, `500ms`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as 90s, 15m or 2h"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {text:?}: use ms, s, m or h"
-            ))
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
 #[cfg(test)]
