@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
                 database.close().await;
                 result
             }
-            None => offline::train(args),
+            None => offline::train(*args),
         },
         Command::Evaluate(args) => offline::evaluate(args),
         Command::Predict(args) => offline::predict(args),

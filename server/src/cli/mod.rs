@@ -27,13 +27,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web app and the API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Post simulated (or replayed) readings to a running icantkube over HTTP.
     Simulate(SimulateArgs),
     /// Train a failure model from a CSV and print its cross-validated metrics.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Print a saved model's metrics on labelled data.
     Evaluate(EvaluateArgs),
     /// Write one prediction per row of a CSV.
@@ -43,7 +43,7 @@ pub enum Command {
 impl Default for Command {
     fn default() -> Self {
         // Parsing no arguments applies every default and environment variable.
-        Command::Serve(ServeArgs::parse_from(["serve"]))
+        Command::Serve(Box::new(ServeArgs::parse_from(["serve"])))
     }
 }
 
