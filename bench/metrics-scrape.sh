@@ -8,9 +8,12 @@
 #   bench/metrics-scrape.sh [MACHINES] [REPEATS]
 # The Python side lives in a virtualenv, ICANTKUBE_BENCH_VENV (default
 # ~/.cache/icantkube/bench-venv, shared with bench/models.sh), made on first use.
+# ICANTKUBE_BIN=path/to/icantkube runs that binary instead of building a release one. The
+# server listens on free ports (app and metrics), so a running icantkube does not matter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/lib/icantkube.sh
 machines=${1:-1000}
 repeats=${2:-50}
 warmup=5
@@ -25,47 +28,28 @@ if ! "$python" -c 'from importlib.metadata import version; assert version("prome
   "$python" -m pip install -q "$pin"
 fi
 
-cargo build --release -p server --bin icantkube >/dev/null
-binary="$CARGO_TARGET_DIR/release/icantkube"
+binary=$(icantkube_binary)
 
 work=$(mktemp -d)
-server=""
 peer=""
-stop() { # the process whose id is $1, if any
-  if [ -n "$1" ]; then
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
+stop_peer() {
+  if [ -n "$peer" ]; then
+    kill "$peer" 2>/dev/null || true
+    wait "$peer" 2>/dev/null || true
+    peer=""
   fi
 }
-cleanup() { stop "$peer"; stop "$server"; rm -rf "$work"; }
+cleanup() { stop_peer; icantkube_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_ports() { # $1 distinct free loopback ports, held open together so none repeats
-  python3 -c 'import socket, sys
-held = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in held: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"
-}
-
-# icantkube on the bench database with the metrics cap $1; sets server, base and metrics_url.
+# icantkube on the bench database with the metrics cap $1; sets base and metrics_url.
 # No demo fleet; the API and forms need no site bundle, only a site root that exists.
 start_server() {
-  local port metrics_port
-  read -r port metrics_port <<<"$(free_ports 2)"
-  base="http://127.0.0.1:$port"
-  metrics_url="http://127.0.0.1:$metrics_port/metrics"
-  DATABASE_URL="sqlite://$work/bench.db" ICANTKUBE_LISTEN="127.0.0.1:$port" \
-    ICANTKUBE_METRICS_LISTEN="127.0.0.1:$metrics_port" ICANTKUBE_METRICS_MACHINE_CAP="$1" \
+  DATABASE_URL="sqlite://$work/bench.db" ICANTKUBE_METRICS_MACHINE_CAP="$1" \
     ICANTKUBE_ADMIN_PASSWORD=bench ICANTKUBE_INGEST_TOKEN=bench RUST_LOG=warn \
-    LEPTOS_SITE_ROOT="$work" "$binary" serve &
-  server=$!
-  for _ in $(seq 300); do
-    curl -sf "$base/readyz" >/dev/null && return
-    kill -0 "$server" 2>/dev/null || { echo "icantkube exited during start-up" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "icantkube not ready after 30 s" >&2
-  exit 1
+    LEPTOS_SITE_ROOT="$work" icantkube_start "$binary" "$work/icantkube-cap-$1.log"
+  base=$icantkube_url
+  metrics_url=$icantkube_metrics_url
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -74,47 +58,7 @@ echo "versions: icantkube $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | hea
 # A training set in the AI4I 2020 layout and one reading per machine, both drawn from the data
 # set's published generating process, so some machines land in a failure region (HDF, PWF,
 # OSF) and the fleet gets every status.
-python3 - "$machines" "$work/train.csv" "$work/fleet.jsonl" <<'PY'
-import json, math, random, sys
-machines, train_path, fleet_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-random.seed(2020)
-strain_limit = {"L": 11000, "M": 12000, "H": 13000}
-
-def process(variant):
-    air = random.gauss(300, 2)
-    process_temperature = air + 10 + random.gauss(0, 1)
-    load = random.gauss(0, 1)  # torque up, speed down: the data set's power stays near constant
-    torque = max(4.0, 40 + 10 * load)
-    speed = 1539 - 179 * (0.88 * load + 0.47 * random.gauss(0, 1))
-    wear = random.randint(0, 240)
-    power = torque * speed * 2 * math.pi / 60
-    modes = {
-        "TWF": wear >= 200 and random.random() < 0.1,
-        "HDF": process_temperature - air < 8.6 and speed < 1380,
-        "PWF": power < 3500 or power > 9000,
-        "OSF": wear * torque > strain_limit[variant],
-        "RNF": random.random() < 0.001,
-    }
-    values = {"air_temperature": round(air, 1), "process_temperature": round(process_temperature, 1),
-              "rotational_speed": round(speed), "torque": round(torque, 1), "tool_wear": wear}
-    return values, modes
-
-def variant():
-    return random.choices("LMH", weights=(50, 30, 20))[0]
-
-with open(train_path, "w") as out:
-    out.write("UDI,Type,Air temperature [K],Process temperature [K],Rotational speed [rpm],"
-              "Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,OSF,RNF\n")
-    for udi in range(1, 5001):
-        v = variant()
-        values, modes = process(v)
-        flags = [int(f) for f in modes.values()]
-        out.write(",".join(map(str, [udi, v, *values.values(), int(any(flags)), *flags])) + "\n")
-with open(fleet_path, "w") as out:
-    for i in range(1, machines + 1):
-        v = variant()
-        out.write(json.dumps({"name": f"mill-{i:04}", "type": v, "values": process(v)[0]}) + "\n")
-PY
+python3 bench/metrics_scrape_data.py "$machines" "$work/train.csv" "$work/fleet.jsonl"
 
 start_server "${caps[0]}"
 setup_started=$(date +%s%N)
@@ -138,7 +82,11 @@ state=""
 for _ in $(seq 600); do
   state=$(curl -sf -b "$jar" "$base/training/$run" | grep -o 'data-state="\(completed\|failed\|cancelled\)"' | head -1 || true)
   [ -n "$state" ] && break
-  kill -0 "$server" 2>/dev/null || { echo "icantkube exited during training" >&2; exit 1; }
+  if ! kill -0 "$icantkube_pid" 2>/dev/null; then
+    echo "icantkube exited during training; the last lines of its log:" >&2
+    tail -n 20 "$work/icantkube-cap-${caps[0]}.log" >&2
+    exit 1
+  fi
   sleep 0.5
 done
 [ "$state" = 'data-state="completed"' ] || { echo "training run $run did not complete: ${state:-still running after 300 s}" >&2; exit 1; }
@@ -148,91 +96,14 @@ version=$(curl -sf -b "$jar" "$base/models" | grep -o 'data-version="[0-9]*"' | 
 # The fleet through the JSON API over one keep-alive connection: register each machine, make
 # the version its active model, post its reading (scored as it is stored). Then checks that
 # every machine has the model, a probability, a status and a latest reading.
-python3 - "${base#http://127.0.0.1:}" "$work/fleet.jsonl" "$version" <<'PY'
-import base64, collections, http.client, json, sys
-port, fleet_path, version = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-admin = {"Authorization": "Basic " + base64.b64encode(b"admin:bench").decode(),
-         "Content-Type": "application/json"}
-ingest = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
-
-def call(method, path, headers, body, expected):
-    conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-    response = conn.getresponse()
-    data = response.read()
-    if response.status != expected:
-        sys.exit(f"FAILED: {method} {path}: HTTP {response.status}: {data[:500]!r}")
-    return json.loads(data)
-
-fleet = [json.loads(line) for line in open(fleet_path)]
-for m in fleet:
-    call("POST", "/api/v1/machines", admin,
-         {"name": m["name"], "profile": "ai4i2020", "attributes": {"type": m["type"]}}, 201)
-    call("PUT", f"/api/v1/machines/{m['name']}/model", admin,
-         {"model_version_id": version, "reason": "bench"}, 200)
-    answer = call("POST", f"/api/v1/machines/{m['name']}/readings", ingest, {"values": m["values"]}, 201)
-    if answer.get("scored") != 1:
-        sys.exit(f"FAILED: {m['name']}'s reading was not scored: {answer}")
-
-shown = call("GET", "/api/v1/machines", {}, None, 200)
-ready = [m for m in shown if m["active_model_version_id"] == version
-         and m["failure_probability"] is not None and m["last_reading_at"] is not None
-         and m["status"] != "unknown"]
-statuses = collections.Counter(m["status"] for m in shown)
-print(f"fleet: {len(shown)} ai4i2020 machines; model version id {version} active, a failure "
-      f"probability, a status and a latest reading on {len(ready)}; "
-      + ", ".join(f"{status} {n}" for status, n in statuses.most_common()))
-if len(shown) != len(fleet) or len(ready) != len(fleet):
-    sys.exit("FAILED: not every machine was set up")
-PY
+python3 bench/metrics_scrape_fleet.py "${base##*:}" "$work/fleet.jsonl" "$version"
 echo "setup (training run $run included): $(( ($(date +%s%N) - setup_started) / 1000000 )) ms"
 
 # The peer: prometheus_client's exposition of the families of icantkube's scrape in $1, with the
 # same label sets and values, rebuilt at every scrape by a custom collector (as icantkube builds
 # its registry at every scrape), served by start_http_server on port $2.
 start_peer() {
-  "$python" - "$1" "$2" <<'PY' &
-import sys, threading
-from collections import defaultdict
-from prometheus_client import CollectorRegistry, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-from prometheus_client.parser import text_string_to_metric_families
-
-text_path, port = sys.argv[1], int(sys.argv[2])
-families = []  # (kind, name, help, label names, [(label values, value or (buckets, sum))])
-for family in text_string_to_metric_families(open(text_path).read()):
-    names = [n for n in (family.samples[0].labels if family.samples else {}) if n != "le"]
-    if family.type == "histogram":
-        buckets, sums = defaultdict(list), {}
-        for s in family.samples:
-            key = tuple(s.labels[n] for n in names)
-            if s.name.endswith("_bucket"):
-                buckets[key].append((s.labels["le"], s.value))
-            elif s.name.endswith("_sum"):
-                sums[key] = s.value
-        series = [(key, (buckets[key], sums[key])) for key in buckets]
-    else:
-        series = [(tuple(s.labels[n] for n in names), s.value) for s in family.samples]
-    families.append((family.type, family.name, family.documentation, names, series))
-
-make = {"gauge": GaugeMetricFamily, "counter": CounterMetricFamily, "histogram": HistogramMetricFamily}
-
-class Scraped:
-    def collect(self):
-        for kind, name, help, names, series in families:
-            metric = make[kind](name, help, labels=names)
-            for labels, value in series:
-                if kind == "histogram":
-                    metric.add_metric(list(labels), value[0], value[1])
-                else:
-                    metric.add_metric(list(labels), value)
-            yield metric
-
-registry = CollectorRegistry()
-registry.register(Scraped())
-start_http_server(port, addr="127.0.0.1", registry=registry)
-threading.Event().wait()
-PY
+  "$python" bench/metrics_scrape_peer.py "$1" "$2" &
   peer=$!
   peer_url="http://127.0.0.1:$2/metrics"
   for _ in $(seq 100); do
@@ -256,11 +127,11 @@ echo "alternating; time is curl's time_total; bytes is the text, wire what was s
 results="$work/results.txt"
 for cap in "${caps[@]}"; do
   if [ "$cap" != "${caps[0]}" ]; then
-    stop "$server"
+    icantkube_stop
     start_server "$cap"
   fi
   scrape "$metrics_url" "$work/icantkube-$cap.txt" >/dev/null
-  start_peer "$work/icantkube-$cap.txt" "$(free_ports 1)"
+  start_peer "$work/icantkube-$cap.txt" "$(icantkube_free_ports 1)"
   for _ in $(seq "$warmup"); do
     scrape "$metrics_url" /dev/null >/dev/null
     scrape "$peer_url" /dev/null >/dev/null
@@ -270,8 +141,7 @@ for cap in "${caps[@]}"; do
     scrape "$metrics_url" "$work/icantkube-$cap.txt" >>"$work/times-icantkube"
     scrape "$peer_url" "$work/peer-$cap.txt" >>"$work/times-peer"
   done
-  stop "$peer"
-  peer=""
+  stop_peer
   for who in icantkube peer; do
     body="$work/$who-$cap.txt"
     echo "$cap $who $(grep -vc '^#' "$body") $(grep -c 'machine="' "$body") $(wc -c <"$body")" \
@@ -279,39 +149,5 @@ for cap in "${caps[@]}"; do
   done
 done
 
-python3 - "$results" <<'PY'
-import math, sys
-
-def percentile(sorted_values, p):  # nearest rank
-    return sorted_values[max(0, math.ceil(p / 100 * len(sorted_values)) - 1)]
-
-rows = {}
-for line in open(sys.argv[1]):
-    cap, who, series, per_machine, size, wire, *times = line.split()
-    times = sorted(float(t) * 1000 for t in times)
-    rows[cap, who] = dict(series=int(series), per_machine=int(per_machine), size=int(size),
-                          wire=int(wire), p50=percentile(times, 50), p90=percentile(times, 90))
-names = {"icantkube": "icantkube", "peer": "prometheus_client"}
-print(f"\n  {'cap':>5}  {'server':17}  {'series':>6}  {'per machine':>11}  {'bytes':>8}  "
-      f"{'wire':>7}  {'p50 ms':>7}  {'p90 ms':>7}")
-failed = False
-for cap in dict.fromkeys(c for c, _ in rows):
-    for who in ("icantkube", "peer"):
-        r = rows[cap, who]
-        print(f"  {cap:>5}  {names[who]:17}  {r['series']:6}  {r['per_machine']:11}  {r['size']:8,}  "
-              f"{r['wire']:7,}  {r['p50']:7.2f}  {r['p90']:7.2f}")
-    ours, peer = rows[cap, "icantkube"], rows[cap, "peer"]
-    print(f"  {'':5}  icantkube / prometheus_client: time p50 {ours['p50'] / peer['p50']:.2f}, "
-          f"p90 {ours['p90'] / peer['p90']:.2f}; bytes {ours['size'] / peer['size']:.2f}, "
-          f"wire {ours['wire'] / peer['wire']:.2f}")
-    if ours["series"] != peer["series"]:
-        print(f"  FAILED: the peer served {peer['series']} series, icantkube {ours['series']}")
-        failed = True
-low, high = list(dict.fromkeys(c for c, _ in rows))
-a, b = rows[low, "icantkube"], rows[high, "icantkube"]
-print(f"\n  icantkube, cap {high} / cap {low}: series {b['series'] / a['series']:.2f}, "
-      f"bytes {b['size'] / a['size']:.2f}, wire {b['wire'] / a['wire']:.2f}, "
-      f"time p50 {b['p50'] / a['p50']:.2f}")
-sys.exit(1 if failed else 0)
-PY
+python3 bench/metrics_scrape_report.py "$results"
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"

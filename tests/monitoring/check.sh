@@ -17,6 +17,8 @@ root=$(cd "$here/../.." && pwd)
 monitoring="${MONITORING_DIR:-$root/kubernetes/monitoring}"  # another copy, to test the check
 app_manifests="$root/kubernetes/app"
 helper="$here/check_queries.py"
+# shellcheck source=scripts/lib/icantkube.sh
+source "$root/scripts/lib/icantkube.sh"
 
 say() { printf '== %s\n' "$*"; }
 
@@ -42,16 +44,15 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
 fi
 
 work=$(mktemp -d)
-app_pid=""
 prom_pid=""
+# shellcheck disable=SC2317 # run by the trap
 cleanup() {
   status=$?
-  for pid in $prom_pid $app_pid; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in $prom_pid $app_pid; do
-    wait "$pid" 2>/dev/null || true
-  done
+  if [ -n "$prom_pid" ]; then
+    kill "$prom_pid" 2>/dev/null || true
+    wait "$prom_pid" 2>/dev/null || true
+  fi
+  icantkube_stop
   if [ "$status" != 0 ] && [ -s "$work/app.log" ]; then
     echo "-- last lines of the app's log"; tail -n 20 "$work/app.log"
   fi
@@ -86,7 +87,7 @@ python3 "$helper" dashboards "$monitoring/dashboards" || failed=1
 if command -v kubectl >/dev/null; then
   say "kubectl kustomize $monitoring"
   if kubectl kustomize "$monitoring" >"$work/rendered.yaml"; then
-    dashboards=$(ls "$monitoring"/dashboards/*.json | wc -l)
+    dashboards=$(find "$monitoring/dashboards" -maxdepth 1 -name '*.json' | wc -l)
     labelled=$(grep -c '^    grafana_dashboard: "1"$' "$work/rendered.yaml" || true)
     if [ "$labelled" != "$dashboards" ]; then
       echo "FAIL kustomize renders $labelled ConfigMaps labelled grafana_dashboard: \"1\" for $dashboards dashboards"
@@ -115,26 +116,18 @@ if [ -z "${ICANTKUBE_BIN:-}" ]; then
   exit "$failed"
 fi
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-app_port=$(free_port)
-metrics_port=$(free_port)
-prom_port=$(free_port)
-app="http://127.0.0.1:$app_port"
-metrics="http://127.0.0.1:$metrics_port"
-prom="http://127.0.0.1:$prom_port"
-
-say "starting icantkube in demo mode on $app (metrics on $metrics)"
+say "starting icantkube in demo mode (app and metrics each on a free port)"
 admin_password="monitoring-check-$RANDOM$RANDOM"
 ICANTKUBE_DEMO=1 ICANTKUBE_DEMO_INTERVAL_MS=200 \
   ICANTKUBE_ADMIN_PASSWORD="$admin_password" \
   DATABASE_URL="sqlite://$work/icantkube.db" \
-  ICANTKUBE_LISTEN="127.0.0.1:$app_port" \
-  ICANTKUBE_METRICS_LISTEN="127.0.0.1:$metrics_port" \
   LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}" \
-  "$ICANTKUBE_BIN" serve >"$work/app.log" 2>&1 &
-app_pid=$!
+  icantkube_start "$ICANTKUBE_BIN" "$work/app.log" || { echo "FAIL icantkube did not start"; exit 1; }
+app=$icantkube_url
+metrics=${icantkube_metrics_url%/metrics}
+say "icantkube is ready on $app (metrics on $metrics)"
+prom_port=$(icantkube_free_ports 1)
+prom="http://127.0.0.1:$prom_port"
 
 wait_for() { # what, seconds, command...
   local what=$1 seconds=$2
@@ -146,8 +139,6 @@ wait_for() { # what, seconds, command...
   echo "FAIL timed out waiting for $what"
   return 1
 }
-wait_for "the app's /metrics" 120 curl -fsS "$metrics/metrics"
-wait_for "the app's /api/v1/machines" 60 curl -fsS "$app/api/v1/machines"
 
 cat >"$work/prometheus.yml" <<YAML
 global:
@@ -157,7 +148,7 @@ rule_files: [${rule_files:+"$rule_files"}]
 scrape_configs:
   - job_name: icantkube
     static_configs:
-      - targets: ["127.0.0.1:$metrics_port"]
+      - targets: ["$icantkube_metrics_address"]
 YAML
 say "starting Prometheus on $prom"
 prometheus --config.file="$work/prometheus.yml" \
@@ -166,6 +157,7 @@ prometheus --config.file="$work/prometheus.yml" \
   >"$work/prometheus.log" 2>&1 &
 prom_pid=$!
 
+# shellcheck disable=SC2317 # run by wait_for
 has_samples() {
   kill -0 "$prom_pid" 2>/dev/null || { echo "FAIL Prometheus exited"; exit 1; }
   curl -fsS "$prom/api/v1/query" --data-urlencode 'query=count(icantkube_machines) > 0' |
