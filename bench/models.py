@@ -134,7 +134,7 @@ def regression_metrics(y, oof, fold, scored):
 
 
 def percentile(values, q):
-    """Nearest rank, as in server/examples/model_benchmark.rs."""
+    """Nearest rank, as in ml/examples/model_benchmark.rs."""
     ordered = sorted(values)
     return ordered[min(max(math.ceil(q * len(ordered)), 1), len(ordered)) - 1]
 

@@ -25,7 +25,7 @@ if [ -n "${ICANTKUBE_MODEL_BENCHMARK_BIN:-}" ]; then
   example=$ICANTKUBE_MODEL_BENCHMARK_BIN
   echo "using ICANTKUBE_MODEL_BENCHMARK_BIN=$example (no build)"
 else
-  cargo build --release -p server --example model_benchmark
+  cargo build --release -p ml --example model_benchmark
   example="$CARGO_TARGET_DIR/release/examples/model_benchmark"
 fi
 
