@@ -85,9 +85,15 @@ pub async fn sign_out(
     Ok(response)
 }
 
-/// A path on this site, so the sign-in form cannot send people elsewhere.
+/// A path on this site, so the sign-in form cannot send people elsewhere: one leading `/`,
+/// then visible ASCII only. Browsers drop tabs and newlines from a URL (`/\t/evil.example`
+/// becomes `//evil.example`, another site), and a CR or LF cannot go into a header at all.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let bytes = next.as_bytes();
+    let on_this_site = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\');
+    if on_this_site {
         next
     } else {
         "/"
@@ -105,5 +111,21 @@ mod tests {
         assert_eq!(local_path("https://evil.example"), "/");
         assert_eq!(local_path("/\\evil.example"), "/");
         assert_eq!(local_path(""), "/");
+        assert_eq!(local_path("/"), "/");
+        assert_eq!(
+            local_path("/machines/mill-1?x=%2F"),
+            "/machines/mill-1?x=%2F"
+        );
+    }
+
+    #[test]
+    fn whitespace_and_control_characters_in_next_lead_home() {
+        // `next=/%09/evil.example`, decoded: browsers drop the tab and go to evil.example.
+        assert_eq!(local_path("/\t/evil.example"), "/");
+        assert_eq!(local_path("/\n/evil.example"), "/");
+        assert_eq!(local_path("/ /evil.example"), "/");
+        // CR/LF would break the Location header after the session cookie was set.
+        assert_eq!(local_path("/\r\nSet-Cookie: x=1"), "/");
+        assert_eq!(local_path("/caf\u{e9}"), "/");
     }
 }
