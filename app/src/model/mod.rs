@@ -84,6 +84,26 @@ pub struct Sensor {
     pub label: String,
     /// Unit symbol (`Nm`), empty when dimensionless.
     pub unit: String,
+    /// The lowest value the sensor can physically read, when declared; readings below it are
+    /// refused, naming the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The highest value the sensor can physically read, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+impl Sensor {
+    /// A sensor without a declared range.
+    pub fn new(key: &str, label: &str, unit: &str) -> Sensor {
+        Sensor {
+            key: key.into(),
+            label: label.into(),
+            unit: unit.into(),
+            min: None,
+            max: None,
+        }
+    }
 }
 
 /// A sensor's latest value, ready to show.

@@ -284,19 +284,20 @@ fn render(
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         let (x_range, y_range) = ranges(points);
-        let y_range = with_room_for_labels(y_range, limits);
+        let y_range = drawable(with_room_for_labels(y_range, limits));
         let mut chart = ChartBuilder::on(&root)
             .margin(MARGIN)
             .x_label_area_size(TIME_AXIS)
             .y_label_area_size(76)
-            .build_cartesian_2d(x_range.clone(), y_range)?;
+            .build_cartesian_2d(x_range.clone(), y_range.clone())?;
         draw_mesh(
             &mut chart,
             unit.trim().trim_start_matches('(').trim_end_matches(')'),
             4,
         )?;
         let mut labelled: Vec<i32> = Vec::new();
-        for limit in limits {
+        // A limit beyond what the axis can show is left to the text alternative.
+        for limit in limits.iter().filter(|l| y_range.contains(&l.value)) {
             let colour = match limit.status {
                 RiskLevel::Critical => CRITICAL,
                 _ => WARNING,
@@ -331,13 +332,14 @@ fn render(
                 text_style(LIMIT_FONT, horizontal, vertical).color(&colour),
             ))?;
         }
+        let on_axis = |v: f64| v.clamp(y_range.start, y_range.end);
         chart.draw_series(LineSeries::new(
-            points.iter().map(|(t, v)| (*t as f64, *v)),
+            points.iter().map(|(t, v)| (*t as f64, on_axis(*v))),
             LINE.stroke_width(2),
         ))?;
         if points.len() == 1 {
             chart.draw_series(std::iter::once(Circle::new(
-                (points[0].0 as f64, points[0].1),
+                (points[0].0 as f64, on_axis(points[0].1)),
                 4,
                 LINE.filled(),
             )))?;
@@ -365,6 +367,30 @@ fn with_room_for_labels(values: std::ops::Range<f64>, limits: &[Limit]) -> std::
             range.start.min(l.value - room)..range.end
         }
     })
+}
+
+/// The most an axis reaches either side of zero. Values beyond it are drawn at its edge: tick
+/// placement over an infinite or NaN range never ends, and a stored value may predate the
+/// bounds ingest now checks.
+const DRAWN_MAGNITUDE: f64 = 1e15;
+
+/// A value axis plotters can always lay out: finite, within `DRAWN_MAGNITUDE`, not empty.
+fn drawable(range: std::ops::Range<f64>) -> std::ops::Range<f64> {
+    let bound = |v: f64, fallback: f64| {
+        if v.is_nan() {
+            fallback
+        } else {
+            v.clamp(-DRAWN_MAGNITUDE, DRAWN_MAGNITUDE)
+        }
+    };
+    let low = bound(range.start, -1.0);
+    let high = bound(range.end, 1.0);
+    if low < high {
+        low..high
+    } else {
+        let pad = low.abs().max(1.0) * 0.001;
+        (low - pad)..(low + pad)
+    }
 }
 
 /// A chart-sized SVG that says why there is nothing to draw.
@@ -437,6 +463,10 @@ fn ranges(points: &[(i64, f64)]) -> (std::ops::Range<f64>, std::ops::Range<f64>)
         (first - 30_000.0, first + 30_000.0)
     };
     let (low, high) = value_range(points);
+    let (low, high) = (
+        low.clamp(-DRAWN_MAGNITUDE, DRAWN_MAGNITUDE),
+        high.clamp(-DRAWN_MAGNITUDE, DRAWN_MAGNITUDE),
+    );
     let pad = ((high - low) * 0.1).max(high.abs().max(1.0) * 0.001);
     (x_start..x_end, (low - pad)..(high + pad))
 }
@@ -453,11 +483,7 @@ mod tests {
     use super::*;
 
     fn sensor() -> Sensor {
-        Sensor {
-            key: "torque".into(),
-            label: "Torque <max>".into(),
-            unit: "Nm".into(),
-        }
+        Sensor::new("torque", "Torque <max>", "Nm")
     }
 
     fn assert_svg(chart: &Chart) {
@@ -475,6 +501,26 @@ mod tests {
         assert_svg(&chart);
         assert!(chart.svg.contains("No readings yet"));
         assert!(chart.description.contains("no readings"));
+    }
+
+    #[test]
+    fn extreme_finite_values_and_limits_still_render_promptly() {
+        // 1e308 and -1e308 once made the axis infinite and its tick loop never end: render in a
+        // thread, so a regression fails here instead of hanging the suite.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let points = [(1_795_000_000_000, 1e308), (1_795_000_001_000, -1e308)];
+            let limits = [Limit {
+                value: f64::MAX,
+                status: RiskLevel::Critical,
+                worse_above: true,
+            }];
+            let _ = done.send(sensor_trend(&sensor(), &points, &limits));
+        });
+        let chart = finished
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the chart renders in time");
+        assert_svg(&chart);
     }
 
     #[test]
@@ -511,11 +557,7 @@ mod tests {
 
     #[test]
     fn a_sensor_trend_draws_the_model_limits_in_their_colours_and_words() {
-        let speed = Sensor {
-            key: "rotational_speed".into(),
-            label: "Rotational speed".into(),
-            unit: "rpm".into(),
-        };
+        let speed = Sensor::new("rotational_speed", "Rotational speed", "rpm");
         let points: Vec<(i64, f64)> = (0..50)
             .map(|i| (1_795_000_000_000 + i * 1000, 1500.0 + (i % 7) as f64))
             .collect();

@@ -30,21 +30,21 @@ impl Profile {
 
     /// The profile's sensors, in the order readings list them.
     pub fn schema(self) -> SensorSchema {
-        let sensors: &[(&str, &str, &str)] = match self {
-            Profile::Ai4i2020 => &AI4I_SENSORS,
-            Profile::Turbofan => &TURBOFAN_SENSORS,
-        };
-        SensorSchema::parse(
-            sensors
+        let sensors = match self {
+            Profile::Ai4i2020 => AI4I_SENSORS
                 .iter()
-                .map(|(key, label, unit)| Sensor {
-                    key: key.to_string(),
-                    label: label.to_string(),
-                    unit: unit.to_string(),
+                .map(|(key, label, unit, (min, max))| Sensor {
+                    min: Some(*min),
+                    max: Some(*max),
+                    ..Sensor::new(key, label, unit)
                 })
                 .collect(),
-        )
-        .expect("built-in schemas are valid")
+            Profile::Turbofan => TURBOFAN_SENSORS
+                .iter()
+                .map(|(key, label, unit)| Sensor::new(key, label, unit))
+                .collect(),
+        };
+        SensorSchema::parse(sensors).expect("built-in schemas are valid")
     }
 }
 
@@ -102,13 +102,27 @@ impl Variant {
     }
 }
 
-/// AI4I 2020: the five process measurements (the quality variant is a machine attribute).
-const AI4I_SENSORS: [(&str, &str, &str); 5] = [
-    ("air_temperature", "Air temperature", "K"),
-    ("process_temperature", "Process temperature", "K"),
-    ("rotational_speed", "Rotational speed", "rpm"),
-    ("torque", "Torque", "Nm"),
-    ("tool_wear", "Tool wear", "min"),
+/// AI4I 2020: the five process measurements (the quality variant is a machine attribute), each
+/// with the range a milling machine's sensor can physically read: wide around the data set's
+/// values (air 295–305 K, process 305–314 K, 1,168–2,886 rpm, 3.8–76.6 Nm, 0–253 min), so a
+/// real reading always fits and a broken or hostile one does not.
+type DeclaredSensor = (&'static str, &'static str, &'static str, (f64, f64));
+const AI4I_SENSORS: [DeclaredSensor; 5] = [
+    ("air_temperature", "Air temperature", "K", (200.0, 400.0)),
+    (
+        "process_temperature",
+        "Process temperature",
+        "K",
+        (200.0, 500.0),
+    ),
+    (
+        "rotational_speed",
+        "Rotational speed",
+        "rpm",
+        (0.0, 20_000.0),
+    ),
+    ("torque", "Torque", "Nm", (0.0, 1_000.0)),
+    ("tool_wear", "Tool wear", "min", (0.0, 10_000.0)),
 ];
 
 /// The C-MAPSS sensors that change as an engine wears (the other seven are constant in FD001).

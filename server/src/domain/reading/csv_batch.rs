@@ -162,10 +162,9 @@ fn csv_reading(
         let column_no = Some(index + 1);
         let result: Result<(), String> = match column {
             CsvColumn::Sensor(sensor) => match cell.parse::<f64>() {
-                Ok(number) if number.is_finite() => {
-                    values[*sensor] = number;
-                    Ok(())
-                }
+                Ok(number) if number.is_finite() => schema
+                    .check_value(*sensor, number)
+                    .map(|number| values[*sensor] = number),
                 _ if cell.is_empty() => Err("missing sensor value".to_string()),
                 _ => Err(format!("expected a finite number, got {cell:?}")),
             },

@@ -237,13 +237,13 @@ fn json_values(
             ));
             continue;
         };
-        match value.as_f64() {
-            Some(number) if number.is_finite() => values[index] = Some(number),
-            _ => problems.push(at.error(
-                None,
-                &field,
-                format!("expected a finite number, got {value}"),
-            )),
+        let checked = match value.as_f64() {
+            Some(number) if number.is_finite() => schema.check_value(index, number),
+            _ => Err(format!("expected a finite number, got {value}")),
+        };
+        match checked {
+            Ok(number) => values[index] = Some(number),
+            Err(message) => problems.push(at.error(None, &field, message)),
         }
     }
 }

@@ -247,11 +247,7 @@ mod tests {
         SensorSchema::parse(
             ["air_temperature", "torque"]
                 .into_iter()
-                .map(|key| Sensor {
-                    key: key.into(),
-                    label: key.into(),
-                    unit: String::new(),
-                })
+                .map(|key| Sensor::new(key, key, ""))
                 .collect(),
         )
         .unwrap()
@@ -369,6 +365,28 @@ mod tests {
         assert_eq!(readings[1].recorded_at, NOW);
         assert_eq!(readings[0].labels.failure, Some(false));
         assert_eq!(readings[1].labels.failure, None);
+    }
+
+    #[test]
+    fn finite_values_beyond_physical_sense_are_refused_naming_the_field() {
+        // Two such readings once made the machine's chart range infinite.
+        let error = first_error(json(
+            r#"[{"values":{"torque":1,"air_temperature":1e308}},{"values":{"torque":1,"air_temperature":-1e308}}]"#,
+        ));
+        assert_eq!(
+            (error.reading, error.field.as_str()),
+            (1, "values.air_temperature")
+        );
+        assert!(
+            error.message.contains("beyond any physical reading"),
+            "{error}"
+        );
+        let error = first_error(csv("air_temperature,torque\n300,-1e308\n"));
+        assert_eq!((error.line, error.column), (Some(2), Some(2)));
+        assert!(
+            error.message.contains("beyond any physical reading"),
+            "{error}"
+        );
     }
 
     #[test]

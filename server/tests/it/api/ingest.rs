@@ -169,7 +169,7 @@ async fn every_kind_of_bad_input_is_refused_and_stores_nothing() {
     )
     .await;
     let ragged =
-        "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n1,2,3,4,5\n1,2\n";
+        "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n300,310,1500,40,5\n300,310\n";
     let response = app.post_readings("mill-1", CSV, ragged).await;
     assert_refused(&app, response, StatusCode::BAD_REQUEST, &["line 3"]).await;
 
@@ -205,7 +205,7 @@ async fn every_kind_of_bad_input_is_refused_and_stores_nothing() {
         assert_eq!(body["details"][0]["field"], field, "{body}");
         assert_eq!(app.reading_count("mill-1").await, 0);
     }
-    let csv_nan = "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n1,2,3,4,5\n1,2,3,inf,5\n";
+    let csv_nan = "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n300,310,1500,40,5\n300,310,1500,inf,5\n";
     let response = app.post_readings("mill-1", CSV, csv_nan).await;
     assert_refused(
         &app,
@@ -268,4 +268,61 @@ async fn a_machine_token_works_for_its_machine_only() {
         .await;
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.reading_count("mill-2").await, 0);
+}
+
+#[tokio::test]
+async fn values_beyond_a_sensors_range_are_refused_and_stored_extremes_still_draw_the_page() {
+    let app = app_with_mill().await;
+    let reading = |speed: &str, torque: &str| {
+        format!(
+            r#"{{"values":{{"air_temperature":300,"process_temperature":310,"rotational_speed":{speed},"torque":{torque},"tool_wear":1}}}}"#
+        )
+    };
+    for (body, field, words) in [
+        (
+            reading("1e308", "40"),
+            "values.rotational_speed",
+            "beyond any physical reading",
+        ),
+        (
+            reading("1500", "-3"),
+            "values.torque",
+            "range, 0 to 1000 Nm",
+        ),
+    ] {
+        let response = app.post_readings("mill-1", JSON, &body).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let refusal: Value = response.json().await.unwrap();
+        assert_eq!(refusal["details"][0]["field"], field, "{refusal}");
+        assert!(
+            refusal["error"].as_str().unwrap().contains(words),
+            "{refusal}"
+        );
+    }
+    assert_eq!(app.reading_count("mill-1").await, 0);
+
+    // Readings stored before values were bounded: the page must still draw, in bounded time.
+    let batch = format!("[{}, {}]", reading("1500", "40"), reading("1501", "41"));
+    let response = app.post_readings("mill-1", JSON, &batch).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let db = icantkube::db::Database::connect(&app.database_url)
+        .await
+        .unwrap();
+    for (id, speed) in [(1, "1e308"), (2, "-1e308")] {
+        sqlx::query("UPDATE readings SET sensor_values = ? WHERE id = ?")
+            .bind(format!("[300.0,310.0,{speed},40.0,1.0]"))
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    let page = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        app.page("/machines/mill-1"),
+    )
+    .await
+    .expect("the machine page answers in time");
+    assert!(page.contains("<svg"), "the page draws its charts");
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
 }
