@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::auth::Sessions;
+use crate::auth::{PasswordChecks, Sessions};
 use crate::configuration::Settings;
 use crate::db::Database;
 use crate::http::{self, AppState};
@@ -74,7 +74,7 @@ impl Application {
             db: db.clone(),
             machine_cap: settings.metrics_machine_cap,
         });
-        let admin = Arc::new(settings.admin);
+        let admin = Arc::new(PasswordChecks::new(Arc::new(settings.admin)));
         let state = AppState {
             leptos_options,
             db: db.clone(),

@@ -1,18 +1,18 @@
-//! Admin sign-in for the web pages: a session cookie, a CSRF token per session, and a limit on
-//! password guesses.
+//! Admin sign-in for the web pages: a session cookie and a CSRF token per session; the
+//! password itself is checked, under its limit, by `password_checks`.
 //!
 //! Sessions are rows in the database (only a digest of the cookie is stored), so every replica
 //! recognises a sign-in and a sign-out ends it everywhere.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{header, HeaderMap};
 use rand::RngCore;
 
-use crate::auth::{token_digest, AdminCredential};
+use crate::auth::password_checks::{PasswordChecks, PasswordRefusal};
+use crate::auth::token_digest;
 use crate::db::{admin_sessions, Database};
 use crate::domain::time::now_ms;
 use crate::error::Result;
@@ -55,40 +55,25 @@ pub enum SignInError {
 #[derive(Clone)]
 pub struct Sessions {
     db: Database,
-    credential: Arc<AdminCredential>,
-    limiter: Arc<AttemptLimiter>,
+    password: Arc<PasswordChecks>,
 }
 
 impl Sessions {
-    pub fn new(db: Database, credential: Arc<AdminCredential>) -> Sessions {
-        Sessions {
-            db,
-            credential,
-            limiter: Arc::new(AttemptLimiter::new(5, Duration::from_secs(300))),
-        }
+    pub fn new(db: Database, password: Arc<PasswordChecks>) -> Sessions {
+        Sessions { db, password }
     }
 
-    /// Checks the password and opens a session; answers the cookie's value. Wrong passwords
-    /// count against the client's address, and a client over the limit is refused before its
-    /// password is even checked.
+    /// Checks the password (counted against the client's address, which is refused when over
+    /// the limit) and opens a session; answers the cookie's value.
     pub async fn sign_in(&self, password: &str, client: IpAddr) -> Result<String, SignInError> {
-        if !self.credential.is_enabled() {
-            return Err(SignInError::Disabled);
-        }
-        if let Some(wait) = self.limiter.blocked_for(client) {
-            return Err(SignInError::TooManyAttempts(wait));
-        }
-        let credential = self.credential.clone();
-        let password = password.to_string();
-        // argon2 takes tens of milliseconds on purpose: keep it off the async workers.
-        let matches = tokio::task::spawn_blocking(move || credential.verify(&password))
+        self.password
+            .check(password, client, "sign-in form")
             .await
-            .unwrap_or(false);
-        if !matches {
-            self.limiter.failed(client);
-            return Err(SignInError::WrongPassword);
-        }
-        self.limiter.succeeded(client);
+            .map_err(|refusal| match refusal {
+                PasswordRefusal::Disabled => SignInError::Disabled,
+                PasswordRefusal::Wrong => SignInError::WrongPassword,
+                PasswordRefusal::TooManyAttempts(wait) => SignInError::TooManyAttempts(wait),
+            })?;
         let cookie = random_token();
         let expires_at = now_ms() + LIFETIME.as_millis() as i64;
         admin_sessions::insert(
@@ -163,63 +148,9 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
-/// Counts wrong passwords per client address in a sliding window.
-struct AttemptLimiter {
-    allowed: usize,
-    window: Duration,
-    failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
-}
-
-impl AttemptLimiter {
-    fn new(allowed: usize, window: Duration) -> AttemptLimiter {
-        AttemptLimiter {
-            allowed,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// How long the client must wait, when it has used up its attempts.
-    fn blocked_for(&self, client: IpAddr) -> Option<Duration> {
-        let mut failures = self.failures.lock().expect("limiter lock");
-        let recent = failures.entry(client).or_default();
-        recent.retain(|at| at.elapsed() < self.window);
-        (recent.len() >= self.allowed).then(|| self.window.saturating_sub(recent[0].elapsed()))
-    }
-
-    fn failed(&self, client: IpAddr) {
-        let mut failures = self.failures.lock().expect("limiter lock");
-        // Forget quiet clients so the map cannot grow without bound.
-        failures.retain(|_, times| times.last().is_some_and(|at| at.elapsed() < self.window));
-        failures.entry(client).or_default().push(Instant::now());
-    }
-
-    fn succeeded(&self, client: IpAddr) {
-        self.failures.lock().expect("limiter lock").remove(&client);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_client_is_blocked_after_its_allowed_failures_and_others_are_not() {
-        let limiter = AttemptLimiter::new(3, Duration::from_secs(60));
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        for _ in 0..2 {
-            limiter.failed(a);
-            assert!(limiter.blocked_for(a).is_none());
-        }
-        limiter.failed(a);
-        let wait = limiter
-            .blocked_for(a)
-            .expect("blocked after three failures");
-        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert!(limiter.blocked_for(b).is_none());
-        limiter.succeeded(a);
-        assert!(limiter.blocked_for(a).is_none());
-    }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::auth::{AdminCredential, Sessions};
+use crate::auth::{PasswordChecks, Sessions};
 use crate::configuration::{Secret, TrackingSettings};
 use crate::db::Database;
 use crate::ingest::ModelCache;
@@ -18,7 +18,8 @@ use crate::training::Runner;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
-    pub admin: Arc<AdminCredential>,
+    /// The admin password, checked under one limit on every path.
+    pub admin: Arc<PasswordChecks>,
     pub ingest_token: Option<Secret>,
     pub max_body_bytes: usize,
     #[from_ref(skip)]

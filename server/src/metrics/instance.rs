@@ -212,6 +212,7 @@ fn rejection_reason(error: &ApiError) -> Option<&'static str> {
         ApiError::UnsupportedMediaType(_) => Some("unsupported_media_type"),
         ApiError::BadRequest(_) => Some("malformed"),
         ApiError::NotFound(_) => Some("unknown_machine"),
+        ApiError::TooManyRequests { .. } => Some("rate_limited"),
         ApiError::Conflict(_) | ApiError::Internal(_) => None,
     }
 }

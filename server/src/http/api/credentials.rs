@@ -1,9 +1,11 @@
 //! Reading credentials off a request: the admin password and ingest tokens.
 
+use std::net::IpAddr;
+
 use axum::http::{header, HeaderMap};
 use base64::Engine;
 
-use crate::auth::token_matches;
+use crate::auth::{token_matches, PasswordRefusal};
 use crate::db::tokens;
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -35,14 +37,14 @@ fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
 }
 
 /// Refuses unless the request carries the admin password (HTTP Basic, any user name, or
-/// `Bearer <password>`).
-pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// `Bearer <password>`), checked under the same per-address limit as the sign-in form.
+pub async fn require_admin(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<(), ApiError> {
     if !state.admin.is_enabled() {
-        return Err(ApiError::Forbidden(
-            "admin actions are disabled: start icantkube with ICANTKUBE_ADMIN_PASSWORD or \
-             ICANTKUBE_ADMIN_PASSWORD_HASH"
-                .into(),
-        ));
+        return Err(ApiError::Forbidden(PasswordRefusal::Disabled.to_string()));
     }
     let password = match presented(headers) {
         Some(Presented::Basic { password }) => password,
@@ -53,11 +55,18 @@ pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErr
             ))
         }
     };
-    if state.admin.verify(&password) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized("wrong admin password".into()))
-    }
+    state
+        .admin
+        .check(&password, client, "admin API")
+        .await
+        .map_err(|refusal| match refusal {
+            PasswordRefusal::Disabled => ApiError::Forbidden(refusal.to_string()),
+            PasswordRefusal::Wrong => ApiError::Unauthorized(refusal.to_string()),
+            PasswordRefusal::TooManyAttempts(wait) => ApiError::TooManyRequests {
+                message: refusal.to_string(),
+                retry_after: wait,
+            },
+        })
 }
 
 /// Refuses unless the request carries the global ingest token or one of the machine's.

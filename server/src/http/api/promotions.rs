@@ -1,8 +1,10 @@
 //! `PUT /api/v1/machines/{machine}/model` (admin): makes a model version the machine's active
 //! one. A model whose inputs the machine does not have is refused, naming what is missing.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
@@ -26,11 +28,12 @@ pub struct Promote {
 
 pub async fn put(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers, client.ip()).await?;
     let machine = find(&state, &name).await?;
     let request: Promote = json_body(&body)?;
     let reason = request.reason.unwrap_or_default();

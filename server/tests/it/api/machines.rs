@@ -182,3 +182,61 @@ async fn pages_escape_what_users_typed() {
         );
     }
 }
+
+#[tokio::test]
+async fn admin_password_guesses_on_the_api_are_limited_per_address_even_in_parallel() {
+    let app = spawn_app().await;
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let request = app
+                .client
+                .post(app.url("/api/v1/machines"))
+                .json(&json!({"name": format!("guess-{i}"), "profile": "ai4i2020"}));
+            // Both ways the API takes the password count against the same allowance.
+            let request = if i % 2 == 0 {
+                request.basic_auth("admin", Some(format!("guess-{i}")))
+            } else {
+                request.bearer_auth(format!("guess-{i}"))
+            };
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((wrong, limited), (5, 15), "{statuses:?}");
+
+    // Over the limit, the right password waits too, and the sign-in form shares the limit.
+    let right = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({"name": "mill-1", "profile": "ai4i2020"}),
+        )
+        .await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = right.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&wait), "{wait}");
+    let form = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("password", ADMIN_PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::TOO_MANY_REQUESTS);
+    let listed: Vec<Value> = app.get_json("/api/v1/machines").await;
+    assert!(listed.is_empty(), "nothing was registered: {listed:?}");
+}
