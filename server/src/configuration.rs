@@ -59,6 +59,8 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     /// Most machines whose own series (risk, remaining life, model version) are exported.
     pub metrics_machine_cap: usize,
+    /// How long requests in flight may still finish after SIGTERM before the process stops.
+    pub shutdown_drain: Duration,
 }
 
 /// Where training runs are tracked.

@@ -33,6 +33,8 @@ pub struct Application {
     metrics_listener: TcpListener,
     metrics_router: Router,
     db: Database,
+    /// How long requests in flight may finish after the signal.
+    shutdown_drain: Duration,
     /// Demo streaming and training, MLflow retries: stopped with the server.
     background: Vec<JoinHandle<()>>,
 }
@@ -95,6 +97,7 @@ impl Application {
             metrics_listener,
             metrics_router,
             db,
+            shutdown_drain: settings.shutdown_drain,
             background,
         })
     }
@@ -119,8 +122,9 @@ impl Application {
         self.metrics_address().port()
     }
 
-    /// Serves the app and the metrics until Ctrl-C or SIGTERM, then finishes in-flight requests
-    /// on both and closes the database.
+    /// Serves the app and the metrics until Ctrl-C or SIGTERM, then lets in-flight requests on
+    /// both finish for at most the drain time (a client that never finishes sending must not
+    /// hold the process past its grace period), and closes the database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(
             address = %self.local_addr(),
@@ -134,9 +138,15 @@ impl Application {
             shutdown_signal().await;
             let _ = stop.send(true);
         };
+        let mut drain_started = stopped.clone();
         let metrics_stopped = async move {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let drain = self.shutdown_drain;
+        let drain_over = async move {
+            let _ = drain_started.wait_for(|stop| *stop).await;
+            tokio::time::sleep(drain).await;
         };
         // The peer address keys the sign-in attempt limit.
         let app = axum::serve(
@@ -147,10 +157,19 @@ impl Application {
         .with_graceful_shutdown(app_stopped);
         let metrics = axum::serve(self.metrics_listener, self.metrics_router)
             .with_graceful_shutdown(metrics_stopped);
-        let (app, metrics) = tokio::join!(app.into_future(), metrics.into_future());
-        let served = app
-            .context("the HTTP server failed")
-            .and(metrics.context("the metrics server failed"));
+        let serving = async { tokio::join!(app.into_future(), metrics.into_future()) };
+        let served = tokio::select! {
+            (app, metrics) = serving => app
+                .context("the HTTP server failed")
+                .and(metrics.context("the metrics server failed")),
+            () = drain_over => {
+                tracing::warn!(
+                    seconds = drain.as_secs_f64(),
+                    "requests still open after the shutdown drain: stopping without them"
+                );
+                Ok(())
+            }
+        };
         for task in self.background {
             task.abort();
         }

@@ -229,6 +229,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_METRICS_MACHINE_CAP", default_value_t = 200)]
     pub metrics_machine_cap: usize,
 
+    /// How long requests in flight may finish after SIGTERM before the process stops anyway
+    /// (`20s`: inside Kubernetes' default 30 s grace period).
+    #[arg(long, env = "ICANTKUBE_SHUTDOWN_DRAIN", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_drain: Duration,
+
     #[command(flatten)]
     pub tracking: TrackingArgs,
 
@@ -259,6 +264,7 @@ impl ServeArgs {
             training: self.training.into_settings()?,
             metrics_listen: self.metrics_listen,
             metrics_machine_cap: self.metrics_machine_cap,
+            shutdown_drain: self.shutdown_drain,
         })
     }
 }

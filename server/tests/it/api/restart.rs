@@ -1,6 +1,7 @@
 //! The real binary as its own process: acknowledged readings survive a crash (it is killed
-//! with SIGKILL and started again on the same database file), and it starts while another
-//! icantkube holds the default ports, as when a user runs the app and the tests side by side.
+//! with SIGKILL and started again on the same database file), SIGTERM stops it within its
+//! drain time even with a request half sent, and it starts while another icantkube holds the
+//! default ports, as when a user runs the app and the tests side by side.
 
 use std::net::TcpListener;
 
@@ -74,4 +75,32 @@ async fn the_binary_serves_while_the_default_app_and_metrics_ports_are_taken() {
         .await
         .unwrap();
     assert!(health.status().is_success());
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_within_its_drain_even_with_a_request_half_sent() {
+    use std::io::Write;
+    use std::time::Duration;
+
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("drain.db").display());
+    let server = ServerProcess::start_with(&database, &[("ICANTKUBE_SHUTDOWN_DRAIN", "1s")]).await;
+    // Headers announce a body that never comes: the handler waits on it.
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stalled
+        .write_all(
+            b"POST /api/v1/machines/mill-1/readings HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"values\"",
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let took = server.terminate(Duration::from_secs(15)).await;
+
+    let took = took.expect("the server exited after SIGTERM");
+    assert!(
+        took < Duration::from_secs(6),
+        "took {took:?} with a 1 s drain"
+    );
+    drop(stalled);
 }

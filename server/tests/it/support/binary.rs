@@ -41,9 +41,15 @@ impl ServerProcess {
     /// Starts it on `database_url` with the test credentials and waits until `/readyz` says
     /// ready; panics naming the exit status if it stops first.
     pub async fn start(database_url: &str) -> ServerProcess {
+        ServerProcess::start_with(database_url, &[]).await
+    }
+
+    /// `start`, with more environment variables.
+    pub async fn start_with(database_url: &str, environment: &[(&str, &str)]) -> ServerProcess {
         let port = free_port();
         let child = Command::new(icantkube())
             .arg("serve")
+            .envs(environment.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("ICANTKUBE_LISTEN", format!("127.0.0.1:{port}"))
             .env(
@@ -79,6 +85,29 @@ impl ServerProcess {
             assert!(Instant::now() < deadline, "the server did not become ready");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The app's port.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Sends SIGTERM, as Kubernetes does to stop a pod; answers how long it took to exit, or
+    /// `None` if it was still running after `within`.
+    pub async fn terminate(mut self, within: Duration) -> Option<Duration> {
+        let sent = Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM failed");
+        while sent.elapsed() < within {
+            if self.child.try_wait().unwrap().is_some() {
+                return Some(sent.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
     }
 
     /// Kills it with SIGKILL, as a crash would, and waits until it is gone.
