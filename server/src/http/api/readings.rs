@@ -1,10 +1,10 @@
 //! `POST /api/v1/machines/{machine}/readings`: machines and gateways send readings.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{json, Value};
 
 use super::credentials::require_ingest_token;
@@ -17,12 +17,13 @@ use crate::ingest::{self, BodyFormat};
 /// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all, scoring each
 /// new reading with the machine's active model. Answers 201 with the count stored and the
 /// newest reading's prediction, or 200 when every reading was a retried duplicate; a refusal
-/// is counted by its reason.
+/// is counted by its reason. The body is read only once the machine and its token are known,
+/// so an anonymous client cannot make the server hold its bytes.
 pub async fn post(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let answer = ingest_batch(&state, &name, &headers, body).await;
     if let Err(error) = &answer {
@@ -35,24 +36,12 @@ async fn ingest_batch(
     state: &AppState,
     name: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let machine = find(state, name).await?;
     require_ingest_token(state, headers, machine.id).await?;
     let format = BodyFormat::from_content_type(headers.get(header::CONTENT_TYPE))?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
-                "the body is larger than {} bytes: send smaller batches",
-                state.max_body_bytes
-            ))
-        } else {
-            ApiError::BadRequest(format!(
-                "the body could not be read: {}",
-                rejection.body_text()
-            ))
-        }
-    })?;
+    let body = read_body(body, headers, state.max_body_bytes).await?;
     let batch = format.parse(&body, &machine, now_ms())?;
     let ingested =
         ingest::store(&state.db, &state.models, &state.metrics, &machine, &batch).await?;
@@ -75,4 +64,28 @@ async fn ingest_batch(
         answer["prediction"] = prediction;
     }
     Ok((status, Json(answer)))
+}
+
+/// The whole body, refused as soon as it is over `limit`: by its declared length before a byte
+/// is read, or while it streams in.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "the body is larger than {limit} bytes: send smaller batches"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(error) => Err(ApiError::BadRequest(format!(
+            "the body could not be read: {error}"
+        ))),
+    }
 }

@@ -326,3 +326,55 @@ async fn values_beyond_a_sensors_range_are_refused_and_stored_extremes_still_dra
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+/// Sends request headers and the first bytes of a body that never completes; answers the status
+/// line, if the server answers within `seconds`.
+fn status_before_the_body_ends(address: &str, headers: &str, seconds: u64) -> Option<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let port = address.rsplit(':').next().unwrap();
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(seconds)))
+        .unwrap();
+    stream
+        .write_all(format!("{headers}\r\n[{{\"values\":").as_bytes())
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    Some(line.trim_end().to_string())
+}
+
+#[tokio::test]
+async fn the_machine_the_token_and_a_declared_length_are_checked_before_the_body_is_read() {
+    let app = app_with_mill().await;
+    let post = |machine: &str, auth: &str, length: usize| {
+        format!(
+            "POST /api/v1/machines/{machine}/readings HTTP/1.1\r\nHost: x\r\n{auth}\
+             Content-Type: application/json\r\nContent-Length: {length}\r\n"
+        )
+    };
+    let bearer = format!("Authorization: Bearer {GLOBAL_TOKEN}\r\n");
+    let cases = [
+        (post("mill-1", "", 100_000), "401"),
+        (
+            post("mill-1", "Authorization: Bearer nope\r\n", 100_000),
+            "401",
+        ),
+        (post("nope", &bearer, 100_000), "404"),
+        (post("mill-1", &bearer, MAX_BODY_BYTES + 1), "413"),
+    ];
+    for (headers, status) in cases {
+        let address = app.address.clone();
+        let request = headers.clone();
+        let answered =
+            tokio::task::spawn_blocking(move || status_before_the_body_ends(&address, &request, 5))
+                .await
+                .unwrap();
+        let line = answered.unwrap_or_else(|| panic!("no answer before the body ended: {headers}"));
+        assert!(
+            line.starts_with(&format!("HTTP/1.1 {status}")),
+            "{line} for {headers}"
+        );
+    }
+    assert_eq!(app.reading_count("mill-1").await, 0);
+}
