@@ -44,9 +44,7 @@ impl AdminCredential {
     pub fn verify(&self, password: &str) -> bool {
         match self {
             AdminCredential::Disabled => false,
-            AdminCredential::Plain(expected) => {
-                bool::from(expected.expose().as_bytes().ct_eq(password.as_bytes()))
-            }
+            AdminCredential::Plain(expected) => equal_in_constant_time(expected.expose(), password),
             AdminCredential::Hash(hash) => PasswordHash::new(hash.expose())
                 .map(|parsed| {
                     Argon2::default()
@@ -72,13 +70,29 @@ pub fn token_digest(token: &str) -> String {
 
 /// Constant-time comparison of a presented token with a configured one.
 pub fn token_matches(presented: &str, configured: &Secret) -> bool {
-    bool::from(presented.as_bytes().ct_eq(configured.expose().as_bytes()))
+    equal_in_constant_time(presented, configured.expose())
+}
+
+/// Whether two secrets are equal, in a time that depends on neither their contents nor their
+/// lengths: their SHA-256 digests, always 32 bytes, are compared in constant time.
+pub fn equal_in_constant_time(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    bool::from(a.as_slice().ct_eq(b.as_slice()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use argon2::password_hash::{PasswordHasher, SaltString};
+
+    #[test]
+    fn secrets_compare_equal_only_when_identical_whatever_their_lengths() {
+        assert!(equal_in_constant_time("token", "token"));
+        assert!(equal_in_constant_time("", ""));
+        assert!(!equal_in_constant_time("token", "toke"));
+        assert!(!equal_in_constant_time("token", "token-and-more"));
+        assert!(!equal_in_constant_time("", "x"));
+    }
 
     #[test]
     fn a_plain_password_accepts_itself_and_nothing_else() {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderMap};
 use rand::RngCore;
 
+use crate::auth::credentials::equal_in_constant_time;
 use crate::auth::password_checks::{PasswordChecks, PasswordRefusal};
 use crate::auth::token_digest;
 use crate::db::{admin_sessions, Database};
@@ -33,8 +34,7 @@ pub struct AdminSession {
 impl AdminSession {
     /// Whether a form's token is this session's (compared in constant time).
     pub fn accepts(&self, presented: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(self.csrf_token.as_bytes()))
+        !presented.is_empty() && equal_in_constant_time(presented, &self.csrf_token)
     }
 }
 

@@ -16,8 +16,14 @@ enum Presented<'a> {
     Basic { password: String },
 }
 
+/// The credentials, when the request carries exactly one `Authorization` header: with two, a
+/// check that reads one and a proxy or log that reads the other could disagree.
 fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next()?.to_str().ok()?;
+    if values.next().is_some() {
+        return None;
+    }
     let (scheme, rest) = value.split_once(' ')?;
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {

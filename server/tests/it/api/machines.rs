@@ -240,3 +240,28 @@ async fn admin_password_guesses_on_the_api_are_limited_per_address_even_in_paral
     let listed: Vec<Value> = app.get_json("/api/v1/machines").await;
     assert!(listed.is_empty(), "nothing was registered: {listed:?}");
 }
+
+#[tokio::test]
+async fn a_request_with_two_authorization_headers_is_refused_even_when_the_first_is_right() {
+    let app = spawn_app().await;
+    let right = format!("Bearer {ADMIN_PASSWORD}");
+    let response = app
+        .client
+        .post(app.url("/api/v1/machines"))
+        .header("authorization", right.as_str())
+        .header("authorization", "Bearer wrong")
+        .json(&json!({"name": "mill-1", "profile": "ai4i2020"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let once = app
+        .client
+        .post(app.url("/api/v1/machines"))
+        .header("authorization", right.as_str())
+        .json(&json!({"name": "mill-1", "profile": "ai4i2020"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(once.status(), StatusCode::CREATED);
+}
