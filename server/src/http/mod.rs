@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod forms;
+mod security_headers;
 mod state;
 
 use std::sync::Arc;
@@ -57,13 +58,15 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
         // Layers wrap what is above them: compression and the timeout see every response, the
-        // trace span covers all of it, and the metrics, outermost, time and count what the
-        // client got. Layers run after routing, so the metrics see the matched route template.
+        // security headers go on every answer (a timeout's too), the trace span covers all of
+        // it, and the metrics, outermost, time and count what the client got. Layers run after
+        // routing, so the metrics see the matched route template.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(security_headers::add))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn_with_state(metrics, metrics::track_http))
         .with_state(state)
