@@ -4,6 +4,7 @@
 pub mod api;
 pub mod forms;
 mod security_headers;
+mod server_fn_status;
 mod state;
 
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        // Inside compression: it reads the error a server function answered, uncompressed.
+        .layer(middleware::from_fn(server_fn_status::by_error))
         // Layers wrap what is above them: compression and the timeout see every response, the
         // security headers go on every answer (a timeout's too), the trace span covers all of
         // it, and the metrics, outermost, time and count what the client got. Layers run after

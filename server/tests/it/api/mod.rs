@@ -8,4 +8,5 @@ mod machines;
 mod metrics;
 pub mod predictions;
 mod restart;
+mod server_fns;
 mod training;
