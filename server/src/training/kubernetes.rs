@@ -438,14 +438,11 @@ impl Runner for KubernetesRunner {
 
     #[tracing::instrument(name = "Cancelling a training Job", skip(self))]
     async fn cancel(&self, run_id: i64) -> Result<(), RunnerError> {
-        let pool = self.db.pool();
-        let run = training_runs::find(pool, run_id)
+        // Marked first, so the watcher that then finds the Job gone leaves the run cancelled.
+        super::mark_cancelled(&self.db, run_id).await?;
+        let run = training_runs::find(self.db.pool(), run_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("training run {run_id}")))?;
-        // Marked first, so the watcher that then finds the Job gone leaves the run cancelled.
-        if !training_runs::cancel(pool, run_id).await? {
-            return Ok(());
-        }
         let job_name = run
             .job_name
             .unwrap_or_else(|| job_name(&self.settings, run_id));

@@ -91,7 +91,7 @@ impl Runner for LocalRunner {
     }
 
     async fn cancel(&self, run_id: i64) -> Result<(), RunnerError> {
-        training_runs::cancel(self.db.pool(), run_id).await?;
+        super::mark_cancelled(&self.db, run_id).await?;
         // A queued run is skipped by the worker that takes it, as it is no longer queued.
         if let Some(stop) = self.running.lock().expect("running lock").remove(&run_id) {
             let _ = stop.send(());

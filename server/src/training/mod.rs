@@ -30,6 +30,9 @@ pub enum RunnerError {
     /// The runner cannot do its job at all (for example, missing Kubernetes permissions).
     #[error("{0}")]
     Unavailable(String),
+    /// Cancelling a run that does not exist or has already ended.
+    #[error("{0}")]
+    NotCancellable(String),
     #[error(transparent)]
     Storage(#[from] crate::error::Error),
 }
@@ -43,7 +46,8 @@ pub trait Runner: Send + Sync {
     fn name(&self) -> &'static str;
     /// Hands a queued run over to be trained; returns once it is queued or started.
     async fn launch(&self, run_id: i64) -> Result<(), RunnerError>;
-    /// Stops a queued or running run and marks it cancelled.
+    /// Stops a queued or running run and marks it cancelled; a run that does not exist or has
+    /// already ended is `NotCancellable`.
     async fn cancel(&self, run_id: i64) -> Result<(), RunnerError>;
 }
 
@@ -59,6 +63,24 @@ pub fn column_roles(json: &str) -> anyhow::Result<Vec<(String, ml::dataset::Role
     let roles: Vec<ColumnRole> = serde_json::from_str(json)
         .map_err(|e| anyhow::anyhow!("the data set's column roles do not parse: {e}"))?;
     Ok(roles.into_iter().map(|r| (r.column, r.role)).collect())
+}
+
+/// Marks a queued or running run cancelled, or says why it cannot be: it does not exist, or it
+/// has already ended. What every runner's `cancel` does first.
+pub async fn mark_cancelled(db: &Database, run_id: i64) -> Result<(), RunnerError> {
+    let pool = db.pool();
+    if crate::db::training_runs::cancel(pool, run_id).await? {
+        return Ok(());
+    }
+    Err(RunnerError::NotCancellable(
+        match crate::db::training_runs::find(pool, run_id).await? {
+            Some(run) => format!(
+                "training run {run_id} has already ended ({})",
+                run.state.as_str()
+            ),
+            None => format!("there is no training run {run_id}"),
+        },
+    ))
 }
 
 /// The runner the settings choose, started.

@@ -470,8 +470,29 @@ async fn a_queued_or_running_run_can_be_cancelled() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        !location(&response).contains("error="),
+        "{}",
+        location(&response)
+    );
     let page = wait_for_run(&app, &run, &admin.cookie).await;
     assert!(page.contains("data-state=\"cancelled\""), "{page}");
+    // An ended run, or one that does not exist, is not "cancelled" again: the form says why.
+    for (path, words) in [
+        (format!("{run}/cancel"), "has already ended (cancelled)"),
+        (
+            "/training/999/cancel".to_string(),
+            "there is no training run 999",
+        ),
+    ] {
+        let response = post_form(&app, &path, Some(&admin.cookie), &[("csrf", &admin.csrf)]).await;
+        let to = reqwest::Url::parse(&app.url(&location(&response))).unwrap();
+        let error = to.query_pairs().find(|(key, _)| key == "error");
+        assert!(
+            error.is_some_and(|(_, message)| message.contains(words)),
+            "{to}"
+        );
+    }
     // No training process is left behind.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let output = worker_processes(&app, &run);
