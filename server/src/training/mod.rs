@@ -17,7 +17,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 
 use crate::configuration::{Settings, TrackingSettings, TrainingBackend};
-use crate::db::Database;
+use crate::db::{training_runs, Database};
 use kubernetes::KubernetesRunner;
 use local::{LocalRunner, LocalSettings};
 
@@ -69,11 +69,11 @@ pub fn column_roles(json: &str) -> anyhow::Result<Vec<(String, ml::dataset::Role
 /// has already ended. What every runner's `cancel` does first.
 pub async fn mark_cancelled(db: &Database, run_id: i64) -> Result<(), RunnerError> {
     let pool = db.pool();
-    if crate::db::training_runs::cancel(pool, run_id).await? {
+    if training_runs::cancel(pool, run_id).await? {
         return Ok(());
     }
     Err(RunnerError::NotCancellable(
-        match crate::db::training_runs::find(pool, run_id).await? {
+        match training_runs::find(pool, run_id).await? {
             Some(run) => format!(
                 "training run {run_id} has already ended ({})",
                 run.state.as_str()
