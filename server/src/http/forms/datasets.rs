@@ -138,11 +138,24 @@ async fn store(
 fn too_large_or_broken(cause: &str, state: &AppState) -> String {
     if cause.contains("length limit") {
         format!(
-            "file: larger than the {} MB upload limit (ICANTKUBE_MAX_UPLOAD_BYTES); nothing was stored",
-            state.max_upload_bytes / (1024 * 1024)
+            "file: larger than the upload limit of {} ({} bytes, ICANTKUBE_MAX_UPLOAD_BYTES); \
+             nothing was stored",
+            binary_size(state.max_upload_bytes),
+            state.max_upload_bytes
         )
     } else {
         format!("the upload broke off: {cause}")
+    }
+}
+
+/// `256 MiB`, `64 KiB`, `900 bytes`: the largest binary unit the size is a whole number of, so
+/// the limit is named exactly.
+fn binary_size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -187,4 +200,18 @@ pub async fn from_machine(
     .await?;
     tracing::info!(id, machine = %machine.name, rows, "machine history stored as a data set");
     Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binary_size;
+
+    #[test]
+    fn a_size_is_named_in_the_largest_whole_binary_unit() {
+        assert_eq!(binary_size(256 * 1024 * 1024), "256 MiB");
+        assert_eq!(binary_size(64 * 1024), "64 KiB");
+        assert_eq!(binary_size(1536 * 1024), "1536 KiB");
+        assert_eq!(binary_size(1 << 30), "1 GiB");
+        assert_eq!(binary_size(1000), "1000 bytes");
+    }
 }

@@ -264,8 +264,12 @@ async fn an_upload_over_the_limit_is_refused() {
     let app = spawn_app_with(|settings| settings.max_upload_bytes = 64 * 1024).await;
     let admin = sign_in(&app).await;
     let response = upload(&app, &admin, "big.csv", milling_csv(3000)).await;
-    let back = location(&response);
-    assert!(back.contains("upload%20limit"), "{back}");
+    let back = reqwest::Url::parse(&app.url(&location(&response))).unwrap();
+    let error = back.query_pairs().find(|(key, _)| key == "error");
+    assert!(
+        error.is_some_and(|(_, message)| message.contains("upload limit of 64 KiB (65536 bytes")),
+        "{back}"
+    );
 }
 
 #[tokio::test]
