@@ -40,6 +40,18 @@ impl AdminCredential {
         !matches!(self, AdminCredential::Disabled)
     }
 
+    /// A digest that changes whenever the credential does (a new password or hash), for
+    /// binding sessions to the credential they were opened with; `None` when disabled.
+    pub fn fingerprint(&self) -> Option<String> {
+        match self {
+            AdminCredential::Disabled => None,
+            AdminCredential::Plain(secret) => {
+                Some(token_digest(&format!("plain:{}", secret.expose())))
+            }
+            AdminCredential::Hash(hash) => Some(token_digest(&format!("argon2:{}", hash.expose()))),
+        }
+    }
+
     /// Whether `password` is the admin's.
     pub fn verify(&self, password: &str) -> bool {
         match self {

@@ -50,6 +50,11 @@ impl PasswordChecks {
         self.credential.is_enabled()
     }
 
+    /// The credential's fingerprint, `None` when admin actions are disabled.
+    pub fn fingerprint(&self) -> Option<String> {
+        self.credential.fingerprint()
+    }
+
     /// Accepts the right password from a client with attempts left; `via` says which path
     /// asked, for the log.
     pub async fn check(

@@ -78,7 +78,9 @@ impl Sessions {
         let expires_at = now_ms() + LIFETIME.as_millis() as i64;
         admin_sessions::insert(
             self.db.pool(),
-            &token_digest(&cookie),
+            &self
+                .digest(&cookie)
+                .expect("a password was accepted, so the credential is enabled"),
             &random_token(),
             expires_at,
         )
@@ -91,13 +93,23 @@ impl Sessions {
         let Some(cookie) = session_cookie(headers) else {
             return Ok(None);
         };
-        let id_sha256 = token_digest(cookie);
+        // A session opened under another credential, or with admin disabled, finds no row.
+        let Some(id_sha256) = self.digest(cookie) else {
+            return Ok(None);
+        };
         Ok(admin_sessions::csrf_token(self.db.pool(), &id_sha256)
             .await?
             .map(|csrf_token| AdminSession {
                 id_sha256,
                 csrf_token,
             }))
+    }
+
+    /// What a session is stored under: the cookie bound to the admin credential, so changing
+    /// the password (or turning admin off) ends every session opened with the old one.
+    fn digest(&self, cookie: &str) -> Option<String> {
+        let credential = self.password.fingerprint()?;
+        Some(token_digest(&format!("{cookie}:{credential}")))
     }
 
     pub async fn sign_out(&self, session: &AdminSession) -> Result<()> {

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use icantkube::auth::AdminCredential;
+use icantkube::configuration::Secret;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::multipart::{Form, Part};
 use reqwest::{redirect, Client, StatusCode};
@@ -571,4 +573,43 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
     let page = get_page(&app, &preview, Some(&admin.cookie)).await;
     assert!(page.contains("mill-h history"), "{page}");
     assert!(page.contains("30 rows, recognised as ai4i2020"), "{page}");
+}
+
+#[tokio::test]
+async fn a_session_ends_when_the_admin_password_changes_or_admin_is_turned_off() {
+    let first = spawn_app().await;
+    let admin = sign_in(&first).await;
+    let signed_in = |app: &TestApp| {
+        let (app_url, cookie, csrf) =
+            (app.url("/logout"), admin.cookie.clone(), admin.csrf.clone());
+        async move {
+            // Signing out is an admin form: without a live session it answers 401. Only the
+            // last check, on a replica that knows the session, really signs out.
+            browser()
+                .post(app_url)
+                .header(COOKIE, cookie)
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let replica = |adjust: fn(&mut icantkube::configuration::Settings)| {
+        let database_url = first.database_url.clone();
+        spawn_app_with(move |settings| {
+            settings.database_url = database_url;
+            adjust(settings);
+        })
+    };
+    let changed = replica(|settings| {
+        settings.admin = AdminCredential::Plain(Secret::new("a-new-password"));
+    })
+    .await;
+    assert_eq!(signed_in(&changed).await, StatusCode::UNAUTHORIZED);
+    let disabled = replica(|settings| settings.admin = AdminCredential::Disabled).await;
+    assert_eq!(signed_in(&disabled).await, StatusCode::UNAUTHORIZED);
+    // A replica with the same password still knows the session.
+    let same = replica(|_| {}).await;
+    assert_eq!(signed_in(&same).await, StatusCode::SEE_OTHER);
 }
