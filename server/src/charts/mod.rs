@@ -463,10 +463,6 @@ fn ranges(points: &[(i64, f64)]) -> (std::ops::Range<f64>, std::ops::Range<f64>)
         (first - 30_000.0, first + 30_000.0)
     };
     let (low, high) = value_range(points);
-    let (low, high) = (
-        low.clamp(-DRAWN_MAGNITUDE, DRAWN_MAGNITUDE),
-        high.clamp(-DRAWN_MAGNITUDE, DRAWN_MAGNITUDE),
-    );
     let pad = ((high - low) * 0.1).max(high.abs().max(1.0) * 0.001);
     (x_start..x_end, (low - pad)..(high + pad))
 }
