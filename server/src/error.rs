@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::db::StorageFault;
 use crate::domain::{BatchError, FieldError};
 
 /// What can fail behind the pages and the API.
@@ -63,6 +64,12 @@ pub enum ApiError {
         message: String,
         retry_after: std::time::Duration,
     },
+    /// The storage cannot take the request now (busy, full, read-only); nothing changed.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// Well-formed input that does not fit: each problem names its row and field.
     #[error("{message}")]
     Unprocessable {
@@ -90,6 +97,19 @@ impl From<Error> for ApiError {
         match error {
             Error::Conflict(message) => ApiError::Conflict(message),
             Error::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            Error::Database(error) => match StorageFault::of(&error) {
+                Some(fault) => {
+                    tracing::warn!(%error, "storage {fault}: request refused");
+                    ApiError::Unavailable {
+                        message: format!(
+                            "storage {fault}: nothing was changed; try again in {} s",
+                            fault.retry_after().as_secs()
+                        ),
+                        retry_after: fault.retry_after(),
+                    }
+                }
+                None => ApiError::Internal(Error::Database(error)),
+            },
             other => ApiError::Internal(other),
         }
     }
@@ -126,6 +146,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,7 +184,9 @@ impl IntoResponse for ApiError {
             other => json!({ "error": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+        if let ApiError::TooManyRequests { retry_after, .. }
+        | ApiError::Unavailable { retry_after, .. } = &self
+        {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 header::HeaderValue::from(retry_after.as_secs().max(1)),

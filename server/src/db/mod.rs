@@ -5,6 +5,7 @@
 
 pub mod admin_sessions;
 pub mod datasets;
+mod fault;
 pub mod machines;
 pub mod model_versions;
 pub mod predictions;
@@ -20,7 +21,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
+
+pub use fault::StorageFault;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -79,6 +82,17 @@ impl Database {
                     Ok(())
                 })
             })
+            .after_release(|connection, _| {
+                Box::pin(async move {
+                    // A connection still inside a transaction once its rollback has run is
+                    // out of step with the database: after SQLite rolls a transaction back on
+                    // its own (a full disk), sqlx's ROLLBACK fails and it goes on counting one
+                    // open transaction, so the next BEGIN becomes a SAVEPOINT whose release
+                    // commits nothing. Such a connection is closed, never reused.
+                    connection.ping().await?;
+                    Ok(!connection.is_in_transaction())
+                })
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("Failed to open the database at {file}"))?;
@@ -106,6 +120,32 @@ impl Database {
                 .await
                 .context("Failed to read the migration table")?;
         Ok(applied as usize >= SQLITE_MIGRATIONS.iter().count())
+    }
+
+    /// Whether the database takes a write now: readiness rewrites one row, so an instance
+    /// on a full, read-only or failing disk leaves the load balancer until writes work again.
+    /// A write that waits for the lock longer than `patience` counts as taken: the database
+    /// is busy, not broken.
+    pub async fn takes_writes(&self, patience: Duration) -> Result<(), StorageFault> {
+        let probe = async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("UPDATE write_probe SET checked_at = ? WHERE id = 1")
+                .bind(crate::domain::time::now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        match tokio::time::timeout(patience, probe).await {
+            Err(_) | Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the database refused the readiness write");
+                match StorageFault::of(&error) {
+                    Some(StorageFault::Busy) => Ok(()),
+                    Some(fault) => Err(fault),
+                    None => Err(StorageFault::Failing),
+                }
+            }
+        }
     }
 
     /// Waits for open connections to finish and closes the pool.

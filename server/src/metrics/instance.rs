@@ -213,6 +213,7 @@ fn rejection_reason(error: &ApiError) -> Option<&'static str> {
         ApiError::BadRequest(_) => Some("malformed"),
         ApiError::NotFound(_) => Some("unknown_machine"),
         ApiError::TooManyRequests { .. } => Some("rate_limited"),
+        ApiError::Unavailable { .. } => Some("storage_unavailable"),
         ApiError::Conflict(_) | ApiError::Internal(_) => None,
     }
 }

@@ -4,6 +4,7 @@
 //! binary, and the simulator against the real data. `support` holds what they share.
 
 mod api;
+mod faults;
 mod kubernetes;
 mod mlflow;
 mod models;

@@ -1,5 +1,7 @@
 //! Probes: `/healthz` says the process is alive, `/readyz` that it can serve.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,10 +15,19 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "alive" }))
 }
 
-/// The database answers and every migration is applied.
+/// How long readiness waits for the write lock before calling the database busy but able.
+const WRITE_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The database answers, every migration is applied, and it takes writes.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.db.is_ready().await {
-        Ok(true) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(true) => match state.db.takes_writes(WRITE_PATIENCE).await {
+            Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+            Err(fault) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": format!("storage {fault}: writes fail") })),
+            ),
+        },
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "migrations pending" })),

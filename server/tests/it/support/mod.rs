@@ -7,3 +7,4 @@ pub mod binary;
 pub mod data;
 pub mod database;
 pub mod model;
+pub mod small_disk;

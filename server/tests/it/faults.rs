@@ -1,0 +1,194 @@
+//! Faults injected under a running server: the disk filling under its SQLite file, and the
+//! file turning unwritable. What a
+//! client was told was stored must be stored, refusals must say "try again later", and the
+//! server must recover by itself once the fault is gone.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::app::{ai4i_json_batch, spawn_app_with, TestApp};
+use crate::support::small_disk::SmallDisk;
+
+const WRITERS: usize = 4;
+const BATCH: usize = 500;
+
+/// What the writers were told: readings acknowledged, and refusals.
+#[derive(Default)]
+struct Told {
+    acknowledged: AtomicI64,
+    refused: AtomicI64,
+}
+
+/// One writer posting batches until the disk refused it `refusals` times; every answer must
+/// be 201 (counted as stored) or 503 with `Retry-After`.
+async fn write_until_refused(app: Arc<TestApp>, writer: usize, refusals: i64, told: Arc<Told>) {
+    let mut refused = 0;
+    for batch in 0..1_000 {
+        let body = ai4i_json_batch(BATCH, &format!("w{writer}-b{batch}"));
+        let response = app.post_readings("mill-1", "application/json", &body).await;
+        match response.status() {
+            StatusCode::CREATED => {
+                let answer: Value = response.json().await.unwrap();
+                let stored = answer["stored"].as_i64().expect("stored");
+                told.acknowledged.fetch_add(stored, Ordering::SeqCst);
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(
+                    response.headers().contains_key("retry-after"),
+                    "a 503 without Retry-After"
+                );
+                let answer: Value = response.json().await.unwrap();
+                let error = answer["error"].as_str().unwrap_or_default().to_string();
+                assert!(error.contains("storage"), "{error}");
+                told.refused.fetch_add(1, Ordering::SeqCst);
+                refused += 1;
+                if refused == refusals {
+                    return;
+                }
+            }
+            other => panic!(
+                "batch {batch} of writer {writer}: {other} {:?}",
+                response.text().await
+            ),
+        }
+    }
+    panic!("writer {writer}: the disk never filled");
+}
+
+async fn readiness(app: &TestApp) -> StatusCode {
+    app.client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn wait_for_readiness(app: &TestApp, wanted: StatusCode, within: Duration) {
+    let start = Instant::now();
+    while readiness(app).await != wanted {
+        assert!(
+            start.elapsed() < within,
+            "/readyz did not answer {wanted} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_loses_no_acknowledged_reading_and_the_server_recovers_when_space_returns() {
+    let test = "a_full_disk_loses_no_acknowledged_reading";
+    let Some(disk) = SmallDisk::tmpfs(6, test) else {
+        return;
+    };
+    let app =
+        Arc::new(spawn_app_with(|settings| settings.database_url = disk.database_url()).await);
+    app.create_machine("mill-1", "ai4i2020").await;
+
+    let told = Arc::new(Told::default());
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| tokio::spawn(write_until_refused(app.clone(), writer, 3, told.clone())))
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acknowledged = told.acknowledged.load(Ordering::SeqCst);
+    eprintln!(
+        "full disk: {acknowledged} readings acknowledged, {} batches refused",
+        told.refused.load(Ordering::SeqCst)
+    );
+    assert!(
+        acknowledged > 0,
+        "nothing was stored before the disk filled"
+    );
+
+    // Reads still work on a full disk: every acknowledged reading is there, none more.
+    assert_eq!(app.reading_count("mill-1").await, acknowledged);
+    wait_for_readiness(
+        &app,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(5),
+    )
+    .await;
+
+    disk.resize(64);
+    wait_for_readiness(&app, StatusCode::OK, Duration::from_secs(10)).await;
+    let response = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &ai4i_json_batch(BATCH, "after"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.reading_count("mill-1").await,
+        acknowledged + BATCH as i64
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_database_file_makes_the_server_unready_and_it_recovers_without_a_restart() {
+    let test = "an_unwritable_database_file_makes_the_server_unready";
+    let Some(disk) = SmallDisk::ext4(32, test) else {
+        return;
+    };
+    let app = spawn_app_with(|settings| settings.database_url = disk.database_url()).await;
+    app.create_machine("mill-1", "ai4i2020").await;
+    let before = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &ai4i_json_batch(BATCH, "before"),
+        )
+        .await;
+    assert_eq!(before.status(), StatusCode::CREATED);
+
+    // Not the -shm file: SQLite maps it into memory, and the process would die on SIGBUS.
+    let files = ["icantkube.db", "icantkube.db-wal"];
+    disk.set_writable(&files, false);
+    let refused = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &ai4i_json_batch(BATCH, "during"),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(retry_after.parse::<u64>().unwrap() >= 1, "{retry_after}");
+    let answer: Value = refused.json().await.unwrap();
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("storage failing"),
+        "{answer}"
+    );
+    wait_for_readiness(
+        &app,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(app.reading_count("mill-1").await, BATCH as i64);
+
+    disk.set_writable(&files, true);
+    wait_for_readiness(&app, StatusCode::OK, Duration::from_secs(10)).await;
+    let after = app
+        .post_readings(
+            "mill-1",
+            "application/json",
+            &ai4i_json_batch(BATCH, "during"),
+        )
+        .await;
+    assert_eq!(after.status(), StatusCode::CREATED);
+    assert_eq!(app.reading_count("mill-1").await, 2 * BATCH as i64);
+}
