@@ -61,6 +61,8 @@ pub struct Settings {
     pub metrics_machine_cap: usize,
     /// How long requests in flight may still finish after SIGTERM before the process stops.
     pub shutdown_drain: Duration,
+    /// Limits on client connections to the app's port.
+    pub connections: ConnectionSettings,
 }
 
 /// Where training runs are tracked.
@@ -109,6 +111,29 @@ pub enum TrainingBackend {
     Local,
     /// A Kubernetes Job per run (boxed: it is many times the size of `Local`).
     Kubernetes(Box<KubernetesSettings>),
+}
+
+/// Limits that keep slow or idle clients from holding the app's port: each is its own flag
+/// and environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct ConnectionSettings {
+    /// Most client connections open at once; more wait in the kernel's queue until one closes.
+    #[arg(
+        long,
+        env = "ICANTKUBE_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_connections: usize,
+
+    /// How long a client may take to send a request's headers, which is also how long a
+    /// kept-alive connection may sit idle.
+    #[arg(long, env = "ICANTKUBE_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Longest pause while a request body streams in before the answer is 408.
+    #[arg(long, env = "ICANTKUBE_BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
 }
 
 /// How training Jobs are made and watched. Every field but the two the CLI resolves (namespace,

@@ -14,9 +14,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::auth::{PasswordChecks, Sessions};
-use crate::configuration::Settings;
+use crate::configuration::{ConnectionSettings, Settings};
 use crate::db::Database;
-use crate::http::{self, AppState};
+use crate::http::{self, connections, AppState};
 use crate::ingest::ModelCache;
 use crate::metrics::{self, Metrics, Scrape};
 use crate::simulator::demo;
@@ -35,6 +35,7 @@ pub struct Application {
     db: Database,
     /// How long requests in flight may finish after the signal.
     shutdown_drain: Duration,
+    connections: ConnectionSettings,
     /// Demo streaming and training, MLflow retries: stopped with the server.
     background: Vec<JoinHandle<()>>,
 }
@@ -75,7 +76,8 @@ impl Application {
             metrics: metrics.clone(),
             db: db.clone(),
             machine_cap: settings.metrics_machine_cap,
-        });
+        })
+        .merge(http::probes(db.clone()));
         let admin = Arc::new(PasswordChecks::new(Arc::new(settings.admin)));
         let state = AppState {
             leptos_options,
@@ -85,6 +87,7 @@ impl Application {
             ingest_token: settings.ingest_token,
             max_body_bytes: settings.max_body_bytes,
             max_upload_bytes: settings.max_upload_bytes,
+            body_timeout: settings.connections.body_timeout,
             models,
             runner,
             tracking: settings.tracking,
@@ -98,6 +101,7 @@ impl Application {
             metrics_router,
             db,
             shutdown_drain: settings.shutdown_drain,
+            connections: settings.connections,
             background,
         })
     }
@@ -148,20 +152,12 @@ impl Application {
             let _ = drain_started.wait_for(|stop| *stop).await;
             tokio::time::sleep(drain).await;
         };
-        // The peer address keys the sign-in attempt limit.
-        let app = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(app_stopped);
+        let app = connections::serve(self.listener, self.router, self.connections, app_stopped);
         let metrics = axum::serve(self.metrics_listener, self.metrics_router)
             .with_graceful_shutdown(metrics_stopped);
-        let serving = async { tokio::join!(app.into_future(), metrics.into_future()) };
+        let serving = async { tokio::join!(app, metrics.into_future()) };
         let served = tokio::select! {
-            (app, metrics) = serving => app
-                .context("the HTTP server failed")
-                .and(metrics.context("the metrics server failed")),
+            ((), metrics) = serving => metrics.context("the metrics server failed"),
             () = drain_over => {
                 tracing::warn!(
                     seconds = drain.as_secs_f64(),

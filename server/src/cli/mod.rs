@@ -11,8 +11,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::AdminCredential;
 use crate::configuration::{
-    parse_duration, DemoSettings, KubernetesSettings, Secret, Settings, TrackingSettings,
-    TrainingBackend, TrainingSettings,
+    parse_duration, ConnectionSettings, DemoSettings, KubernetesSettings, Secret, Settings,
+    TrackingSettings, TrainingBackend, TrainingSettings,
 };
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
@@ -235,6 +235,9 @@ pub struct ServeArgs {
     pub shutdown_drain: Duration,
 
     #[command(flatten)]
+    pub connections: ConnectionSettings,
+
+    #[command(flatten)]
     pub tracking: TrackingArgs,
 
     #[command(flatten)]
@@ -265,6 +268,7 @@ impl ServeArgs {
             metrics_listen: self.metrics_listen,
             metrics_machine_cap: self.metrics_machine_cap,
             shutdown_drain: self.shutdown_drain,
+            connections: self.connections,
         })
     }
 }

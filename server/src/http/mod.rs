@@ -2,6 +2,7 @@
 //! forms the pages post to (`forms`).
 
 pub mod api;
+pub mod connections;
 pub mod forms;
 mod security_headers;
 mod server_fn_status;
@@ -18,9 +19,10 @@ use axum::{middleware, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::db::Database;
 use crate::metrics;
 use crate::pages::{SessionViewers, StoredFleet, StoredTraining};
 use api::{health, machines, promotions, readings};
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let pages = generate_route_list(App);
     routes(state.max_body_bytes, state.max_upload_bytes)
+        .merge(probes(state.db.clone()))
         .leptos_routes_with_context(
             &state,
             pages,
@@ -64,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         // security headers go on every answer (a timeout's too), the trace span covers all of
         // it, and the metrics, outermost, time and count what the client got. Layers run after
         // routing, so the metrics see the matched route template.
+        // A body that stalls gets 408 from the handler reading it.
+        .layer(RequestBodyTimeoutLayer::new(state.body_timeout))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
@@ -75,7 +80,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `/healthz`, `/readyz`, `/api/v1/...`, and the admin forms the pages post to (their GET
+/// `/healthz` and `/readyz`, for the app's port and the metrics port.
+pub fn probes<S: Clone + Send + Sync + 'static>(db: Database) -> Router<S> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(db)
+}
+
+/// `/api/v1/...`, and the admin forms the pages post to (their GET
 /// pages are Leptos routes on the same paths).
 fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
     let api = Router::new()
@@ -97,9 +110,5 @@ fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
             // Multipart overhead on top of the file itself.
             post(datasets::upload).layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024)),
         );
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .nest("/api/v1", api)
-        .merge(forms)
+    Router::new().nest("/api/v1", api).merge(forms)
 }

@@ -2,6 +2,7 @@
 //! settings, built once at start-up and cloned into each request.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -24,6 +25,9 @@ pub struct AppState {
     pub max_body_bytes: usize,
     #[from_ref(skip)]
     pub max_upload_bytes: usize,
+    /// Longest pause inside a request body.
+    #[from_ref(skip)]
+    pub body_timeout: Duration,
     pub models: ModelCache,
     pub sessions: Sessions,
     /// Where training runs train.

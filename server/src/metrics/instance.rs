@@ -209,6 +209,7 @@ fn rejection_reason(error: &ApiError) -> Option<&'static str> {
         ApiError::Unauthorized(_) | ApiError::Forbidden(_) => Some("unauthorized"),
         ApiError::Unprocessable { .. } => Some("invalid"),
         ApiError::PayloadTooLarge(_) => Some("too_large"),
+        ApiError::RequestTimeout(_) => Some("body_stalled"),
         ApiError::UnsupportedMediaType(_) => Some("unsupported_media_type"),
         ApiError::BadRequest(_) => Some("malformed"),
         ApiError::NotFound(_) => Some("unknown_machine"),

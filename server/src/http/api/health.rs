@@ -1,4 +1,5 @@
-//! Probes: `/healthz` says the process is alive, `/readyz` that it can serve.
+//! Probes: `/healthz` says the process is alive, `/readyz` that it can serve. Both answer on
+//! the app's port and on the metrics port, which clients filling the app's port cannot block.
 
 use std::time::Duration;
 
@@ -7,8 +8,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::db::Database;
 use crate::error::cause_chain;
-use crate::http::AppState;
 
 /// The process answers.
 pub async fn healthz() -> Json<Value> {
@@ -19,9 +20,9 @@ pub async fn healthz() -> Json<Value> {
 const WRITE_PATIENCE: Duration = Duration::from_secs(2);
 
 /// The database answers, every migration is applied, and it takes writes.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.db.is_ready().await {
-        Ok(true) => match state.db.takes_writes(WRITE_PATIENCE).await {
+pub async fn readyz(State(db): State<Database>) -> (StatusCode, Json<Value>) {
+    match db.is_ready().await {
+        Ok(true) => match db.takes_writes(WRITE_PATIENCE).await {
             Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
             Err(fault) => (
                 StatusCode::SERVICE_UNAVAILABLE,

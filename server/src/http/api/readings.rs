@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::credentials::require_ingest_token;
 use super::machines::find;
 use crate::domain::time::{now_ms, to_rfc3339};
-use crate::error::ApiError;
+use crate::error::{body_stalled, ApiError};
 use crate::http::AppState;
 use crate::ingest::{self, BodyFormat};
 
@@ -84,6 +84,9 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(error) if body_stalled(error.as_ref()) => Err(ApiError::RequestTimeout(
+            "the body stalled: send it without pauses".into(),
+        )),
         Err(error) => Err(ApiError::BadRequest(format!(
             "the body could not be read: {error}"
         ))),

@@ -11,6 +11,7 @@ use axum::Form;
 use super::guard::{admin_form, signed_in, FormRejection};
 use crate::db::datasets::{self, NewDataset};
 use crate::db::{machines, readings};
+use crate::error::body_stalled;
 use crate::http::AppState;
 use crate::training::machine_history;
 use crate::training::ColumnRole;
@@ -51,7 +52,12 @@ pub async fn upload(
                 let file_name = field.file_name().unwrap_or("upload.csv").to_string();
                 let mut content = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| {
-                    FormRejection::invalid(FORM, too_large_or_broken(&e.to_string(), &state))
+                    let problem = if body_stalled(&e) {
+                        "the upload stalled: try again".to_string()
+                    } else {
+                        too_large_or_broken(&e.to_string(), &state)
+                    };
+                    FormRejection::invalid(FORM, problem)
                 })? {
                     if content.len() + chunk.len() > state.max_upload_bytes {
                         return Err(FormRejection::invalid(

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API against a real server on port 0 with a fresh SQLite file
 //! (`crate::support::app`).
 
+mod connections;
 mod demo;
 mod health;
 mod ingest;

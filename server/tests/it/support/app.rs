@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use icantkube::auth::AdminCredential;
-use icantkube::configuration::{DemoSettings, Secret, Settings, TrainingSettings};
+use icantkube::configuration::{
+    ConnectionSettings, DemoSettings, Secret, Settings, TrainingSettings,
+};
 use icantkube::startup::Application;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -52,6 +54,11 @@ pub fn settings(folder: &TempDir) -> Settings {
         metrics_listen: "127.0.0.1:0".parse().unwrap(),
         metrics_machine_cap: 200,
         shutdown_drain: Duration::from_secs(5),
+        connections: ConnectionSettings {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+        },
     }
 }
 
