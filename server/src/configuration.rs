@@ -47,6 +47,8 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// Largest request body accepted by the ingest API.
     pub max_body_bytes: usize,
+    /// Most readings in one ingest batch.
+    pub max_batch_readings: usize,
     /// MLflow; `None` turns tracking off.
     pub tracking: Option<TrackingSettings>,
     /// Largest data set an admin may upload.

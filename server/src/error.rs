@@ -123,6 +123,7 @@ impl From<BatchError> for ApiError {
         let message = error.to_string();
         match error {
             BatchError::Malformed(_) => ApiError::BadRequest(message),
+            BatchError::TooMany { .. } => ApiError::PayloadTooLarge(message),
             BatchError::Empty => ApiError::Unprocessable {
                 message,
                 details: Vec::new(),

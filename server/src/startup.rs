@@ -86,6 +86,7 @@ impl Application {
             admin,
             ingest_token: settings.ingest_token,
             max_body_bytes: settings.max_body_bytes,
+            max_batch_readings: settings.max_batch_readings,
             max_upload_bytes: settings.max_upload_bytes,
             body_timeout: settings.connections.body_timeout,
             models,

@@ -209,6 +209,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Most readings in one ingest batch (JSON array or CSV rows).
+    #[arg(
+        long,
+        env = "ICANTKUBE_MAX_BATCH_READINGS",
+        default_value_t = 10_000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_batch_readings: usize,
+
     /// Largest data set an admin may upload, in bytes.
     #[arg(long, env = "ICANTKUBE_MAX_UPLOAD_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_upload_bytes: usize,
@@ -258,6 +267,7 @@ impl ServeArgs {
                 interval: Duration::from_millis(self.demo_interval_ms.max(50)),
             },
             max_body_bytes: self.max_body_bytes,
+            max_batch_readings: self.max_batch_readings,
             tracking: self.tracking.into_settings(),
             max_upload_bytes: self.max_upload_bytes,
             grafana_url: self

@@ -24,6 +24,8 @@ pub struct AppState {
     pub ingest_token: Option<Secret>,
     pub max_body_bytes: usize,
     #[from_ref(skip)]
+    pub max_batch_readings: usize,
+    #[from_ref(skip)]
     pub max_upload_bytes: usize,
     /// Longest pause inside a request body.
     #[from_ref(skip)]

@@ -43,16 +43,17 @@ impl BodyFormat {
         }
     }
 
-    /// Parses and checks a whole body against the machine's schema.
+    /// Parses and checks a whole body of at most `max_readings` against the machine's schema.
     pub fn parse(
         self,
         body: &[u8],
         machine: &Machine,
         now_ms: i64,
+        max_readings: usize,
     ) -> Result<Vec<NewReading>, BatchError> {
         match self {
-            BodyFormat::Json => parse_json_batch(body, &machine.schema, now_ms),
-            BodyFormat::Csv => parse_csv_batch(body, &machine.schema, now_ms),
+            BodyFormat::Json => parse_json_batch(body, &machine.schema, now_ms, max_readings),
+            BodyFormat::Csv => parse_csv_batch(body, &machine.schema, now_ms, max_readings),
         }
     }
 }

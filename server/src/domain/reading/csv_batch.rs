@@ -21,11 +21,13 @@ enum CsvColumn {
 }
 
 /// Parses a CSV body: a header of sensor keys (any order), optionally `timestamp`, `seq`,
-/// `failure`, `failure_mode` and `time_to_failure`, then one reading per line.
+/// `failure`, `failure_mode` and `time_to_failure`, then one reading per line, at most
+/// `max_readings` of them.
 pub fn parse_csv_batch(
     body: &[u8],
     schema: &SensorSchema,
     now_ms: i64,
+    max_readings: usize,
 ) -> Result<Vec<NewReading>, BatchError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -53,6 +55,11 @@ pub fn parse_csv_batch(
                     csv_error_message(&e)
                 )));
             }
+        }
+        if index == max_readings {
+            return Err(BatchError::TooMany {
+                limit: max_readings,
+            });
         }
         index += 1;
         let position = Position {

@@ -1,5 +1,9 @@
 //! Reading batches sent as JSON: one reading object or an array of them.
 
+use std::fmt;
+
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
@@ -9,57 +13,157 @@ use super::{
 use crate::domain::sensor_schema::RESERVED_COLUMNS;
 use crate::domain::SensorSchema;
 
-/// Parses a JSON body: one reading object, or an array of them.
+/// Parses a JSON body: one reading object, or an array of them, of at most `max_readings`.
 ///
 /// A reading is `{"timestamp": "...", "seq": "...", "values": {"torque": 42.1, ...},
 /// "failure": 0, "failure_mode": "HDF", "time_to_failure": 12.5}`; only `values` is required.
+/// An array is read one reading at a time and refused at the first reading over the limit,
+/// so a large body never becomes a whole document in memory.
 pub fn parse_json_batch(
     body: &[u8],
     schema: &SensorSchema,
     now_ms: i64,
+    max_readings: usize,
 ) -> Result<Vec<NewReading>, BatchError> {
-    let document: Value = serde_json::from_slice(body).map_err(|e| {
+    let mut batch = JsonBatch {
+        schema,
+        now_ms,
+        max_readings,
+        over_limit: false,
+        not_readings: None,
+        seen: 0,
+        problems: Problems::default(),
+        readings: Vec::new(),
+        positions: Vec::new(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed = serde::Deserializer::deserialize_any(&mut deserializer, &mut batch)
+        .and_then(|()| deserializer.end());
+    if batch.over_limit {
+        return Err(BatchError::TooMany {
+            limit: max_readings,
+        });
+    }
+    if let Some(kind) = batch.not_readings {
+        return Err(BatchError::Malformed(format!(
+            "expected a reading object or an array of them, got {kind}"
+        )));
+    }
+    parsed.map_err(|e| {
         BatchError::Malformed(format!(
             "malformed JSON at line {}, column {}: {e}",
             e.line(),
             e.column()
         ))
     })?;
-    let items = match document {
-        Value::Array(items) => items,
-        Value::Object(object) => vec![Value::Object(object)],
-        other => {
-            return Err(BatchError::Malformed(format!(
-                "expected a reading object or an array of them, got {}",
-                json_kind(&other)
-            )))
-        }
-    };
-    let mut problems = Problems::default();
-    let mut readings = Vec::with_capacity(items.len());
-    let mut positions = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
+    let JsonBatch {
+        mut problems,
+        readings,
+        positions,
+        ..
+    } = batch;
+    check_unique_seqs(&readings, &positions, &mut problems);
+    problems.into_result(readings)
+}
+
+/// A body being read: the readings so far, and what stopped it.
+struct JsonBatch<'a> {
+    schema: &'a SensorSchema,
+    now_ms: i64,
+    max_readings: usize,
+    over_limit: bool,
+    /// The kind of a top-level value that is neither an object nor an array.
+    not_readings: Option<&'static str>,
+    /// Items read so far, readings or not.
+    seen: usize,
+    problems: Problems,
+    readings: Vec<NewReading>,
+    positions: Vec<Position>,
+}
+
+impl JsonBatch<'_> {
+    fn take(&mut self, item: Value) {
+        self.seen += 1;
         let position = Position {
-            reading: index + 1,
+            reading: self.seen,
             line: None,
         };
         match item {
             Value::Object(object) => {
-                if let Some(reading) = json_reading(object, schema, now_ms, position, &mut problems)
-                {
-                    readings.push(reading);
-                    positions.push(position);
+                let reading = json_reading(
+                    object,
+                    self.schema,
+                    self.now_ms,
+                    position,
+                    &mut self.problems,
+                );
+                if let Some(reading) = reading {
+                    self.readings.push(reading);
+                    self.positions.push(position);
                 }
             }
-            other => problems.push(position.error(
+            other => self.problems.push(position.error(
                 None,
                 "",
                 format!("expected a reading object, got {}", json_kind(&other)),
             )),
         }
     }
-    check_unique_seqs(&readings, &positions, &mut problems);
-    problems.into_result(readings)
+}
+
+impl<'de> Visitor<'de> for &mut JsonBatch<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a reading object or an array of them")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        while let Some(item) = items.next_element::<Value>()? {
+            if self.seen == self.max_readings {
+                self.over_limit = true;
+                return Err(de::Error::custom("too many readings"));
+            }
+            self.take(item);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, object: A) -> Result<(), A::Error> {
+        let object = Map::deserialize(de::value::MapAccessDeserializer::new(object))?;
+        self.take(Value::Object(object));
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.not_readings = Some("null");
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_readings = Some("a boolean");
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_readings = Some("a number");
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.not_readings = Some("a number");
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_readings = Some("a number");
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.not_readings = Some("a string");
+        Ok(())
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {

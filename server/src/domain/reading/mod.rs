@@ -84,6 +84,8 @@ pub enum BatchError {
     Malformed(String),
     /// The body holds no reading.
     Empty,
+    /// The body holds more readings than a batch may.
+    TooMany { limit: usize },
     /// Some readings do not fit the schema; `total` counts all problems, `errors` lists the
     /// first ones.
     Invalid {
@@ -97,6 +99,10 @@ impl fmt::Display for BatchError {
         match self {
             BatchError::Malformed(message) => f.write_str(message),
             BatchError::Empty => f.write_str("the batch holds no reading"),
+            BatchError::TooMany { limit } => write!(
+                f,
+                "a batch holds at most {limit} readings (ICANTKUBE_MAX_BATCH_READINGS): send smaller batches"
+            ),
             BatchError::Invalid { errors, total } => {
                 let first = errors.first().map(ToString::to_string).unwrap_or_default();
                 if *total > 1 {
@@ -242,6 +248,7 @@ mod tests {
     use app::model::Sensor;
 
     const NOW: i64 = 1_796_000_000_000;
+    const LIMIT: usize = 100;
 
     fn schema() -> SensorSchema {
         SensorSchema::parse(
@@ -254,11 +261,11 @@ mod tests {
     }
 
     fn json(body: &str) -> Result<Vec<NewReading>, BatchError> {
-        parse_json_batch(body.as_bytes(), &schema(), NOW)
+        parse_json_batch(body.as_bytes(), &schema(), NOW, LIMIT)
     }
 
     fn csv(body: &str) -> Result<Vec<NewReading>, BatchError> {
-        parse_csv_batch(body.as_bytes(), &schema(), NOW)
+        parse_csv_batch(body.as_bytes(), &schema(), NOW, LIMIT)
     }
 
     fn first_error(result: Result<Vec<NewReading>, BatchError>) -> FieldError {
@@ -337,6 +344,47 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_batch_over_the_reading_limit_is_refused_naming_the_limit() {
+        let one = r#"{"values":{"torque":1,"air_temperature":2}}"#;
+        let parse_json = |n: usize, tail: &str| {
+            let body = format!("[{}{tail}", vec![one; n].join(","));
+            parse_json_batch(body.as_bytes(), &schema(), NOW, 3)
+        };
+        assert_eq!(parse_json(3, "]").unwrap().len(), 3);
+        assert!(matches!(
+            parse_json(4, "]"),
+            Err(BatchError::TooMany { limit: 3 })
+        ));
+        // Refused at the first reading over: what follows is never read.
+        assert!(matches!(
+            parse_json(4, ", nonsense"),
+            Err(BatchError::TooMany { limit: 3 })
+        ));
+        let parse_csv = |n: usize| {
+            let body = format!("torque,air_temperature\n{}", "1,2\n".repeat(n));
+            parse_csv_batch(body.as_bytes(), &schema(), NOW, 3)
+        };
+        assert_eq!(parse_csv(3).unwrap().len(), 3);
+        let error = parse_csv(4).unwrap_err();
+        assert!(matches!(error, BatchError::TooMany { limit: 3 }));
+        assert!(error.to_string().contains("at most 3 readings"), "{error}");
+    }
+
+    #[test]
+    fn a_json_body_that_is_not_readings_says_what_it_got() {
+        for (body, kind) in [("42", "a number"), ("\"x\"", "a string"), ("null", "null")] {
+            match json(body) {
+                Err(BatchError::Malformed(message)) => assert!(message.contains(kind), "{message}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            json(r#"{"values":{"torque":1,"air_temperature":2}} x"#),
+            Err(BatchError::Malformed(_))
+        ));
     }
 
     #[test]

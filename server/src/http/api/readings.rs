@@ -42,7 +42,7 @@ async fn ingest_batch(
     require_ingest_token(state, headers, machine.id).await?;
     let format = BodyFormat::from_content_type(headers.get(header::CONTENT_TYPE))?;
     let body = read_body(body, headers, state.max_body_bytes).await?;
-    let batch = format.parse(&body, &machine, now_ms())?;
+    let batch = format.parse(&body, &machine, now_ms(), state.max_batch_readings)?;
     let ingested =
         ingest::store(&state.db, &state.models, &state.metrics, &machine, &batch).await?;
     let stored = ingested.batch;

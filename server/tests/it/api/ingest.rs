@@ -4,7 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::app::{ai4i_json_batch, spawn_app, TestApp, GLOBAL_TOKEN, MAX_BODY_BYTES};
+use crate::support::app::{
+    ai4i_json_batch, spawn_app, TestApp, GLOBAL_TOKEN, MAX_BATCH_READINGS, MAX_BODY_BYTES,
+};
 
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv";
@@ -232,6 +234,30 @@ async fn every_kind_of_bad_input_is_refused_and_stores_nothing() {
         .await;
     }
 
+    // More readings than a batch may hold, in either format, under the byte limit.
+    let many = ai4i_json_batch(MAX_BATCH_READINGS + 1, "many");
+    assert!(many.len() < MAX_BODY_BYTES);
+    let response = app.post_readings("mill-1", JSON, &many).await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &[&format!("at most {MAX_BATCH_READINGS} readings")],
+    )
+    .await;
+    let many_rows = format!(
+        "air_temperature,process_temperature,rotational_speed,torque,tool_wear\n{}",
+        "298.1,308.6,1551,42.8,0\n".repeat(MAX_BATCH_READINGS + 1)
+    );
+    let response = app.post_readings("mill-1", "text/csv", &many_rows).await;
+    assert_refused(
+        &app,
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &[&format!("at most {MAX_BATCH_READINGS} readings")],
+    )
+    .await;
+
     // Body over the limit.
     let huge = ai4i_json_batch(MAX_BODY_BYTES / 100, "big");
     assert!(huge.len() > MAX_BODY_BYTES);
@@ -243,6 +269,15 @@ async fn every_kind_of_bad_input_is_refused_and_stores_nothing() {
         &["larger than"],
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_batch_of_exactly_the_reading_limit_is_stored() {
+    let app = app_with_mill().await;
+    let batch = ai4i_json_batch(MAX_BATCH_READINGS, "full");
+    let response = app.post_readings("mill-1", JSON, &batch).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(app.reading_count("mill-1").await, MAX_BATCH_READINGS as i64);
 }
 
 #[tokio::test]

@@ -15,6 +15,8 @@ pub const ADMIN_PASSWORD: &str = "admin-secret";
 pub const GLOBAL_TOKEN: &str = "global-ingest-token";
 /// Small, so the over-the-limit test needs no big body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Small, for the same reason.
+pub const MAX_BATCH_READINGS: usize = 1_000;
 
 /// A running server with its own database file.
 pub struct TestApp {
@@ -43,6 +45,7 @@ pub fn settings(folder: &TempDir) -> Settings {
             interval: Duration::from_secs(2),
         },
         max_body_bytes: MAX_BODY_BYTES,
+        max_batch_readings: MAX_BATCH_READINGS,
         tracking: None,
         max_upload_bytes: 8 * 1024 * 1024,
         grafana_url: None,
