@@ -114,11 +114,18 @@ impl Hyperparameters {
     }
 
     pub fn check(&self) -> Result<(), String> {
-        if self.trees == 0 || self.trees > 5000 {
+        if self.trees == 0 || self.trees > MAX_TREES {
             return Err(format!(
-                "trees must be between 1 and 5000, not {}",
+                "trees must be between 1 and {MAX_TREES}, not {}",
                 self.trees
             ));
+        }
+        if let Some(depth) = self.max_depth {
+            if depth == 0 || usize::from(depth) > MAX_TREE_DEPTH {
+                return Err(format!(
+                    "max_depth must be between 1 and {MAX_TREE_DEPTH}, not {depth}"
+                ));
+            }
         }
         if !(self.features_per_split > 0.0 && self.features_per_split <= 1.0) {
             return Err(format!(
@@ -143,6 +150,12 @@ type SmartForest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
 /// Marks a leaf in [`FlatNode::feature`].
 const LEAF: u32 = u32::MAX;
+/// Most trees in a forest, as training allows them.
+const MAX_TREES: usize = 5000;
+/// Deepest tree: copying smartcore's trees recurses through their depth.
+pub const MAX_TREE_DEPTH: usize = 1000;
+/// Most nodes in one tree (16 bytes each).
+const MAX_TREE_NODES: usize = 1 << 24;
 
 /// One node in 16 bytes: a leaf when `feature` is [`LEAF`], its prediction in `value`; else
 /// rows with `row[feature] <= value` go to the next node (the "true" child, stored right after
@@ -177,6 +190,43 @@ impl FlatTree {
         }
     }
 
+    /// Checks a tree read from a file before it predicts: every split names one of `width`
+    /// features and sends rows only forward (so prediction always ends at a leaf), leaves hold
+    /// finite values, and size and depth are within what training makes.
+    fn check(&self, width: usize) -> Result<(), String> {
+        let count = self.nodes.len();
+        if count == 0 || count > MAX_TREE_NODES {
+            return Err(format!("a tree has {count} nodes (1 to {MAX_TREE_NODES})"));
+        }
+        // Children come after their parent, so one pass in order sees each parent first.
+        let mut depth = vec![0usize; count];
+        for (index, node) in self.nodes.iter().enumerate() {
+            if node.feature == LEAF {
+                if !node.value.is_finite() {
+                    return Err(format!("leaf {index} predicts {}", node.value));
+                }
+                continue;
+            }
+            let right = node.right as usize;
+            if node.feature as usize >= width {
+                return Err(format!(
+                    "node {index} splits on feature {} of {width}",
+                    node.feature
+                ));
+            }
+            if index + 1 >= count || right <= index + 1 || right >= count {
+                return Err(format!("node {index} points outside its tree"));
+            }
+            let below = depth[index] + 1;
+            if below > MAX_TREE_DEPTH {
+                return Err(format!("a tree is deeper than {MAX_TREE_DEPTH}"));
+            }
+            depth[index + 1] = below;
+            depth[right] = below;
+        }
+        Ok(())
+    }
+
     /// Copies smartcore's trees out of its serde form (its nodes are private), merging
     /// subtrees whose leaves all give the same value.
     fn from_smartcore(forest: &SmartForest) -> Result<Vec<FlatTree>, FitError> {
@@ -190,19 +240,26 @@ impl FlatTree {
             .map(|tree| {
                 let nodes = tree["nodes"].as_array().ok_or_else(|| shape("nodes"))?;
                 let mut flat = FlatTree { nodes: Vec::new() };
-                flat.copy(nodes, 0, &shape)?;
+                flat.copy(nodes, 0, 0, &shape)?;
                 Ok(flat)
             })
             .collect()
     }
 
-    /// Appends node `index` of `source` and its subtree; answers its position.
+    /// Appends node `index` of `source`, `depth` below the root, and its subtree; answers
+    /// its position.
     fn copy(
         &mut self,
         source: &[serde_json::Value],
         index: usize,
+        depth: usize,
         shape: &dyn Fn(&str) -> FitError,
     ) -> Result<u32, FitError> {
+        if depth > MAX_TREE_DEPTH {
+            return Err(FitError(format!(
+                "a tree grew deeper than {MAX_TREE_DEPTH}: set max_depth"
+            )));
+        }
         let node = source.get(index).ok_or_else(|| shape("child index"))?;
         let output = node["output"].as_f64().ok_or_else(|| shape("output"))?;
         let position = self.nodes.len();
@@ -220,9 +277,9 @@ impl FlatTree {
             .as_u64()
             .ok_or_else(|| shape("split_feature"))?;
         let threshold = node["split_value"].as_f64().unwrap_or(f64::NAN);
-        let left = self.copy(source, left as usize, shape)? as usize;
+        let left = self.copy(source, left as usize, depth + 1, shape)? as usize;
         debug_assert_eq!(left, position + 1, "the true child follows its parent");
-        let right = self.copy(source, right as usize, shape)?;
+        let right = self.copy(source, right as usize, depth + 1, shape)?;
         let (l, r) = (self.nodes[left], self.nodes[right as usize]);
         if l.feature == LEAF && r.feature == LEAF && l.value == r.value {
             // Both sides agree: the split changes nothing, keep a leaf.
@@ -365,6 +422,49 @@ impl Estimator {
             }
             Algorithm::Linear => {
                 Linear::fit(parameters, x, y, classification).map(Estimator::Linear)
+            }
+        }
+    }
+
+    /// Checks an estimator read from a file against the `width` of its feature rows, so that
+    /// predicting can neither index out of bounds nor loop.
+    pub fn check(&self, width: usize) -> Result<(), String> {
+        match self {
+            Estimator::Forest(forest) => {
+                let count = forest.trees.len();
+                if count == 0 || count > MAX_TREES {
+                    return Err(format!("a forest has {count} trees (1 to {MAX_TREES})"));
+                }
+                if forest.importances.len() != width {
+                    return Err(format!(
+                        "{} feature importances for {width} features",
+                        forest.importances.len()
+                    ));
+                }
+                forest.trees.iter().try_for_each(|tree| tree.check(width))
+            }
+            Estimator::Linear(linear) => {
+                let lengths = [
+                    linear.means.len(),
+                    linear.scales.len(),
+                    linear.weights.len(),
+                ];
+                if lengths.iter().any(|length| *length != width) {
+                    return Err(format!(
+                        "a linear model of {lengths:?} coefficients for {width} features"
+                    ));
+                }
+                let finite = linear
+                    .means
+                    .iter()
+                    .chain(&linear.scales)
+                    .chain(&linear.weights)
+                    .chain(std::iter::once(&linear.intercept))
+                    .all(|value| value.is_finite());
+                if !finite {
+                    return Err("a linear model has a coefficient that is not finite".into());
+                }
+                Ok(())
             }
         }
     }
@@ -630,5 +730,87 @@ mod tests {
         };
         let error = Estimator::fit(Algorithm::RandomForest, &parameters, &x, &y, true).unwrap_err();
         assert!(error.to_string().contains("features_per_split"), "{error}");
+        for depth in [0, 10_000] {
+            let parameters = Hyperparameters {
+                max_depth: Some(depth),
+                ..Hyperparameters::defaults(true)
+            };
+            let error =
+                Estimator::fit(Algorithm::RandomForest, &parameters, &x, &y, true).unwrap_err();
+            assert!(error.to_string().contains("max_depth"), "{error}");
+        }
+    }
+
+    fn split(feature: u32, value: f64, right: u32) -> FlatNode {
+        FlatNode {
+            value,
+            feature,
+            right,
+        }
+    }
+
+    fn leaf(value: f64) -> FlatNode {
+        FlatNode {
+            value,
+            feature: LEAF,
+            right: 0,
+        }
+    }
+
+    #[test]
+    fn fitted_estimators_pass_the_checks_a_model_file_gets() {
+        let (x, y) = step_data();
+        for algorithm in [Algorithm::RandomForest, Algorithm::Linear] {
+            let parameters = Hyperparameters {
+                trees: 10,
+                ..Hyperparameters::defaults(true)
+            };
+            let fitted = Estimator::fit(algorithm, &parameters, &x, &y, true).unwrap();
+            assert_eq!(fitted.check(2), Ok(()));
+            assert!(
+                fitted.check(1).is_err(),
+                "{algorithm:?} checked against too few features"
+            );
+        }
+    }
+
+    #[test]
+    fn trees_that_could_loop_index_out_of_bounds_or_mislead_are_refused() {
+        let tree = |nodes: Vec<FlatNode>| FlatTree { nodes };
+        let good = tree(vec![split(0, 1.0, 2), leaf(0.0), leaf(1.0)]);
+        assert_eq!(good.check(1), Ok(()));
+        for (bad, problem) in [
+            (tree(vec![]), "0 nodes"),
+            // The right child points back at the root: prediction would never end.
+            (tree(vec![split(0, 1.0, 0), leaf(0.0)]), "outside"),
+            (
+                tree(vec![split(0, 1.0, 9), leaf(0.0), leaf(1.0)]),
+                "outside",
+            ),
+            (tree(vec![split(0, 1.0, 1), leaf(0.0)]), "outside"),
+            (
+                tree(vec![split(3, 1.0, 2), leaf(0.0), leaf(1.0)]),
+                "feature 3 of 1",
+            ),
+            (
+                tree(vec![split(0, 1.0, 2), leaf(f64::NAN), leaf(1.0)]),
+                "predicts NaN",
+            ),
+        ] {
+            let error = bad.check(1).unwrap_err();
+            assert!(error.contains(problem), "{error}");
+        }
+        // A chain of splits, each with a leaf on its right, deeper than training makes.
+        let depth = MAX_TREE_DEPTH + 1;
+        let mut nodes = Vec::new();
+        for level in 0..depth {
+            let at = nodes.len() as u32;
+            nodes.push(split(0, level as f64, at + 2));
+            nodes.push(leaf(0.0));
+        }
+        nodes.insert(nodes.len() - 1, leaf(1.0));
+        let chain = tree(nodes);
+        let error = chain.check(1).unwrap_err();
+        assert!(error.contains("deeper than"), "{error}");
     }
 }

@@ -177,12 +177,20 @@ fn tokenize(source: &str) -> Result<Vec<(usize, Token)>, ExpressionError> {
     Ok(tokens)
 }
 
+/// Deepest nesting of parentheses, unary minus and calls: the parser, evaluation and drop
+/// all recurse through it, so a hostile recipe must not be able to exhaust the stack.
+const MAX_NESTING: usize = 64;
+/// Longest expression text.
+const MAX_SOURCE_CHARS: usize = 4096;
+
 /// A precedence-climbing parser over the tokens.
 struct Parser<'a> {
     tokens: Vec<(usize, Token)>,
     next: usize,
     columns: &'a [&'a str],
     end: usize,
+    /// How deep `expression` is nested now.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -202,6 +210,18 @@ impl Parser<'_> {
     }
 
     fn expression(&mut self, min_precedence: u8) -> Result<Node, ExpressionError> {
+        if self.depth == MAX_NESTING {
+            return Err(self.error(format!(
+                "the expression is nested more than {MAX_NESTING} deep"
+            )));
+        }
+        self.depth += 1;
+        let node = self.nested_expression(min_precedence);
+        self.depth -= 1;
+        node
+    }
+
+    fn nested_expression(&mut self, min_precedence: u8) -> Result<Node, ExpressionError> {
         let mut left = self.operand()?;
         while let Some(Token::Operator(operator)) = self.peek().cloned() {
             let (left_power, right_power) = operator.precedence();
@@ -297,11 +317,19 @@ impl Parser<'_> {
 impl Expression {
     /// Parses `source` against the names of a row's columns, in row order.
     pub fn parse(source: &str, columns: &[&str]) -> Result<Expression, ExpressionError> {
+        let length = source.chars().count();
+        if length > MAX_SOURCE_CHARS {
+            return Err(ExpressionError {
+                position: MAX_SOURCE_CHARS + 1,
+                message: format!("the expression is longer than {MAX_SOURCE_CHARS} characters"),
+            });
+        }
         let mut parser = Parser {
             tokens: tokenize(source)?,
             next: 0,
             columns,
-            end: source.chars().count() + 1,
+            end: length + 1,
+            depth: 0,
         };
         let root = parser.expression(0)?;
         if parser.next < parser.tokens.len() {
@@ -344,6 +372,31 @@ mod tests {
     use super::*;
 
     const COLUMNS: [&str; 3] = ["torque", "rotational_speed", "tool_wear"];
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_not_a_stack_overflow() {
+        // Each under the length limit: the nesting alone must be refused.
+        for deep in [
+            format!("{}torque{}", "(".repeat(2_000), ")".repeat(2_000)),
+            format!("{}torque", "-".repeat(4_000)),
+            format!("{}torque{}", "sqrt(".repeat(600), ")".repeat(600)),
+            format!("torque{}", "^torque".repeat(580)),
+        ] {
+            let error = Expression::parse(&deep, &COLUMNS).unwrap_err();
+            assert!(error.message.contains("nested more than 64"), "{error}");
+        }
+        let too_long = "torque+".repeat(1_000);
+        let error = Expression::parse(&too_long, &COLUMNS).unwrap_err();
+        assert!(error.message.contains("longer than 4096"), "{error}");
+        let at_the_limit = format!("{}torque{}", "(".repeat(63), ")".repeat(63));
+        assert_eq!(value(&at_the_limit, &[2.0, 0.0, 0.0]), 2.0);
+    }
+
+    #[test]
+    fn a_long_flat_expression_parses_and_evaluates() {
+        let sum = format!("torque{}", "+torque".repeat(500));
+        assert_eq!(value(&sum, &[1.0, 0.0, 0.0]), 501.0);
+    }
 
     fn value(source: &str, row: &[f64]) -> f64 {
         Expression::parse(source, &COLUMNS)

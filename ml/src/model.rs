@@ -15,6 +15,8 @@ use super::risk::RiskLevel;
 
 const MAGIC: &str = "icantkube-model";
 pub const FORMAT_VERSION: u32 = 1;
+/// Largest model file read: far above what training makes (a few MB), far below memory.
+const MAX_MODEL_BYTES: usize = 256 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -173,11 +175,40 @@ impl Model {
         bytes
     }
 
+    /// Reads a model file, checked before it is used: size, then the card, then every
+    /// estimator against the width of the recipe's features (see [`Estimator::check`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        if bytes.len() > MAX_MODEL_BYTES {
+            return Err(ModelError::Damaged(format!(
+                "{} bytes, more than the {MAX_MODEL_BYTES} a model file may have",
+                bytes.len()
+            )));
+        }
         let (card, rest) = read_card(bytes)?;
         let estimators: Estimators = postcard::from_bytes(rest)
             .map_err(|e| ModelError::Damaged(format!("estimators: {e}")))?;
-        Model::new(card, estimators.main, estimators.modes)
+        let model = Model::new(card, estimators.main, estimators.modes)?;
+        let width = model.compiled.feature_names().len();
+        let card = &model.card;
+        let lengths = [
+            ("feature names", card.feature_names.len(), width),
+            ("reference values", card.reference.len(), width),
+            (
+                "failure modes",
+                card.modes.len(),
+                model.estimators.modes.len(),
+            ),
+        ];
+        if let Some((what, length, expected)) = lengths.iter().find(|(_, l, e)| l != e) {
+            return Err(ModelError::Damaged(format!(
+                "the card has {length} {what} where the model has {expected}"
+            )));
+        }
+        std::iter::once(&model.estimators.main)
+            .chain(&model.estimators.modes)
+            .try_for_each(|estimator| estimator.check(width))
+            .map_err(ModelError::Damaged)?;
+        Ok(model)
     }
 
     /// Only the card of a model file: what pages show of a version, without the estimators.

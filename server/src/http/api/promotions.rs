@@ -49,6 +49,11 @@ pub async fn put(
                 "model version {} not found",
                 request.model_version_id
             )),
+            // A model file that fails its checks is the admin's to replace, not a fault here.
+            Error::Corrupt(why) => ApiError::unprocessable(format!(
+                "model version {} cannot be used: {why}",
+                request.model_version_id
+            )),
             other => other.into(),
         })?;
     promotion::promote(

@@ -51,6 +51,7 @@ pub async fn promote(
         .await
         .map_err(|error| match error {
             Error::NotFound(_) => FormRejection::invalid(PAGE, "that model version does not exist"),
+            Error::Corrupt(why) => FormRejection::invalid(PAGE, format!("not promoted: {why}")),
             other => FormRejection::Internal(other),
         })?;
     let targets: Vec<_> = machines::list(pool)

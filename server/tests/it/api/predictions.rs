@@ -13,6 +13,11 @@ use crate::support::model::train;
 /// Registers the model straight in the database (what a training run does), through a
 /// connection of its own; answers the version id.
 pub async fn register(app: &TestApp, profile: &str, model: &Model) -> i64 {
+    register_file(app, profile, model, model.to_bytes()).await
+}
+
+/// `register`, with `artifact` as the model file.
+async fn register_file(app: &TestApp, profile: &str, model: &Model, artifact: Vec<u8>) -> i64 {
     let db = Database::connect(&app.database_url).await.unwrap();
     let version = model_versions::insert(
         db.pool(),
@@ -23,7 +28,7 @@ pub async fn register(app: &TestApp, profile: &str, model: &Model) -> i64 {
             algorithm: model.card.algorithm.name(),
             metrics: serde_json::to_string(&model.card.evaluation).unwrap(),
             threshold: model.card.threshold,
-            artifact: model.to_bytes(),
+            artifact,
         },
     )
     .await
@@ -292,6 +297,47 @@ async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
         history.last().unwrap(),
         &("admin (API)".to_string(), "better F1".to_string())
     );
+}
+
+/// A model file whose card (its second line, JSON) `change` edited.
+fn with_card(file: &[u8], change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let first = file.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let second = first + file[first..].iter().position(|b| *b == b'\n').unwrap();
+    let mut card: Value = serde_json::from_slice(&file[first..second]).unwrap();
+    change(&mut card);
+    let mut edited = file[..first].to_vec();
+    edited.extend(serde_json::to_vec(&card).unwrap());
+    edited.extend(&file[second..]);
+    edited
+}
+
+#[tokio::test]
+async fn a_damaged_model_file_is_refused_at_promotion_and_the_server_stays_healthy() {
+    let app = spawn_app().await;
+    app.create_machine("mill-1", "ai4i2020").await;
+    let model = train(&milling_csv(13, 2, 400), 5, true);
+    // Fewer reference values than features: drivers would index past the end.
+    let damaged = with_card(&model.to_bytes(), |card| card["reference"] = json!([]));
+    let version = register_file(&app, "ai4i2020", &model, damaged).await;
+    let response = app
+        .client
+        .put(app.url("/api/v1/machines/mill-1/model"))
+        .basic_auth("admin", Some(crate::support::app::ADMIN_PASSWORD))
+        .json(&json!({ "model_version_id": version }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.contains("damaged model file") && error.contains("reference values"),
+        "{error}"
+    );
+    let machine: Value = app.get_json("/api/v1/machines/mill-1").await;
+    assert!(machine["active_model_version_id"].is_null());
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
 }
 
 /// The number between `before` and `after` in `text`, at their first occurrence together.
