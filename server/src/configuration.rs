@@ -65,6 +65,8 @@ pub struct Settings {
     pub shutdown_drain: Duration,
     /// Limits on client connections to the app's port.
     pub connections: ConnectionSettings,
+    /// Proxies in front, and whether the site is HTTPS-only.
+    pub proxies: ProxySettings,
 }
 
 /// Where training runs are tracked.
@@ -136,6 +138,20 @@ pub struct ConnectionSettings {
     /// Longest pause while a request body streams in before the answer is 408.
     #[arg(long, env = "ICANTKUBE_BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub body_timeout: Duration,
+}
+
+/// What is in front of the app: each is its own flag and environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct ProxySettings {
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` count (addresses or CIDR
+    /// ranges, comma-separated); from anyone else they are ignored.
+    #[arg(long, env = "ICANTKUBE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// The site is served over HTTPS only (by the proxy in front): cookies are always
+    /// `Secure` and HSTS is always sent (`1`/`true`).
+    #[arg(long, env = "ICANTKUBE_HTTPS_ONLY", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub https_only: bool,
 }
 
 /// How training Jobs are made and watched. Every field but the two the CLI resolves (namespace,

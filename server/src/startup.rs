@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::auth::{PasswordChecks, Sessions};
 use crate::configuration::{ConnectionSettings, Settings};
 use crate::db::Database;
+use crate::http::client::Proxies;
 use crate::http::{self, connections, AppState};
 use crate::ingest::ModelCache;
 use crate::metrics::{self, Metrics, Scrape};
@@ -89,6 +90,10 @@ impl Application {
             max_batch_readings: settings.max_batch_readings,
             max_upload_bytes: settings.max_upload_bytes,
             body_timeout: settings.connections.body_timeout,
+            proxies: Proxies::new(
+                settings.proxies.trusted_proxies,
+                settings.proxies.https_only,
+            ),
             models,
             runner,
             tracking: settings.tracking,

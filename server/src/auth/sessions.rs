@@ -118,7 +118,7 @@ impl Sessions {
 }
 
 /// The `Set-Cookie` value that stores a session, or clears it when `value` is empty.
-/// `Secure` when the page was served over TLS (directly or, as the proxy says, in front).
+/// `Secure` when the client reached the site over HTTPS (see `http::client`).
 pub fn set_cookie(value: &str, secure: bool) -> String {
     let max_age = if value.is_empty() {
         0
@@ -127,18 +127,6 @@ pub fn set_cookie(value: &str, secure: bool) -> String {
     };
     let secure = if secure { "; Secure" } else { "" };
     format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
-}
-
-/// Whether the client reached us over HTTPS, as far as the request shows.
-pub fn served_over_tls(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
-        || headers
-            .get(header::FORWARDED)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|forwarded| forwarded.to_ascii_lowercase().contains("proto=https"))
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {

@@ -11,8 +11,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::auth::AdminCredential;
 use crate::configuration::{
-    parse_duration, ConnectionSettings, DemoSettings, KubernetesSettings, Secret, Settings,
-    TrackingSettings, TrainingBackend, TrainingSettings,
+    parse_duration, ConnectionSettings, DemoSettings, KubernetesSettings, ProxySettings, Secret,
+    Settings, TrackingSettings, TrainingBackend, TrainingSettings,
 };
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
@@ -247,6 +247,9 @@ pub struct ServeArgs {
     pub connections: ConnectionSettings,
 
     #[command(flatten)]
+    pub proxies: ProxySettings,
+
+    #[command(flatten)]
     pub tracking: TrackingArgs,
 
     #[command(flatten)]
@@ -279,6 +282,7 @@ impl ServeArgs {
             metrics_machine_cap: self.metrics_machine_cap,
             shutdown_drain: self.shutdown_drain,
             connections: self.connections,
+            proxies: self.proxies,
         })
     }
 }

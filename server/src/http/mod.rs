@@ -2,6 +2,7 @@
 //! forms the pages post to (`forms`).
 
 pub mod api;
+pub mod client;
 pub mod connections;
 pub mod forms;
 mod security_headers;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     };
     let leptos_options = state.leptos_options.clone();
     let metrics = state.metrics.clone();
+    let proxies = state.proxies.clone();
     let pages = generate_route_list(App);
     routes(state.max_body_bytes, state.max_upload_bytes)
         .merge(probes(state.db.clone()))
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(security_headers::add))
+        .layer(middleware::from_fn_with_state(proxies, client::identify))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn_with_state(metrics, metrics::track_http))
         .with_state(state)

@@ -13,7 +13,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::auth::sessions::served_over_tls;
+use super::client::Client;
 
 const POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
@@ -21,7 +21,10 @@ const POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'was
 
 /// Middleware: adds the headers to every answer of the router it wraps.
 pub async fn add(request: Request, next: Next) -> Response {
-    let over_tls = served_over_tls(request.headers());
+    let over_tls = request
+        .extensions()
+        .get::<Client>()
+        .is_some_and(|client| client.over_tls);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::client::Proxies;
 use crate::auth::{PasswordChecks, Sessions};
 use crate::configuration::{Secret, TrackingSettings};
 use crate::db::Database;
@@ -27,6 +28,9 @@ pub struct AppState {
     pub max_batch_readings: usize,
     #[from_ref(skip)]
     pub max_upload_bytes: usize,
+    /// Proxies whose forwarding headers count.
+    #[from_ref(skip)]
+    pub proxies: Proxies,
     /// Longest pause inside a request body.
     #[from_ref(skip)]
     pub body_timeout: Duration,

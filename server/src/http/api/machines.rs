@@ -1,11 +1,10 @@
 //! `/api/v1/machines`: machines as JSON for integrations, and their registration by admins.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use app::model::{Sensor, Status};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -19,6 +18,7 @@ use crate::domain::profiles::{Profile, Variant};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{MachineName, SensorSchema};
 use crate::error::ApiError;
+use crate::http::client::Client;
 use crate::http::AppState;
 
 /// A machine as the API shows it.
@@ -200,11 +200,11 @@ impl CreateMachine {
 /// `POST /api/v1/machines` (admin): registers a machine.
 pub async fn create(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<MachineJson>), ApiError> {
-    require_admin(&state, &headers, client.ip()).await?;
+    require_admin(&state, &headers, client.address).await?;
     let request: CreateMachine = json_body(&body)?;
     let new = request.validate().map_err(ApiError::unprocessable)?;
     let machine = machines::insert(state.db.pool(), &new).await?;
@@ -225,12 +225,12 @@ pub struct CreateToken {
 /// `POST /api/v1/machines/{machine}/tokens` (admin): a new ingest token, shown only here.
 pub async fn create_token(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers, client.ip()).await?;
+    require_admin(&state, &headers, client.address).await?;
     let machine = find(&state, &name).await?;
     let request: CreateToken = if body.is_empty() {
         CreateToken::default()

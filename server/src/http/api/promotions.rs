@@ -1,10 +1,8 @@
 //! `PUT /api/v1/machines/{machine}/model` (admin): makes a model version the machine's active
 //! one. A model whose inputs the machine does not have is refused, naming what is missing.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
@@ -14,6 +12,7 @@ use super::credentials::require_admin;
 use super::machines::{find, json_body};
 use crate::db::model_versions;
 use crate::error::{ApiError, Error};
+use crate::http::client::Client;
 use crate::http::AppState;
 use crate::training::promotion::{self, PromotionError};
 use crate::training::tracking;
@@ -28,12 +27,12 @@ pub struct Promote {
 
 pub async fn put(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers, client.ip()).await?;
+    require_admin(&state, &headers, client.address).await?;
     let machine = find(&state, &name).await?;
     let request: Promote = json_body(&body)?;
     let reason = request.reason.unwrap_or_default();

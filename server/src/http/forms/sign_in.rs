@@ -1,8 +1,6 @@
 //! `POST /login` and `POST /logout`: the admin's session for the web pages.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -10,6 +8,7 @@ use serde::Deserialize;
 
 use super::guard::{admin_form, refusal, with_query, FormRejection};
 use crate::auth::sessions::{self, SignInError};
+use crate::http::client::Client;
 use crate::http::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -22,16 +21,15 @@ pub struct SignIn {
 
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    client: Client,
     Form(form): Form<SignIn>,
 ) -> Result<Response, FormRejection> {
     let next = local_path(&form.next);
-    match state.sessions.sign_in(&form.password, client.ip()).await {
+    match state.sessions.sign_in(&form.password, client.address).await {
         Ok(cookie) => {
-            tracing::info!(client = %client.ip(), "admin signed in");
+            tracing::info!(client = %client.address, "admin signed in");
             let mut response = Redirect::to(next).into_response();
-            let cookie = sessions::set_cookie(&cookie, sessions::served_over_tls(&headers));
+            let cookie = sessions::set_cookie(&cookie, client.over_tls);
             response.headers_mut().insert(
                 header::SET_COOKIE,
                 HeaderValue::from_str(&cookie).expect("the cookie is ASCII"),
@@ -39,7 +37,7 @@ pub async fn sign_in(
             Ok(response)
         }
         Err(SignInError::TooManyAttempts(wait)) => {
-            tracing::warn!(client = %client.ip(), "admin sign-in rate-limited");
+            tracing::warn!(client = %client.address, "admin sign-in rate-limited");
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",
@@ -57,7 +55,7 @@ pub async fn sign_in(
         }
         Err(SignInError::Storage(error)) => Err(FormRejection::Internal(error)),
         Err(refused) => {
-            tracing::warn!(client = %client.ip(), reason = %refused, "admin sign-in refused");
+            tracing::warn!(client = %client.address, reason = %refused, "admin sign-in refused");
             let page = with_query("/login", "next", next);
             Err(FormRejection::invalid(page, refused.to_string()))
         }
@@ -71,13 +69,14 @@ pub struct SignOut {
 
 pub async fn sign_out(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     Form(form): Form<SignOut>,
 ) -> Result<Response, FormRejection> {
     let session = admin_form(&state, &headers, form.csrf.as_deref()).await?;
     state.sessions.sign_out(&session).await?;
     let mut response = Redirect::to("/").into_response();
-    let cookie = sessions::set_cookie("", sessions::served_over_tls(&headers));
+    let cookie = sessions::set_cookie("", client.over_tls);
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("the cookie is ASCII"),

@@ -36,15 +36,5 @@ async fn pages_api_answers_and_static_files_carry_the_security_headers() {
         assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
         assert!(!headers.contains_key("strict-transport-security"), "{path}");
     }
-    let behind_tls = app
-        .client
-        .get(app.url("/"))
-        .header("x-forwarded-proto", "https")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        behind_tls.headers()["strict-transport-security"],
-        "max-age=31536000"
-    );
+    // HSTS behind a trusted proxy that says HTTPS: `proxies.rs`.
 }

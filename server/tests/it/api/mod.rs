@@ -8,6 +8,7 @@ mod ingest;
 mod machines;
 mod metrics;
 pub mod predictions;
+mod proxies;
 mod restart;
 mod server_fns;
 mod training;

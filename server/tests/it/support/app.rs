@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use icantkube::auth::AdminCredential;
 use icantkube::configuration::{
-    ConnectionSettings, DemoSettings, Secret, Settings, TrainingSettings,
+    ConnectionSettings, DemoSettings, ProxySettings, Secret, Settings, TrainingSettings,
 };
 use icantkube::startup::Application;
 use reqwest::{Response, StatusCode};
@@ -61,6 +61,10 @@ pub fn settings(folder: &TempDir) -> Settings {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
+        },
+        proxies: ProxySettings {
+            trusted_proxies: Vec::new(),
+            https_only: false,
         },
     }
 }
