@@ -5,6 +5,7 @@ pub mod api;
 pub mod client;
 pub mod connections;
 pub mod forms;
+mod page_messages;
 mod security_headers;
 mod server_fn_status;
 mod state;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use app::services::Services;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler::<AppState, _>(shell))
         // Inside compression: it reads the error a server function answered, uncompressed.
         .layer(middleware::from_fn(server_fn_status::by_error))
+        .layer(middleware::from_fn(page_messages::only_from_this_site))
         // Layers wrap what is above them: compression and the timeout see every response, the
         // security headers go on every answer (a timeout's too), the trace span covers all of
         // it, and the metrics, outermost, time and count what the client got. Layers run after
@@ -97,7 +99,14 @@ fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
     let api = Router::new()
         .route("/machines", get(machines::list).post(machines::create))
         .route("/machines/{machine}", get(machines::show))
-        .route("/machines/{machine}/tokens", post(machines::create_token))
+        .route(
+            "/machines/{machine}/tokens",
+            get(machines::list_tokens).post(machines::create_token),
+        )
+        .route(
+            "/machines/{machine}/tokens/{id}",
+            delete(machines::revoke_token),
+        )
         .route("/machines/{machine}/model", put(promotions::put))
         .route("/machines/{machine}/readings", post(readings::post))
         .layer(DefaultBodyLimit::max(max_body_bytes));

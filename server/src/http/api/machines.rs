@@ -242,9 +242,43 @@ pub async fn create_token(
         return Err(ApiError::unprocessable("label: at most 64 characters"));
     }
     let token = new_ingest_token();
-    tokens::insert(state.db.pool(), machine.id, &label, &token).await?;
+    let id = tokens::insert(state.db.pool(), machine.id, &label, &token).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "machine": machine.name, "label": label, "token": token })),
+        Json(json!({ "machine": machine.name, "id": id, "label": label, "token": token })),
     ))
+}
+
+/// `GET /api/v1/machines/{machine}/tokens` (admin): the machine's tokens, without their
+/// secrets.
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    client: Client,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers, client.address).await?;
+    let machine = find(&state, &name).await?;
+    let tokens = tokens::list(state.db.pool(), machine.id).await?;
+    Ok(Json(json!({ "machine": machine.name, "tokens": tokens })))
+}
+
+/// `DELETE /api/v1/machines/{machine}/tokens/{id}` (admin): the token stops working at once,
+/// on every replica.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    client: Client,
+    Path((name, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&state, &headers, client.address).await?;
+    let machine = find(&state, &name).await?;
+    if !tokens::revoke(state.db.pool(), machine.id, id).await? {
+        return Err(ApiError::NotFound(format!(
+            "machine {} has no token {id}",
+            machine.name
+        )));
+    }
+    tracing::info!(machine = %machine.name, token = id, "ingest token revoked");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -306,6 +306,88 @@ async fn a_machine_token_works_for_its_machine_only() {
 }
 
 #[tokio::test]
+async fn a_revoked_token_stops_working_at_once_and_only_admins_see_or_revoke_tokens() {
+    let app = app_with_mill().await;
+    app.create_machine("mill-2", "ai4i2020").await;
+    let created: Value = app
+        .admin_post(
+            "/api/v1/machines/mill-1/tokens",
+            json!({"label": "gateway"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (id, token) = (
+        created["id"].as_i64().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
+    let app = &app;
+    let post = |seq: &'static str| async move {
+        let batch = ai4i_json_batch(1, seq);
+        app.post_readings_with_token("mill-1", JSON, &batch, Some(token))
+            .await
+    };
+    assert_eq!(post("before").await.status(), StatusCode::CREATED);
+
+    let tokens = |admin: bool| {
+        let request = app.client.get(app.url("/api/v1/machines/mill-1/tokens"));
+        let request = if admin {
+            request.basic_auth("admin", Some(crate::support::app::ADMIN_PASSWORD))
+        } else {
+            request
+        };
+        request.send()
+    };
+    assert_eq!(
+        tokens(false).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let listed: Value = tokens(true).await.unwrap().json().await.unwrap();
+    assert_eq!(listed["tokens"][0]["id"], id);
+    assert_eq!(listed["tokens"][0]["label"], "gateway");
+    assert!(listed["tokens"][0]["revoked_at"].is_null());
+    assert!(
+        !listed.to_string().contains(token),
+        "the list shows the secret"
+    );
+
+    let revoke = |machine: &str, admin: bool| {
+        let request = app
+            .client
+            .delete(app.url(&format!("/api/v1/machines/{machine}/tokens/{id}")));
+        let request = if admin {
+            request.basic_auth("admin", Some(crate::support::app::ADMIN_PASSWORD))
+        } else {
+            request.bearer_auth(token)
+        };
+        request.send()
+    };
+    // The token itself cannot revoke anything, and another machine has no such token.
+    assert_eq!(
+        revoke("mill-1", false).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        revoke("mill-2", true).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(post("still").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        revoke("mill-1", true).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(post("after").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        revoke("mill-1", true).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let listed: Value = tokens(true).await.unwrap().json().await.unwrap();
+    assert!(listed["tokens"][0]["revoked_at"].is_i64());
+    assert_eq!(app.reading_count("mill-1").await, 2);
+}
+
+#[tokio::test]
 async fn values_beyond_a_sensors_range_are_refused_and_stored_extremes_still_draw_the_page() {
     let app = app_with_mill().await;
     let reading = |speed: &str, torque: &str| {

@@ -259,6 +259,28 @@ async fn a_broken_upload_names_the_line_and_column_and_stores_nothing() {
     );
     let page = get_page(&app, "/training/new", Some(&admin.cookie)).await;
     assert!(!page.contains("?dataset="), "the broken file was stored");
+
+    // Following the redirect from this site, the page says what was wrong.
+    let followed = browser()
+        .get(app.url(&back))
+        .header(COOKIE, &admin.cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), StatusCode::OK);
+    assert!(followed.text().await.unwrap().contains("line 4"));
+    // The same address from a link elsewhere goes to the page without the message, so no one
+    // can make the page say what they like.
+    for site in [Some("cross-site"), Some("none"), None] {
+        let mut request = browser().get(app.url("/training/new?error=Call%20555-0100%20now"));
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        let response = request.header(COOKIE, &admin.cookie).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{site:?}");
+        assert_eq!(location(&response), "/training/new");
+    }
 }
 
 #[tokio::test]
