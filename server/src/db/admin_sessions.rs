@@ -5,12 +5,18 @@ use sqlx::AnyPool;
 use crate::domain::time::now_ms;
 use crate::error::Result;
 
+/// Stores a new session, and forgets the expired ones (and those of an old credential once
+/// they expire), so the table holds only live sessions.
 pub async fn insert(
     pool: &AnyPool,
     id_sha256: &str,
     csrf_token: &str,
     expires_at: i64,
 ) -> Result<()> {
+    sqlx::query("DELETE FROM admin_sessions WHERE expires_at <= ?")
+        .bind(now_ms())
+        .execute(pool)
+        .await?;
     sqlx::query(
         "INSERT INTO admin_sessions (id_sha256, csrf_token, created_at, expires_at) \
          VALUES (?, ?, ?, ?)",

@@ -133,9 +133,10 @@ async fn train(runner: &LocalRunner, settings: &LocalSettings, run_id: i64) -> a
             "--runner",
             "local",
         ])
-        .arg("--database-url")
-        .arg(&settings.database_url)
+        // In the environment, not on the command line: every user of the machine can read a
+        // process's arguments, and a MariaDB URL carries a password.
         .envs(settings.environment.iter().cloned())
+        .env("DATABASE_URL", &settings.database_url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -87,18 +87,32 @@ async fn upload(app: &TestApp, admin: &Admin, file_name: &str, csv: String) -> r
         .unwrap()
 }
 
-/// `pgrep` for the training process of the run at `run_path` of this app (tests run side by
-/// side, each with its own database and run numbers).
-fn worker_processes(app: &TestApp, run_path: &str) -> std::process::Output {
+/// The ids of the training processes of the run at `run_path` of this app (tests run side by
+/// side, each with its own database and run numbers): found by their command line, then by
+/// the database in their environment. The command line must not carry the database URL, which
+/// holds a password on MariaDB and is readable by every user of the machine.
+fn worker_processes(app: &TestApp, run_path: &str) -> Vec<String> {
     let id = run_path.rsplit('/').next().unwrap();
-    let pattern = format!(
-        "train --run-id {id} --runner local --database-url {}",
-        app.database_url
-    );
-    std::process::Command::new("pgrep")
-        .args(["-f", &pattern])
+    let output = std::process::Command::new("pgrep")
+        .args(["-f", &format!("train --run-id {id} --runner local$")])
         .output()
-        .unwrap()
+        .unwrap();
+    let wanted = format!("DATABASE_URL={}", app.database_url);
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|pid| {
+            let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&command).contains(&app.database_url),
+                "the database URL is on the command line"
+            );
+            let environment = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            environment
+                .split(|byte| *byte == 0)
+                .any(|variable| variable == wanted.as_bytes())
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -445,9 +459,8 @@ async fn a_killed_worker_fails_its_run_and_the_queue_goes_on() {
     // Kill the first run's training process once it is running.
     let started = Instant::now();
     let pid = loop {
-        let output = worker_processes(&app, &doomed);
-        if let Some(pid) = String::from_utf8_lossy(&output.stdout).lines().next() {
-            break pid.to_string();
+        if let Some(pid) = worker_processes(&app, &doomed).into_iter().next() {
+            break pid;
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -523,8 +536,10 @@ async fn a_queued_or_running_run_can_be_cancelled() {
     }
     // No training process is left behind.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let output = worker_processes(&app, &run);
-    assert!(output.stdout.is_empty(), "the worker still runs");
+    assert!(
+        worker_processes(&app, &run).is_empty(),
+        "the worker still runs"
+    );
 }
 
 #[tokio::test]
@@ -634,4 +649,23 @@ async fn a_session_ends_when_the_admin_password_changes_or_admin_is_turned_off()
     // A replica with the same password still knows the session.
     let same = replica(|_| {}).await;
     assert_eq!(signed_in(&same).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn signing_in_forgets_expired_sessions() {
+    let app = spawn_app().await;
+    let db = icantkube::db::Database::connect(&app.database_url)
+        .await
+        .unwrap();
+    let now = icantkube::domain::time::now_ms();
+    icantkube::db::admin_sessions::insert(db.pool(), "expired", "csrf", now - 1)
+        .await
+        .unwrap();
+    sign_in(&app).await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT id_sha256 FROM admin_sessions")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_ne!(left[0], "expired");
 }
