@@ -254,6 +254,12 @@ pub struct KubernetesSettings {
     #[arg(long = "job-start-grace", env = "ICANTKUBE_JOB_START_GRACE", default_value = "5m",
           value_parser = parse_duration)]
     pub start_grace: Duration,
+
+    /// Longest wait for one answer of the Kubernetes API (`10s`): an API server that hangs
+    /// fails the launch, or is asked again at the next poll, instead of holding them.
+    #[arg(long = "kubernetes-api-timeout", env = "ICANTKUBE_KUBERNETES_API_TIMEOUT",
+          default_value = "10s", value_parser = parse_duration)]
+    pub api_timeout: Duration,
 }
 
 /// `90`, `90s`, `15m`, `2h`, `500ms`.

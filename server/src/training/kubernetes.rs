@@ -120,11 +120,11 @@ impl KubernetesRunner {
                     },
                     ..SelfSubjectAccessReview::default()
                 };
+                let action = "ask which permissions it has";
                 let answer = self
-                    .reviews
-                    .create(&PostParams::default(), &review)
-                    .await
-                    .map_err(|error| self.api_error("ask which permissions it has", error))?;
+                    .answer(action, self.reviews.create(&PostParams::default(), &review))
+                    .await?
+                    .map_err(|error| self.api_error(action, error))?;
                 if !answer.status.is_some_and(|status| status.allowed) {
                     missing.push(format!("{verb} {resource}"));
                 }
@@ -197,11 +197,11 @@ impl KubernetesRunner {
         job_name: &str,
         failing_to_start_since: &mut Option<Instant>,
     ) -> Result<Watching, RunnerError> {
+        let action = format!("read the Job {job_name}");
         let job = self
-            .jobs
-            .get_opt(job_name)
-            .await
-            .map_err(|error| self.api_error(&format!("read the Job {job_name}"), error))?;
+            .answer(&action, self.jobs.get_opt(job_name))
+            .await?
+            .map_err(|error| self.api_error(&action, error))?;
         let Some(job) = job else {
             // Cancelling marks the run before deleting its Job, so this leaves cancelled runs be.
             self.fail(
@@ -364,24 +364,30 @@ impl KubernetesRunner {
             "app.kubernetes.io/name={},{RUN_LABEL}={run_id}",
             self.settings.app_name
         );
+        let action = format!("list the pods of run {run_id}");
         let pods = self
-            .pods
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map_err(|error| self.api_error(&format!("list the pods of run {run_id}"), error))?;
+            .answer(
+                &action,
+                self.pods.list(&ListParams::default().labels(&selector)),
+            )
+            .await?
+            .map_err(|error| self.api_error(&action, error))?;
         Ok(pods.items)
     }
 
     /// Deletes a Job with its pods; one already gone is fine.
     async fn delete_job(&self, job_name: &str) -> Result<(), RunnerError> {
+        let action = format!("delete the Job {job_name}");
         match self
-            .jobs
-            .delete(job_name, &DeleteParams::background())
-            .await
+            .answer(
+                &action,
+                self.jobs.delete(job_name, &DeleteParams::background()),
+            )
+            .await?
         {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
-            Err(error) => Err(self.api_error(&format!("delete the Job {job_name}"), error)),
+            Err(error) => Err(self.api_error(&action, error)),
         }
     }
 
@@ -391,6 +397,22 @@ impl KubernetesRunner {
             tracing::warn!(run_id, %reason, "training run failed in Kubernetes");
         }
         Ok(())
+    }
+
+    /// The API server's answer to `call`, or `Unavailable` when it takes longer than the
+    /// API timeout.
+    async fn answer<T>(
+        &self,
+        action: &str,
+        call: impl std::future::Future<Output = Result<T, kube::Error>>,
+    ) -> Result<Result<T, kube::Error>, RunnerError> {
+        let timeout = self.settings.api_timeout;
+        tokio::time::timeout(timeout, call).await.map_err(|_| {
+            RunnerError::Unavailable(format!(
+                "the Kubernetes API did not answer within {} ms when asked to {action}",
+                timeout.as_millis()
+            ))
+        })
     }
 
     /// An API failure in words that say what was being done and where.
@@ -423,13 +445,11 @@ impl Runner for KubernetesRunner {
     #[tracing::instrument(name = "Launching a training Job", skip(self))]
     async fn launch(&self, run_id: i64) -> Result<(), RunnerError> {
         let job_name = job_name(&self.settings, run_id);
-        self.jobs
-            .create(
-                &PostParams::default(),
-                &job_manifest(&self.settings, run_id),
-            )
-            .await
-            .map_err(|error| self.api_error(&format!("create the Job {job_name}"), error))?;
+        let action = format!("create the Job {job_name}");
+        let manifest = job_manifest(&self.settings, run_id);
+        self.answer(&action, self.jobs.create(&PostParams::default(), &manifest))
+            .await?
+            .map_err(|error| self.api_error(&action, error))?;
         training_runs::set_job_name(self.db.pool(), run_id, &job_name).await?;
         tracing::info!(run_id, job = %job_name, namespace = %self.settings.namespace, "training Job created");
         self.watch(run_id, job_name);

@@ -1,6 +1,7 @@
 //! The `kubernetes` training runner against a stand-in of the Kubernetes API (no API server can
 //! run here): an HTTP server that records every request and answers like the API server, with
-//! Job and Pod states each test scripts. The database is a real SQLite file.
+//! Job and Pod states each test scripts, or fails and hangs when a test says so. The database
+//! is a real SQLite file.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ const JOB: &str = "icantkube-train-1";
 const JOB_PATH: &str = "/apis/batch/v1/namespaces/factory/jobs/icantkube-train-1";
 const POLL: Duration = Duration::from_millis(50);
 const START_GRACE: Duration = Duration::from_millis(400);
+const API_TIMEOUT: Duration = Duration::from_millis(500);
 
 fn settings() -> KubernetesSettings {
     KubernetesSettings {
@@ -41,6 +43,7 @@ fn settings() -> KubernetesSettings {
         app_name: "icantkube".to_string(),
         poll_interval: POLL,
         start_grace: START_GRACE,
+        api_timeout: API_TIMEOUT,
     }
 }
 
@@ -61,6 +64,17 @@ struct Cluster {
     pods: Vec<Value>,
     /// (verb, resource) the ServiceAccount may not use.
     denied: Vec<(&'static str, &'static str)>,
+    /// How every request fails, while set.
+    fault: Option<Fault>,
+}
+
+/// An API server in trouble.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// Answers 500, as when etcd times out.
+    Errors,
+    /// Never answers.
+    Hangs,
 }
 
 type Shared = Arc<Mutex<Cluster>>;
@@ -118,6 +132,18 @@ async fn api_server(
 ) -> (StatusCode, Json<Value>) {
     let body: Option<Value> = serde_json::from_slice(&body).ok();
     let query = uri.query().unwrap_or_default().to_string();
+    let fault = cluster.lock().unwrap().fault;
+    match fault {
+        Some(Fault::Errors) => {
+            return status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "etcdserver: request timed out".to_string(),
+            )
+        }
+        Some(Fault::Hangs) => std::future::pending().await,
+        None => {}
+    }
     let mut cluster = cluster.lock().unwrap();
     cluster.requests.push(Request {
         method: method.to_string(),
@@ -258,6 +284,10 @@ impl Fixture {
             .unwrap();
     }
 
+    fn set_fault(&self, fault: Option<Fault>) {
+        self.cluster.lock().unwrap().fault = fault;
+    }
+
     fn requests(&self) -> Vec<Request> {
         self.cluster.lock().unwrap().requests.clone()
     }
@@ -392,6 +422,49 @@ async fn a_job_that_completes_after_the_worker_finished_leaves_the_run_completed
     let run = f.run().await;
     assert_eq!(run.state.as_str(), "completed");
     assert_eq!(run.error, None);
+}
+
+#[tokio::test]
+async fn an_api_server_that_hangs_or_errors_fails_the_launch_in_bounded_time_naming_why() {
+    let f = fixture().await;
+    f.set_fault(Some(Fault::Hangs));
+    let started = Instant::now();
+    let error = f.runner.launch(f.run_id).await.unwrap_err().to_string();
+    assert!(
+        started.elapsed() < API_TIMEOUT * 4,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        error.contains("did not answer within 500 ms") && error.contains("create the Job"),
+        "{error}"
+    );
+    f.set_fault(Some(Fault::Errors));
+    let error = f.runner.launch(f.run_id).await.unwrap_err().to_string();
+    assert!(
+        error.contains("refused to create the Job") && error.contains("etcdserver"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_outlives_an_api_server_that_hangs_or_errors_and_its_watch_resumes() {
+    let f = fixture().await;
+    f.runner.launch(f.run_id).await.unwrap();
+    f.worker_starts().await;
+    for fault in [Fault::Hangs, Fault::Errors] {
+        f.set_fault(Some(fault));
+        tokio::time::sleep(API_TIMEOUT * 3).await;
+        assert_eq!(f.run().await.state.as_str(), "running", "{fault:?}");
+        f.set_fault(None);
+    }
+    // The watcher still follows the Job: its failure reaches the run.
+    f.set_job_status(failed_job(
+        "BackoffLimitExceeded",
+        "Job has reached the specified backoff limit",
+    ));
+    let run = f.run_in_state("failed").await;
+    assert!(run.error.unwrap().contains("BackoffLimitExceeded"));
 }
 
 #[tokio::test]
