@@ -364,6 +364,48 @@ async fn a_training_run_is_tracked_with_params_metrics_artifacts_and_a_registere
     db.close().await;
 }
 
+/// A loopback port that accepts connections and never answers, as a hung MLflow does.
+async fn hung_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_run_trained_while_mlflow_hangs_completes_and_says_why_it_is_not_tracked() {
+    let (test_db, dataset, _) = database().await;
+    let (db, url) = (&test_db.db, test_db.url.as_str());
+    let run_id = queue(db, dataset, "Machine failure").await;
+    let hung = hung_server().await;
+    let started = Instant::now();
+    let (ok, stderr) = tokio::task::spawn_blocking({
+        let url = url.to_string();
+        move || train(&url, run_id, &hung)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "tracking must not fail training: {stderr}");
+    // One request's timeout, not the whole tracking budget, and far from forever.
+    assert!(
+        started.elapsed() < tracking::TRACKING_TIMEOUT,
+        "{:?}",
+        started.elapsed()
+    );
+    let run = test_db.training_run(run_id).await;
+    assert_eq!(
+        (run.state.as_str(), run.tracking.as_str()),
+        ("completed", "failed")
+    );
+    let reason = run.tracking_error.unwrap();
+    assert!(reason.contains("no answer"), "{reason}");
+}
+
 #[tokio::test]
 async fn runs_trained_while_mlflow_is_down_complete_and_are_tracked_by_the_retry() {
     let (test_db, dataset, _) = database().await;
