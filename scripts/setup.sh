@@ -45,6 +45,11 @@ fi
 command -v wasm-opt >/dev/null || apt_install binaryen
 
 if [ "$want_test" = 1 ]; then
+  # Licences, duplicate crates and crate sources are checked by the test command.
+  if [ "$(cargo deny --version 2>/dev/null || true)" != "cargo-deny 0.20.2" ]; then
+    log "installing cargo-deny 0.20.2 (takes about 5 minutes once)"
+    cargo install cargo-deny --version 0.20.2 --locked
+  fi
   command -v chromium >/dev/null || apt_install chromium
   command -v node >/dev/null || apt_install nodejs npm
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
