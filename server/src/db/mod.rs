@@ -89,6 +89,10 @@ impl Database {
                     // its own (a full disk), sqlx's ROLLBACK fails and it goes on counting one
                     // open transaction, so the next BEGIN becomes a SAVEPOINT whose release
                     // commits nothing. Such a connection is closed, never reused.
+                    if !connection.is_in_transaction() {
+                        return Ok(true);
+                    }
+                    // A transaction dropped without COMMIT has its ROLLBACK queued: run it.
                     connection.ping().await?;
                     Ok(!connection.is_in_transaction())
                 })

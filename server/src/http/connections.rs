@@ -24,6 +24,12 @@ use tower::ServiceExt;
 
 use crate::configuration::ConnectionSettings;
 
+/// Largest request line and headers, together: a larger head gets 431. Without it hyper took
+/// whatever fitted its read buffer (about 400 KiB), so a request with a 100 KiB header was
+/// served; no browser or gateway sends that (a session cookie is under 100 bytes, proxies
+/// allow 8 to 32 KiB).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Serves `router` on `listener` until `stop` completes, then lets the open connections finish
 /// their requests (the caller bounds how long). Handlers see the peer's address as
 /// `ConnectInfo<SocketAddr>`.
@@ -37,7 +43,8 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD_BYTES);
     tokio::pin!(stop);
     loop {
         // A free slot first: at the cap, new clients wait in the kernel's accept queue.

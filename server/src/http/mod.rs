@@ -9,6 +9,7 @@ mod page_messages;
 mod security_headers;
 mod server_fn_status;
 mod state;
+mod transfer_coding;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(security_headers::add))
+        .layer(middleware::from_fn(transfer_coding::only_chunked))
         .layer(middleware::from_fn_with_state(proxies, client::identify))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn_with_state(metrics, metrics::track_http))

@@ -204,6 +204,16 @@ fn ranked_cards(mut machines: Vec<Machine>) -> Vec<MachineCard> {
     machines.iter().map(card).collect()
 }
 
+/// A name asked for, as an error may repeat it: no machine name is longer than 64 characters,
+/// so a longer one is cut there. Echoed whole, a 100 KB name made the error too large for the
+/// server functions' status middleware to read, and the answer an empty 500.
+fn echoed(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_string(),
+    }
+}
+
 #[async_trait::async_trait]
 impl FleetQueries for StoredFleet {
     async fn fleet(&self) -> Result<Fleet, AppError> {
@@ -218,7 +228,7 @@ impl FleetQueries for StoredFleet {
         let pool = self.db.pool();
         let machine = machines::find(pool, name)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("machine {name:?}")))?;
+            .ok_or_else(|| AppError::NotFound(format!("machine {:?}", echoed(name))))?;
         let recent = readings::recent(pool, machine.id, TREND_WINDOW).await?;
         let reading_count = readings::count(pool, machine.id).await?;
         let limits = self.sensor_limits(&machine, &recent).await?;
@@ -268,6 +278,13 @@ impl FleetQueries for StoredFleet {
 mod tests {
     use super::*;
     use app::model::Status;
+
+    #[test]
+    fn a_name_asked_for_is_echoed_up_to_the_longest_machine_name() {
+        assert_eq!(echoed("mill-1"), "mill-1");
+        assert_eq!(echoed(&"a".repeat(64)), "a".repeat(64));
+        assert_eq!(echoed(&"é".repeat(100_000)), format!("{}…", "é".repeat(64)));
+    }
 
     fn fleet() -> Vec<Machine> {
         vec![

@@ -5,8 +5,10 @@
 
 mod api;
 mod faults;
+mod hostile;
 mod kubernetes;
 mod mlflow;
 mod models;
+mod route_table;
 mod simulator;
 mod support;

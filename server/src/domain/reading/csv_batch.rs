@@ -1,6 +1,8 @@
 //! Reading batches sent as CSV: a header of sensor keys and optional fields, one reading per
 //! line.
 
+use std::collections::HashSet;
+
 use super::{
     check_mode, check_seq, check_time, check_time_to_failure, check_unique_seqs,
     parse_time_seconds, parse_time_text, BatchError, FieldError, Labels, NewReading, Position,
@@ -109,7 +111,12 @@ fn csv_columns(
     };
     let mut columns = Vec::with_capacity(header.len());
     let mut seen = vec![false; schema.len()];
+    let mut names = HashSet::with_capacity(header.len());
     for (index, name) in header.iter().enumerate() {
+        // Twice the same column: which of the two a reader takes is a guess.
+        if !names.insert(name) {
+            return Err(header_error(index + 1, name, "column appears twice".into()));
+        }
         let column = match name {
             "timestamp" => CsvColumn::Timestamp,
             "seq" => CsvColumn::Seq,
@@ -117,9 +124,6 @@ fn csv_columns(
             "failure_mode" => CsvColumn::FailureMode,
             "time_to_failure" => CsvColumn::TimeToFailure,
             key => match schema.index_of(key) {
-                Some(sensor) if seen[sensor] => {
-                    return Err(header_error(index + 1, key, "column appears twice".into()))
-                }
                 Some(sensor) => {
                     seen[sensor] = true;
                     CsvColumn::Sensor(sensor)

@@ -119,7 +119,7 @@ impl<'de> Visitor<'de> for &mut JsonBatch<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        while let Some(item) = items.next_element::<Value>()? {
+        while let Some(UniqueKeys(item)) = items.next_element()? {
             if self.seen == self.max_readings {
                 self.over_limit = true;
                 return Err(de::Error::custom("too many readings"));
@@ -130,8 +130,8 @@ impl<'de> Visitor<'de> for &mut JsonBatch<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, object: A) -> Result<(), A::Error> {
-        let object = Map::deserialize(de::value::MapAccessDeserializer::new(object))?;
-        self.take(Value::Object(object));
+        let object = UniqueKeysVisitor.visit_map(object)?;
+        self.take(object);
         Ok(())
     }
 
@@ -163,6 +163,81 @@ impl<'de> Visitor<'de> for &mut JsonBatch<'_> {
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         self.not_readings = Some("a string");
         Ok(())
+    }
+}
+
+/// A JSON value whose objects, at every depth, name each key once. serde_json keeps the last
+/// of a repeated key, where a proxy, a log or another reader may keep the first: a reading with
+/// `"values"` twice would be stored as something else than what was checked or shown on the
+/// way. A repeat is a syntax error, with its line and column.
+struct UniqueKeys(Value);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueKeysVisitor)
+            .map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
+        // serde_json refuses non-finite numbers before they get here.
+        Ok(Value::from(value))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let mut array = Vec::new();
+        while let Some(UniqueKeys(item)) = items.next_element()? {
+            array.push(item);
+        }
+        Ok(Value::Array(array))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "the key {key:?} appears twice in one object"
+                )));
+            }
+            let UniqueKeys(value) = entries.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 

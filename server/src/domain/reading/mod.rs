@@ -197,6 +197,10 @@ fn check_seq(seq: String) -> Result<String, String> {
     if seq.is_empty() || seq.len() > MAX_SEQ_LEN {
         return Err(format!("must be 1 to {MAX_SEQ_LEN} characters"));
     }
+    // A NUL, a newline or an escape sequence would end up in logs, exports and terminals.
+    if seq.chars().any(char::is_control) {
+        return Err(format!("{seq:?} holds a control character"));
+    }
     Ok(seq)
 }
 
@@ -400,6 +404,57 @@ mod tests {
         ));
         assert_eq!(error.reading, 2);
         assert!(error.message.contains("reading 1"));
+    }
+
+    #[test]
+    fn a_key_given_twice_in_one_object_is_malformed_at_any_depth() {
+        for body in [
+            r#"{"values":{"torque":1,"air_temperature":2},"values":{"torque":3,"air_temperature":4}}"#,
+            r#"[{"seq":"a","seq":"b","values":{"torque":1,"air_temperature":2}}]"#,
+            r#"{"values":{"torque":1,"torque":5,"air_temperature":2}}"#,
+        ] {
+            match json(body) {
+                Err(BatchError::Malformed(message)) => {
+                    assert!(message.contains("appears twice"), "{message}")
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sequence_ids_with_control_characters_are_refused() {
+        for seq in [
+            r#""a\u0000b""#,
+            r#""gw1\n2""#,
+            r#""\u001b[2J""#,
+            r#""\u007f""#,
+        ] {
+            let error = first_error(json(&format!(
+                r#"{{"seq":{seq},"values":{{"torque":1,"air_temperature":2}}}}"#
+            )));
+            assert_eq!(error.field, "seq");
+            assert!(error.message.contains("control character"), "{error}");
+        }
+        let error = first_error(csv("seq,torque,air_temperature\na\u{0}b,1,2\n"));
+        assert_eq!((error.line, error.column), (Some(2), Some(1)));
+    }
+
+    #[test]
+    fn a_csv_column_given_twice_is_refused_naming_it() {
+        for column in [
+            "air_temperature",
+            "timestamp",
+            "seq",
+            "failure",
+            "failure_mode",
+        ] {
+            let body = format!("{column},torque,{column},air_temperature\n1,1,2,1\n");
+            let error = first_error(csv(&body));
+            assert_eq!((error.line, error.column), (Some(1), Some(3)), "{column}");
+            assert_eq!(error.field, column);
+            assert!(error.message.contains("twice"), "{error}");
+        }
     }
 
     #[test]

@@ -40,7 +40,15 @@ async fn ingest_batch(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let machine = find(state, name).await?;
     require_ingest_token(state, headers, machine.id).await?;
-    let format = BodyFormat::from_content_type(headers.get(header::CONTENT_TYPE))?;
+    // Two types, and a proxy that reads one and this handler the other disagree on the body.
+    let mut content_types = headers.get_all(header::CONTENT_TYPE).iter();
+    let content_type = content_types.next();
+    if content_types.next().is_some() {
+        return Err(ApiError::UnsupportedMediaType(
+            "Content-Type is given twice: send one, application/json or text/csv".into(),
+        ));
+    }
+    let format = BodyFormat::from_content_type(content_type)?;
     let body = read_body(body, headers, state.max_body_bytes).await?;
     let batch = format.parse(&body, &machine, now_ms(), state.max_batch_readings)?;
     let ingested =
