@@ -15,7 +15,8 @@ pub struct NewDataset<'a> {
     pub column_roles: String,
     pub row_count: i64,
     pub content_sha256: &'a str,
-    pub content: &'a [u8],
+    /// The file, moved into the statement: a large upload is not copied again.
+    pub content: Vec<u8>,
 }
 
 /// A stored data set with its file.
@@ -42,7 +43,7 @@ pub async fn insert(pool: &AnyPool, new: NewDataset<'_>) -> Result<i64> {
     .bind(new.column_roles)
     .bind(new.row_count)
     .bind(new.content_sha256)
-    .bind(new.content.to_vec())
+    .bind(new.content)
     .bind(now_ms())
     .fetch_one(pool)
     .await?)

@@ -93,8 +93,9 @@ pub async fn upload(
     } else {
         name
     };
-    let id = store(&state, &name, &file_name, &content, &dataset).await?;
-    tracing::info!(id, %name, rows = dataset.rows, "data set uploaded");
+    let rows = dataset.rows;
+    let id = store(&state, &name, &file_name, content, dataset).await?;
+    tracing::info!(id, %name, rows, "data set uploaded");
     Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
 }
 
@@ -110,13 +111,15 @@ async fn detect(
     .map_err(|e| FormRejection::invalid(FORM, format!("the file could not be read: {e}")))
 }
 
-/// Stores a checked data set with the roles detected for its columns.
+/// Stores a checked data set with the roles detected for its columns. The parsed columns are
+/// dropped before the file goes to the database, so the two are never in memory together
+/// with the statement's copy.
 async fn store(
     state: &AppState,
     name: &str,
     file_name: &str,
-    content: &[u8],
-    dataset: &Dataset,
+    content: Vec<u8>,
+    dataset: Dataset,
 ) -> Result<i64, FormRejection> {
     let roles: Vec<ColumnRole> = dataset
         .columns
@@ -126,15 +129,21 @@ async fn store(
             role: c.role,
         })
         .collect();
+    let Dataset {
+        profile,
+        rows,
+        fingerprint,
+        ..
+    } = dataset;
     Ok(datasets::insert(
         state.db.pool(),
         NewDataset {
             name,
             file_name,
-            profile: dataset.profile.name(),
+            profile: profile.name(),
             column_roles: serde_json::to_string(&roles).expect("roles serialise"),
-            row_count: dataset.rows as i64,
-            content_sha256: &dataset.fingerprint,
+            row_count: rows as i64,
+            content_sha256: &fingerprint,
             content,
         },
     )
@@ -200,8 +209,8 @@ pub async fn from_machine(
         &state,
         &name,
         &format!("{}-history.csv", machine.name),
-        &content,
-        &dataset,
+        content,
+        dataset,
     )
     .await?;
     tracing::info!(id, machine = %machine.name, rows, "machine history stored as a data set");
