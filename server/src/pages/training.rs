@@ -201,12 +201,13 @@ impl StoredTraining {
 
     /// The data set's columns with their roles and a few values, read from the stored file.
     async fn preview(&self, id: i64) -> Result<DatasetPreview, AppError> {
-        let stored = datasets::find(self.db.pool(), id)
+        let mut stored = datasets::find(self.db.pool(), id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("data set {id}")))?;
         let roles = crate::training::column_roles(&stored.column_roles)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let content = stored.content.clone();
+        // Taken, not cloned: the file may be hundreds of megabytes.
+        let content = std::mem::take(&mut stored.content);
         let dataset = tokio::task::spawn_blocking(move || {
             Dataset::load(
                 &content,

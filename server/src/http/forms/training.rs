@@ -31,7 +31,7 @@ pub async fn create(
     let page = format!("/training/new?dataset={dataset_id}");
     let invalid = |message: String| FormRejection::invalid(page.clone(), message);
     let pool = state.db.pool();
-    let stored = datasets::find(pool, dataset_id)
+    let mut stored = datasets::find(pool, dataset_id)
         .await?
         .ok_or_else(|| FormRejection::invalid("/training/new", "that data set no longer exists"))?;
 
@@ -93,7 +93,8 @@ pub async fn create(
         roles: roles.clone(),
         ..LoadOptions::default()
     };
-    let content = stored.content.clone();
+    // Taken, not cloned: the file may be hundreds of megabytes.
+    let content = std::mem::take(&mut stored.content);
     tokio::task::spawn_blocking(move || Dataset::load(&content, &options).map(|_| ()))
         .await
         .map_err(|e| invalid(format!("the data set could not be read: {e}")))?
