@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: gates (format, lints for the server and the browser
-# builds), unit and black-box tests, then browser tests in headless Chromium.
+# builds), unit and black-box tests, a brief fuzzing of the parsers of untrusted input, then
+# browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,6 +17,10 @@ cargo fmt --all --check
 step "lints: server build (ssr)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "dependencies: licences, duplicate crates, sources (deny.toml)"
+# Advisories need the RustSec database from GitHub, which these machines cannot reach.
+cargo deny --locked check licenses bans sources
+
 step "lints: browser build (hydrate, wasm32)"
 cargo clippy -p app --lib --no-default-features --features hydrate \
   --target wasm32-unknown-unknown --locked -- -D warnings
@@ -28,6 +33,10 @@ if [ ! -d ../shared/data ]; then
   echo "NOTE: ../shared/data is missing: the tests that compare with real data sets say SKIPPED"
 fi
 cargo test --workspace --locked
+
+# 20 s a target from the committed seeds; scripts/fuzz.sh SECONDS fuzzes longer.
+step "fuzzing (brief): reading decoders, data sets, expressions, model files"
+scripts/fuzz.sh 20
 
 step "browser tests (headless Chromium)"
 ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
