@@ -30,35 +30,12 @@ DATABASE_URL="sqlite://$work/bench.db" ICANTKUBE_DEMO_INTERVAL_MS=3600000 \
   ICANTKUBE_ADMIN_PASSWORD=bench ICANTKUBE_INGEST_TOKEN=bench RUST_LOG=warn LEPTOS_SITE_ROOT="$work" \
   icantkube_start "$binary" "$work/icantkube.log" --demo
 base=$icantkube_url
-alive() {
-  kill -0 "$icantkube_pid" 2>/dev/null || {
-    echo "icantkube exited; the last lines of its log:" >&2
-    tail -n 20 "$work/icantkube.log" >&2
-    exit 1
-  }
-}
-
 # Demo mode trains its models in the background at first start: AI4I (the mills) first, then
 # turbofan (the engines). Waits for both, so no training competes with the measurement.
-active_model() {
-  curl -sf "$base/api/v1/machines/$1" |
-    python3 -c 'import json, sys; v = json.load(sys.stdin).get("active_model_version_id"); print("" if v is None else v)'
-}
-started=$(date +%s%N)
+started=$SECONDS
 for machine in mill-01 engine-01; do
-  version=""
-  while [ -z "$version" ]; do
-    alive
-    elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
-    if [ "$elapsed" -gt 300000 ]; then
-      echo "$machine has no active model after 300 s" >&2
-      exit 1
-    fi
-    version=$(active_model "$machine" || true)
-    [ -n "$version" ] || sleep 0.5
-  done
-  elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
-  echo "demo model for $machine active (version id $version) after $(python3 -c "print(f'{$elapsed/1000:.1f}')") s"
+  version=$(icantkube_wait_for_model "$machine" "$work/icantkube.log")
+  echo "demo model for $machine active (version id $version) after $((SECONDS - started)) s"
 done
 
 curl -sf -o /dev/null -u admin:bench -H 'content-type: application/json' \

@@ -57,21 +57,10 @@ alive() {
 
 # Demo mode trains its models in the background at first start: AI4I (the mills) first, then
 # turbofan (the engines). Waits for both, so no training competes with the soak.
-active_model() {
-  curl -sf "$base/api/v1/machines/$1" |
-    python3 -c 'import json, sys; v = json.load(sys.stdin).get("active_model_version_id"); print("" if v is None else v)'
-}
 declare -A model
 started=$SECONDS
 for machine in mill-01 engine-01; do
-  version=""
-  for _ in $(seq 600); do
-    alive
-    version=$(active_model "$machine" || true)
-    [ -n "$version" ] && break
-    sleep 0.5
-  done
-  [ -n "$version" ] || { echo "$machine has no active model after 300 s" >&2; exit 1; }
+  version=$(icantkube_wait_for_model "$machine" "$work/icantkube.log")
   model[$machine]=$version
   echo "demo model for $machine active (version id $version) after $((SECONDS - started)) s"
 done

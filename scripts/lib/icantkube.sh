@@ -18,6 +18,11 @@
 #                                    the caller's own child.
 #   icantkube_stop                   stops it and waits for it; for the caller's cleanup trap too
 #                                    (does nothing when none runs)
+#   icantkube_wait_for_model MACHINE LOG
+#                                    waits (at most 300 s) until MACHINE of the running icantkube
+#                                    has an active model, as demo mode trains them at first
+#                                    start, and prints its version id; fails with LOG's last lines
+#                                    when the process exits first
 
 icantkube_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 icantkube_pid=""
@@ -81,4 +86,25 @@ icantkube_stop() {
     wait "$icantkube_pid" 2>/dev/null || true
     icantkube_pid=""
   fi
+}
+
+icantkube_wait_for_model() {
+  local machine=$1 log=$2 version="" deadline=$((SECONDS + 300))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if ! kill -0 "$icantkube_pid" 2>/dev/null; then
+      echo "icantkube exited; the last lines of $log:" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+    version=$(curl -sf "$icantkube_url/api/v1/machines/$machine" |
+      python3 -c 'import json, sys; v = json.load(sys.stdin).get("active_model_version_id"); print("" if v is None else v)' ||
+      true)
+    if [ -n "$version" ]; then
+      echo "$version"
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "$machine has no active model after 300 s" >&2
+  return 1
 }

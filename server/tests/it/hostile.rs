@@ -33,8 +33,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::support::app::{
-    ai4i_json_batch, spawn_app_with, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN, MAX_BATCH_READINGS,
-    MAX_BODY_BYTES,
+    admin_session, ai4i_json_batch, spawn_app_with, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN,
+    MAX_BATCH_READINGS, MAX_BODY_BYTES,
 };
 
 const JSON: &str = "application/json";
@@ -259,7 +259,7 @@ impl Suite {
         ] {
             app.create_machine(name, profile).await;
         }
-        let (session, csrf) = sign_in(&app, &client).await;
+        let (session, csrf) = admin_session(&app, &client).await;
         let upload = reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
             .part(
@@ -507,40 +507,6 @@ impl Suite {
 fn shorten(text: &str) -> String {
     let text: String = text.chars().take(160).collect();
     format!("{text:?}")
-}
-
-/// Signs in through the form; answers the session cookie and the CSRF token its pages carry.
-async fn sign_in(app: &TestApp, client: &Client) -> (String, String) {
-    let response = client
-        .post(app.url("/login"))
-        .form(&[("password", ADMIN_PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in");
-    let cookie = response.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = client
-        .get(app.url("/training/new"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the signed-in form carries a CSRF token")
-        .to_string();
-    (cookie, csrf)
 }
 
 /// The sensor values object, with sensor `index` replaced by the raw JSON `value`.
@@ -2271,18 +2237,18 @@ async fn admin_forms(s: &mut Suite) {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let ragged = format!("{header_only}\n1,2,3\n");
+    // The session's token, then a file called a.csv holding `content`.
+    let with_file = |content: &[u8]| {
+        multipart(
+            boundary,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("a.csv"), content),
+            ],
+        )
+    };
     let uploads: Vec<(&str, bool, Vec<u8>)> = vec![
-        (
-            "no session",
-            false,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), csv.as_bytes()),
-                ],
-            ),
-        ),
+        ("no session", false, with_file(csv.as_bytes())),
         (
             "no token",
             true,
@@ -2321,50 +2287,10 @@ async fn admin_forms(s: &mut Suite) {
                 ],
             ),
         ),
-        (
-            "random bytes",
-            true,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), &binary),
-                ],
-            ),
-        ),
-        (
-            "an empty file",
-            true,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), b""),
-                ],
-            ),
-        ),
-        (
-            "a header only",
-            true,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), header_only.as_bytes()),
-                ],
-            ),
-        ),
-        (
-            "ragged rows",
-            true,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), ragged.as_bytes()),
-                ],
-            ),
-        ),
+        ("random bytes", true, with_file(&binary)),
+        ("an empty file", true, with_file(b"")),
+        ("a header only", true, with_file(header_only.as_bytes())),
+        ("ragged rows", true, with_file(ragged.as_bytes())),
         (
             "invalid UTF-8",
             true,
@@ -2400,36 +2326,10 @@ async fn admin_forms(s: &mut Suite) {
                 ],
             ),
         ),
-        (
-            "a BOM alone",
-            true,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), b"\xef\xbb\xbf"),
-                ],
-            ),
-        ),
-        (
-            "one column",
-            true,
-            multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), b"x\n1\n2\n"),
-                ],
-            ),
-        ),
+        ("a BOM alone", true, with_file(b"\xef\xbb\xbf")),
+        ("one column", true, with_file(b"x\n1\n2\n")),
         ("no closing boundary", true, {
-            let mut body = multipart(
-                boundary,
-                &[
-                    ("csrf", None, csrf.as_bytes()),
-                    ("file", Some("a.csv"), csv.as_bytes()),
-                ],
-            );
+            let mut body = with_file(csv.as_bytes());
             body.truncate(body.len() - boundary.len() - 8);
             body
         }),

@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
 use reqwest::{redirect, Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::app::{spawn_app, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN};
+use crate::support::app::{admin_session, spawn_app, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN};
 use crate::support::database::QueuedRun;
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
@@ -512,37 +512,7 @@ impl Probe {
 
     /// A new admin session: its cookie and its CSRF token.
     async fn sign_in(&self) -> (String, String) {
-        let response = self
-            .client
-            .post(self.app.url("/login"))
-            .form(&[("password", ADMIN_PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        let cookie = response.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let page = self
-            .client
-            .get(self.app.url("/training/new"))
-            .header(COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = page
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("a signed-in page carries the CSRF token")
-            .to_string();
-        (cookie, csrf)
+        admin_session(&self.app, &self.client).await
     }
 
     /// The requests of a row: the ones that must be refused, and the ones that must be served.

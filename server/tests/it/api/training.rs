@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::Value;
 
-use crate::support::app::{spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD};
+use crate::support::app::{csrf_token, spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD};
 
 /// A signed-in admin: the session cookie and the CSRF token its pages carry.
 struct Admin {
@@ -41,13 +41,10 @@ async fn sign_in(app: &TestApp) -> Admin {
     }
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let page = get_page(app, "/training/new", Some(&cookie)).await;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the signed-in form carries a CSRF token")
-        .to_string();
-    Admin { cookie, csrf }
+    Admin {
+        cookie,
+        csrf: csrf_token(&page),
+    }
 }
 
 async fn get_page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {

@@ -186,3 +186,46 @@ pub fn ai4i_json_batch(n: usize, prefix: &str) -> String {
         .collect();
     serde_json::to_string(&readings).unwrap()
 }
+
+/// Signs in through the form with `client` (which must not follow redirects), then reads a
+/// signed-in page: answers the session cookie (`name=value`) and the session's CSRF token.
+pub async fn admin_session(app: &TestApp, client: &reqwest::Client) -> (String, String) {
+    let response = client
+        .post(app.url("/login"))
+        .form(&[("password", ADMIN_PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in");
+    let cookie = session_cookie(&response);
+    let page = client
+        .get(app.url("/training/new"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (cookie, csrf_token(&page))
+}
+
+/// The `name=value` of a sign-in answer's `Set-Cookie`.
+fn session_cookie(response: &Response) -> String {
+    response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The CSRF token a signed-in page carries in its forms.
+pub fn csrf_token(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a signed-in page carries the CSRF token")
+        .to_string()
+}
