@@ -13,6 +13,7 @@ pub mod promotions;
 pub mod readings;
 pub mod tokens;
 pub mod training_runs;
+mod write_refusals;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -24,6 +25,10 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection, Executor};
 
 pub use fault::StorageFault;
+use write_refusals::WriteRefusals;
+
+/// How long a write waits for another writer's lock before giving up as busy.
+const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -31,6 +36,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
+    refusals: WriteRefusals,
 }
 
 impl Database {
@@ -66,24 +72,42 @@ impl Database {
         };
         let options = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("Failed to parse DATABASE_URL {url:?}"))?;
+        let refusals = WriteRefusals::new();
+        let (connected, acquired, released) =
+            (refusals.clone(), refusals.clone(), refusals.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .after_connect(|connection, _| {
+            .after_connect(move |connection, _| {
+                let refusals = connected.clone();
                 Box::pin(async move {
+                    // A connection opened read-only is kept only for the request that asked
+                    // for it: the refusal it notes makes it outdated.
+                    refusals.can_write(connection).await?;
                     // NORMAL is durable against a crash of the process (what a 2xx promises)
                     // in WAL mode; only a power loss could lose the last commits.
                     connection
                         .execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
+                            )
+                            .as_str(),
                         )
                         .await?;
                     Ok(())
                 })
             })
-            .after_release(|connection, _| {
+            .before_acquire(move |_, metadata| {
+                let outdated = acquired.outdated(metadata.age);
+                Box::pin(async move { Ok(!outdated) })
+            })
+            .after_release(move |connection, metadata| {
+                let refusals = released.clone();
                 Box::pin(async move {
+                    if refusals.outdated(metadata.age) {
+                        return Ok(false);
+                    }
                     // A connection still inside a transaction once its rollback has run is
                     // out of step with the database: after SQLite rolls a transaction back on
                     // its own (a full disk), sqlx's ROLLBACK fails and it goes on counting one
@@ -94,13 +118,15 @@ impl Database {
                     }
                     // A transaction dropped without COMMIT has its ROLLBACK queued: run it.
                     connection.ping().await?;
-                    Ok(!connection.is_in_transaction())
+                    // A failed transaction may have failed because this connection can no
+                    // longer write: it is closed then, with every older one.
+                    Ok(!connection.is_in_transaction() && refusals.can_write(connection).await?)
                 })
             })
             .connect_with(options)
             .await
             .with_context(|| format!("Failed to open the database at {file}"))?;
-        Ok(Database { pool })
+        Ok(Database { pool, refusals })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -143,11 +169,13 @@ impl Database {
             Err(_) | Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => {
                 tracing::warn!(%error, "the database refused the readiness write");
-                match StorageFault::of(&error) {
-                    Some(StorageFault::Busy) => Ok(()),
-                    Some(fault) => Err(fault),
-                    None => Err(StorageFault::Failing),
-                }
+                let fault = match StorageFault::of(&error) {
+                    Some(StorageFault::Busy) => return Ok(()),
+                    Some(fault) => fault,
+                    None => StorageFault::Failing,
+                };
+                self.refusals.note();
+                Err(fault)
             }
         }
     }
