@@ -28,13 +28,18 @@ impl WriteRefusals {
 
     /// Notes that the database refused a write now.
     pub(super) fn note(&self) {
-        self.last.store(self.micros_since_start(), Ordering::Relaxed);
+        self.last
+            .store(self.micros_since_start(), Ordering::Relaxed);
     }
 
     /// Whether a connection of this age was opened no later than the last refusal.
     pub(super) fn outdated(&self, age: Duration) -> bool {
         let last = self.last.load(Ordering::Relaxed);
-        last != 0 && self.micros_since_start().saturating_sub(duration_micros(age)) <= last
+        last != 0
+            && self
+                .micros_since_start()
+                .saturating_sub(duration_micros(age))
+                <= last
     }
 
     /// Whether the connection can write, found by a write that changes nothing, tried
