@@ -6,7 +6,13 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+mod outline;
+mod records;
+mod roles;
+
+pub use outline::{ColumnOutline, DatasetOutline, SAMPLES};
+pub use roles::AI4I_MODES;
 
 /// What a column is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,85 +251,70 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Parses and checks a data set, detecting its layout, profile and column roles.
+    /// Parses and checks a data set, detecting its layout, profile and column roles: its
+    /// outline, then one more pass that stores each column's values once, in their final form.
     pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Dataset, DatasetError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            DatasetError::at(line, None, "the file is not UTF-8 text")
+        let outline = DatasetOutline::read(bytes, options)?;
+        let text = records::text(bytes)?;
+        let mut values: Vec<Values> = outline
+            .columns
+            .iter()
+            .take(if outline.life_from.is_some() {
+                outline.columns.len() - 1
+            } else {
+                outline.columns.len()
+            })
+            .map(|column| {
+                if column.numeric {
+                    Values::Numeric(Vec::with_capacity(outline.rows))
+                } else {
+                    Values::Text(Vec::with_capacity(outline.rows))
+                }
+            })
+            .collect();
+        records::each(text, outline.layout, |_, fields| {
+            for (values, field) in values.iter_mut().zip(fields) {
+                match values {
+                    Values::Numeric(numbers) => {
+                        numbers.push(parse_number(field).expect("checked by the outline"))
+                    }
+                    Values::Text(texts) => texts.push(field.to_string()),
+                }
+            }
+            Ok(())
         })?;
-        let fingerprint = hex::encode(Sha256::digest(bytes));
-        let layout = options.layout.unwrap_or_else(|| detect_layout(text));
-        let mut columns = match layout {
-            Layout::Csv => read_csv(text)?,
-            Layout::Cmapss => read_cmapss(text)?,
-        };
-        let rows = columns.first().map_or(0, |c| c.values.len());
-        if rows == 0 {
-            return Err(DatasetError::general("the data set has no rows"));
+        if let (Some((unit, time)), Some(cap)) = (outline.life_from, outline.life_cap) {
+            values.push(remaining_life(&values[unit], &values[time], cap));
         }
-        let profile = options
-            .profile
-            .unwrap_or_else(|| detect_profile(&columns, layout));
-        let mut life_cap = None;
-        assign_roles(&mut columns, profile);
-        if profile == DatasetProfile::RunToFailure
-            && options.target.is_none()
-            && !columns.iter().any(|c| c.role == Role::Target)
-        {
-            let cap = options.life_cap.unwrap_or(DEFAULT_LIFE_CAP);
-            life_cap = Some(cap);
-            add_remaining_life(&mut columns, cap)?;
-        }
-        let mut dataset = Dataset {
+        let DatasetOutline {
             profile,
             columns,
             rows,
             fingerprint,
             life_cap,
-        };
-        if let Some(target) = &options.target {
-            dataset.set_target(target)?;
-        }
-        for (name, role) in &options.roles {
-            let index = dataset.require(name)?;
-            dataset.columns[index].role = *role;
-        }
-        dataset.check()?;
-        Ok(dataset)
+            ..
+        } = outline;
+        Ok(Dataset {
+            profile,
+            columns: columns
+                .into_iter()
+                .zip(values)
+                .map(|(column, values)| Column {
+                    name: column.name,
+                    header: column.header,
+                    role: column.role,
+                    values,
+                })
+                .collect(),
+            rows,
+            fingerprint,
+            life_cap,
+        })
     }
 
     /// Index of the column with this header or key.
     pub fn find(&self, name: &str) -> Option<usize> {
-        let key = column_key(name);
-        self.columns
-            .iter()
-            .position(|c| c.header == name || c.name == key)
-    }
-
-    fn require(&self, name: &str) -> Result<usize, DatasetError> {
-        self.find(name).ok_or_else(|| {
-            let known: Vec<&str> = self.columns.iter().map(|c| c.header.as_str()).collect();
-            DatasetError {
-                line: None,
-                column: Some(name.to_string()),
-                message: format!("no such column; the columns are {}", known.join(", ")),
-            }
-        })
-    }
-
-    fn set_target(&mut self, name: &str) -> Result<(), DatasetError> {
-        let index = self.require(name)?;
-        for column in &mut self.columns {
-            if column.role == Role::Target {
-                column.role = Role::Label;
-            }
-        }
-        self.columns[index].role = Role::Target;
-        Ok(())
+        position(self.columns.iter().map(|c| (&c.header, &c.name)), name)
     }
 
     pub fn target(&self) -> &Column {
@@ -380,45 +371,26 @@ impl Dataset {
             }
         }
     }
+}
 
-    fn check(&self) -> Result<(), DatasetError> {
-        let targets: Vec<&Column> = self.with_role(Role::Target).collect();
-        match targets.len() {
-            0 => {
-                return Err(DatasetError::general(
-                    "no target column: name one with --target",
-                ))
-            }
-            1 => {}
-            _ => return Err(DatasetError::general("more than one target column")),
-        }
-        for column in &self.columns {
-            if column.role == Role::Input && column.values.as_numeric().is_none() {
-                let row = match &column.values {
-                    Values::Text(v) => v.iter().position(|x| x.parse::<f64>().is_err()),
-                    Values::Numeric(_) => None,
-                };
-                return Err(DatasetError {
-                    line: row.map(|r| r + 2),
-                    column: Some(column.header.clone()),
-                    message: "a numeric input holds text; make it categorical or ignore it".into(),
-                });
-            }
-        }
-        if !self
-            .columns
-            .iter()
-            .any(|c| matches!(c.role, Role::Input | Role::Categorical))
-        {
-            return Err(DatasetError::general("no input columns"));
-        }
-        if self.profile == DatasetProfile::RunToFailure && self.unit().is_none() {
-            return Err(DatasetError::general(
-                "a run-to-failure data set needs a unit column",
-            ));
-        }
-        Ok(())
+/// Each row's remaining life: its unit's last time minus the row's, capped.
+fn remaining_life(unit: &Values, time: &Values, cap: f64) -> Values {
+    let times = time
+        .as_numeric()
+        .expect("the outline checked the time column");
+    let units: Vec<String> = (0..times.len()).map(|r| unit.text(r)).collect();
+    let mut last: HashMap<&str, f64> = HashMap::new();
+    for (u, t) in units.iter().zip(times) {
+        let entry = last.entry(u.as_str()).or_insert(*t);
+        *entry = entry.max(*t);
     }
+    Values::Numeric(
+        units
+            .iter()
+            .zip(times)
+            .map(|(u, t)| (last[u.as_str()] - t).min(cap))
+            .collect(),
+    )
 }
 
 /// `Air temperature [K]` → `air_temperature`; `Machine failure` → `machine_failure`.
@@ -435,320 +407,17 @@ pub fn column_key(header: &str) -> String {
     key.trim_matches('_').to_string()
 }
 
-fn detect_layout(text: &str) -> Layout {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let fields: Vec<&str> = first.split_whitespace().collect();
-    if !first.contains(',')
-        && fields.len() == CMAPSS_COLUMNS.len()
-        && fields.iter().all(|f| f.parse::<f64>().is_ok())
-    {
-        Layout::Cmapss
-    } else {
-        Layout::Csv
-    }
-}
-
-fn read_cmapss(text: &str) -> Result<Vec<Column>, DatasetError> {
-    let mut values: Vec<Vec<f64>> = vec![Vec::new(); CMAPSS_COLUMNS.len()];
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() != CMAPSS_COLUMNS.len() {
-            return Err(DatasetError::at(
-                index + 1,
-                None,
-                format!(
-                    "expected {} space-separated values (the C-MAPSS layout), found {}",
-                    CMAPSS_COLUMNS.len(),
-                    fields.len()
-                ),
-            ));
-        }
-        for (column, field) in fields.iter().enumerate() {
-            let value = parse_number(field).ok_or_else(|| {
-                DatasetError::at(
-                    index + 1,
-                    Some(CMAPSS_COLUMNS[column]),
-                    format!("{field:?} is not a number"),
-                )
-            })?;
-            values[column].push(value);
-        }
-    }
-    Ok(CMAPSS_COLUMNS
-        .iter()
-        .zip(values)
-        .map(|(name, values)| Column {
-            name: name.to_string(),
-            header: name.to_string(),
-            role: Role::Ignored,
-            values: Values::Numeric(values),
-        })
-        .collect())
-}
-
 fn parse_number(field: &str) -> Option<f64> {
     field.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn read_csv(text: &str) -> Result<Vec<Column>, DatasetError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| DatasetError::at(1, None, format!("unreadable header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if headers.iter().all(|h| h.is_empty()) {
-        return Err(DatasetError::at(1, None, "the header row is empty"));
-    }
-    let mut seen = HashMap::new();
-    for (index, header) in headers.iter().enumerate() {
-        let key = column_key(header);
-        if key.is_empty() {
-            return Err(DatasetError::at(
-                1,
-                Some(header),
-                format!("column {} has no usable name", index + 1),
-            ));
-        }
-        if let Some(previous) = seen.insert(key.clone(), header) {
-            return Err(DatasetError::at(
-                1,
-                Some(header),
-                format!("the same name as column {previous:?}"),
-            ));
-        }
-    }
-    // Two passes over the text: the first checks every record and learns which columns are
-    // all numbers, the second stores each column once in its final form. Holding every cell
-    // as a string until the end took about 30 times the file's size.
-    let mut numeric = vec![true; headers.len()];
-    let mut rows = 0;
-    for record in reader.records() {
-        let record = record.map_err(record_error)?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        for (column, field) in record.iter().enumerate() {
-            if field.is_empty() {
-                return Err(DatasetError::at(
-                    line,
-                    Some(&headers[column]),
-                    "empty value",
-                ));
-            }
-            numeric[column] = numeric[column] && parse_number(field).is_some();
-        }
-        rows += 1;
-    }
-    let mut values: Vec<Values> = numeric
-        .iter()
-        .map(|numeric| {
-            if *numeric {
-                Values::Numeric(Vec::with_capacity(rows))
-            } else {
-                Values::Text(Vec::with_capacity(rows))
-            }
-        })
-        .collect();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    for record in reader.records() {
-        let record = record.map_err(record_error)?;
-        for (values, field) in values.iter_mut().zip(record.iter()) {
-            match values {
-                Values::Numeric(numbers) => {
-                    numbers.push(parse_number(field).expect("checked in the first pass"))
-                }
-                Values::Text(texts) => texts.push(field.to_string()),
-            }
-        }
-    }
-    Ok(headers
-        .into_iter()
-        .zip(values)
-        .map(|(header, values)| Column {
-            name: column_key(&header),
-            header,
-            role: Role::Ignored,
-            values,
-        })
-        .collect())
-}
-
-fn record_error(error: csv::Error) -> DatasetError {
-    let line = error.position().map_or(0, |p| p.line() as usize);
-    let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("expected {expected_len} fields like the header, found {len}"),
-        other => format!("{other:?}"),
-    };
-    DatasetError::at(line, None, message)
-}
-
-const AI4I_INPUTS: [&str; 5] = [
-    "air_temperature",
-    "process_temperature",
-    "rotational_speed",
-    "torque",
-    "tool_wear",
-];
-/// The AI4I failure-mode flags, in the data set's order.
-pub const AI4I_MODES: [&str; 5] = ["twf", "hdf", "pwf", "osf", "rnf"];
-const UNIT_NAMES: [&str; 5] = ["unit", "unit_number", "engine", "engine_id", "unit_id"];
-const TIME_NAMES: [&str; 5] = ["cycle", "cycles", "time", "time_cycles", "timestamp"];
-
-fn has(columns: &[Column], name: &str) -> bool {
-    columns.iter().any(|c| c.name == name)
-}
-
-fn detect_profile(columns: &[Column], layout: Layout) -> DatasetProfile {
-    if layout == Layout::Cmapss {
-        return DatasetProfile::RunToFailure;
-    }
-    if AI4I_INPUTS.iter().all(|n| has(columns, n)) && has(columns, "machine_failure") {
-        return DatasetProfile::Ai4i2020;
-    }
-    let has_unit = UNIT_NAMES.iter().any(|n| has(columns, n));
-    let has_time = TIME_NAMES.iter().any(|n| has(columns, n));
-    if has_unit && has_time {
-        DatasetProfile::RunToFailure
-    } else {
-        DatasetProfile::Generic
-    }
-}
-
-fn assign_roles(columns: &mut [Column], profile: DatasetProfile) {
-    let last = columns.len() - 1;
-    for (index, column) in columns.iter_mut().enumerate() {
-        let name = column.name.as_str();
-        column.role = match profile {
-            DatasetProfile::Ai4i2020 => match name {
-                "udi" | "product_id" => Role::Id,
-                "type" => Role::Categorical,
-                "machine_failure" => Role::Target,
-                n if AI4I_MODES.contains(&n) => Role::Label,
-                n if AI4I_INPUTS.contains(&n) => Role::Input,
-                _ => Role::Ignored,
-            },
-            DatasetProfile::RunToFailure => match name {
-                n if UNIT_NAMES.contains(&n) => Role::Unit,
-                n if TIME_NAMES.contains(&n) => Role::Timestamp,
-                "rul" | REMAINING_LIFE => Role::Target,
-                _ => numeric_or_categorical(column),
-            },
-            DatasetProfile::Generic => match name {
-                "id" | "uid" | "udi" => Role::Id,
-                "timestamp" | "time" | "date" => Role::Timestamp,
-                _ if index == last => Role::Target,
-                _ => numeric_or_categorical(column),
-            },
-        };
-    }
-    if profile == DatasetProfile::RunToFailure {
-        // Several unit- or time-like names: only the first of each is used.
-        for role in [Role::Unit, Role::Timestamp] {
-            let mut first = true;
-            for column in columns.iter_mut().filter(|c| c.role == role) {
-                if !first {
-                    column.role = Role::Ignored;
-                }
-                first = false;
-            }
-        }
-    }
-    // A column that never changes carries no information (seven C-MAPSS sensors in FD001); in
-    // a series, one that only flips between two adjacent readings is flat but for rounding.
-    let most_levels_of_a_flat_column = if profile == DatasetProfile::RunToFailure {
-        2
-    } else {
-        1
-    };
-    for column in columns.iter_mut().filter(|c| c.role == Role::Input) {
-        if distinct_values(&column.values) <= most_levels_of_a_flat_column {
-            column.role = Role::Ignored;
-        }
-    }
-}
-
-fn numeric_or_categorical(column: &Column) -> Role {
-    match &column.values {
-        Values::Numeric(_) => Role::Input,
-        Values::Text(values) => {
-            let mut levels: Vec<&String> = values.iter().collect();
-            levels.sort();
-            levels.dedup();
-            if levels.len() <= 20 {
-                Role::Categorical
-            } else {
-                Role::Id
-            }
-        }
-    }
-}
-
-fn distinct_values(values: &Values) -> usize {
-    match values {
-        Values::Numeric(v) => {
-            let mut sorted = v.clone();
-            sorted.sort_by(f64::total_cmp);
-            sorted.dedup();
-            sorted.len()
-        }
-        Values::Text(v) => {
-            let mut sorted: Vec<&String> = v.iter().collect();
-            sorted.sort();
-            sorted.dedup();
-            sorted.len()
-        }
-    }
-}
-
-/// Adds each row's remaining life: the unit's last time minus the row's, capped.
-fn add_remaining_life(columns: &mut Vec<Column>, cap: f64) -> Result<(), DatasetError> {
-    let unit = columns
-        .iter()
-        .find(|c| c.role == Role::Unit)
-        .ok_or_else(|| DatasetError::general("a run-to-failure data set needs a unit column"))?;
-    let time = columns
-        .iter()
-        .find(|c| c.role == Role::Timestamp)
-        .ok_or_else(|| {
-            DatasetError::general("a run-to-failure data set needs a time (cycle) column")
-        })?;
-    let Values::Numeric(times) = &time.values else {
-        return Err(DatasetError {
-            line: None,
-            column: Some(time.header.clone()),
-            message: "the time column must be numeric (cycles or hours)".into(),
-        });
-    };
-    let units: Vec<String> = (0..times.len()).map(|r| unit.values.text(r)).collect();
-    let mut last: HashMap<&str, f64> = HashMap::new();
-    for (u, t) in units.iter().zip(times) {
-        let entry = last.entry(u.as_str()).or_insert(*t);
-        *entry = entry.max(*t);
-    }
-    let life = units
-        .iter()
-        .zip(times)
-        .map(|(u, t)| (last[u.as_str()] - t).min(cap))
-        .collect();
-    columns.push(Column {
-        name: REMAINING_LIFE.into(),
-        header: REMAINING_LIFE.into(),
-        role: Role::Target,
-        values: Values::Numeric(life),
-    });
-    Ok(())
+/// Index of the column with this header or key, among (header, key) pairs.
+fn position<'a>(
+    mut columns: impl Iterator<Item = (&'a String, &'a String)>,
+    name: &str,
+) -> Option<usize> {
+    let key = column_key(name);
+    columns.position(|(header, k)| header == name || *k == key)
 }
 
 #[cfg(test)]
@@ -878,6 +547,65 @@ Rotational speed [rpm],Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,O
         let error = Dataset::load(csv.as_bytes(), &options).unwrap_err();
         assert_eq!(error.line, Some(2));
         assert_eq!(error.column.as_deref(), Some("kind"));
+        let csv = "a,kind,target\n1,2,0\n2,y,1\n";
+        let error = DatasetOutline::read(csv.as_bytes(), &options).unwrap_err();
+        assert_eq!(error.line, Some(3), "the first text, not the first row");
+    }
+
+    /// The outline of a file agrees with the data set loaded from it, column by column.
+    fn assert_outline_matches_load(bytes: &[u8], options: &LoadOptions) -> DatasetOutline {
+        let outline = DatasetOutline::read(bytes, options).unwrap();
+        let data = Dataset::load(bytes, options).unwrap();
+        assert_eq!(outline.rows, data.rows);
+        assert_eq!(outline.profile, data.profile);
+        assert_eq!(outline.fingerprint, data.fingerprint);
+        assert_eq!(outline.life_cap, data.life_cap);
+        assert_eq!(outline.columns.len(), data.columns.len());
+        for (outlined, loaded) in outline.columns.iter().zip(&data.columns) {
+            assert_eq!(outlined.header, loaded.header);
+            assert_eq!(outlined.name, loaded.name);
+            assert_eq!(outlined.role, loaded.role, "{}", loaded.header);
+            assert_eq!(outlined.numeric, loaded.values.as_numeric().is_some());
+            let first: Vec<String> = (0..data.rows.min(SAMPLES))
+                .map(|row| loaded.values.text(row))
+                .collect();
+            assert_eq!(outlined.samples, first, "{}", loaded.header);
+        }
+        outline
+    }
+
+    #[test]
+    fn an_outline_agrees_with_the_loaded_data_set() {
+        let outline = assert_outline_matches_load(AI4I.as_bytes(), &LoadOptions::default());
+        assert_eq!(outline.columns[2].role, Role::Categorical);
+
+        // Remaining life counted from each unit's last cycle; units written 1.0 and 1 are one.
+        let series = "unit,cycle,s1,s2\n1.0,1,5,0.1\n1,2,6,0.2\n1,3,7,0.3\n2,1,5,0.1\n2,2,9,0.4\n";
+        let outline = assert_outline_matches_load(series.as_bytes(), &LoadOptions::default());
+        let life = outline.find(REMAINING_LIFE).unwrap();
+        assert_eq!(outline.columns[life].samples, ["2", "1", "0", "1"]);
+        assert_eq!(outline.columns[life].role, Role::Target);
+
+        // A text column with more levels than a category is an identifier; two numbers in a
+        // generic set make an input, one makes it flat.
+        let mut generic = String::from("serial,flat,speed,broken\n");
+        for row in 0..30 {
+            generic.push_str(&format!("s{row},1,{},{}\n", row % 2, row % 3 / 2));
+        }
+        let outline = assert_outline_matches_load(generic.as_bytes(), &LoadOptions::default());
+        let roles: Vec<Role> = outline.columns.iter().map(|c| c.role).collect();
+        assert_eq!(
+            roles,
+            [Role::Id, Role::Ignored, Role::Input, Role::Target],
+            "{outline:?}"
+        );
+
+        let chosen = LoadOptions {
+            target: Some("speed".into()),
+            roles: vec![("serial".into(), Role::Categorical)],
+            ..LoadOptions::default()
+        };
+        assert_outline_matches_load(generic.as_bytes(), &chosen);
     }
 
     #[test]

@@ -24,13 +24,12 @@ use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
 use crate::pages::links;
 use crate::training::promotion::headline;
+use ml::dataset::{DatasetOutline, Role};
 use ml::evaluation::Evaluation;
-use ml::{Dataset, LoadOptions};
+use ml::LoadOptions;
 
 /// Runs on the `/training` page.
 const LISTED_RUNS: i64 = 100;
-/// Sample values shown per column in the data-set preview.
-const SAMPLES: usize = 4;
 
 /// Reads runs, data sets and model versions for the pages.
 pub struct StoredTraining {
@@ -208,8 +207,8 @@ impl StoredTraining {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         // Taken, not cloned: the file may be hundreds of megabytes.
         let content = std::mem::take(&mut stored.content);
-        let dataset = tokio::task::spawn_blocking(move || {
-            Dataset::load(
+        let outline = tokio::task::spawn_blocking(move || {
+            DatasetOutline::read(
                 &content,
                 &LoadOptions {
                     roles,
@@ -220,16 +219,19 @@ impl StoredTraining {
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(format!("the stored data set no longer loads: {e}")))?;
-        let columns = dataset
+        let target = outline
             .columns
             .iter()
+            .find(|c| c.role == Role::Target)
+            .map(|c| c.header.clone())
+            .unwrap_or_default();
+        let columns = outline
+            .columns
+            .into_iter()
             .map(|column| ColumnPreview {
-                header: column.header.clone(),
+                header: column.header,
                 role: column.role.as_str().to_string(),
-                samples: (0..column.values.len().min(SAMPLES))
-                    .map(|row| column.values.text(row))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                samples: column.samples.join(", "),
             })
             .collect();
         Ok(DatasetPreview {
@@ -239,7 +241,7 @@ impl StoredTraining {
             rows: stored.row_count,
             profile: stored.profile,
             columns,
-            target: dataset.target().header.clone(),
+            target,
         })
     }
 

@@ -15,8 +15,8 @@ use crate::error::body_stalled;
 use crate::http::AppState;
 use crate::training::machine_history;
 use crate::training::ColumnRole;
-use ml::dataset::DatasetError;
-use ml::{Dataset, LoadOptions};
+use ml::dataset::{DatasetError, DatasetOutline};
+use ml::LoadOptions;
 
 /// Where upload errors are shown.
 const FORM: &str = "/training/new";
@@ -99,27 +99,26 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
 }
 
-/// Loads a file with every role detected, off the async workers (a big file takes a while).
+/// Outlines a file with every role detected, off the async workers (a big file takes a
+/// while); the outline keeps no values, so checking costs little beside the file itself.
 async fn detect(
     content: Vec<u8>,
-) -> Result<(Vec<u8>, Result<Dataset, DatasetError>), FormRejection> {
+) -> Result<(Vec<u8>, Result<DatasetOutline, DatasetError>), FormRejection> {
     tokio::task::spawn_blocking(move || {
-        let dataset = Dataset::load(&content, &LoadOptions::default());
-        (content, dataset)
+        let outline = DatasetOutline::read(&content, &LoadOptions::default());
+        (content, outline)
     })
     .await
     .map_err(|e| FormRejection::invalid(FORM, format!("the file could not be read: {e}")))
 }
 
-/// Stores a checked data set with the roles detected for its columns. The parsed columns are
-/// dropped before the file goes to the database, so the two are never in memory together
-/// with the statement's copy.
+/// Stores a checked data set with the roles detected for its columns.
 async fn store(
     state: &AppState,
     name: &str,
     file_name: &str,
     content: Vec<u8>,
-    dataset: Dataset,
+    dataset: DatasetOutline,
 ) -> Result<i64, FormRejection> {
     let roles: Vec<ColumnRole> = dataset
         .columns
@@ -129,7 +128,7 @@ async fn store(
             role: c.role,
         })
         .collect();
-    let Dataset {
+    let DatasetOutline {
         profile,
         rows,
         fingerprint,

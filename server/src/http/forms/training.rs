@@ -15,8 +15,9 @@ use crate::db::{datasets, machines};
 use crate::domain::TrackingState;
 use crate::http::AppState;
 use crate::training::{column_roles, ColumnRole};
+use ml::dataset::DatasetOutline;
 use ml::dataset::Role;
-use ml::{Algorithm, Dataset, LoadOptions};
+use ml::{Algorithm, LoadOptions};
 
 pub async fn create(
     State(state): State<AppState>,
@@ -87,7 +88,8 @@ pub async fn create(
         }
     };
 
-    // Loading with the chosen roles and target finds a wrong choice now, not in the worker.
+    // Outlining with the chosen roles and target finds a wrong choice now, not in the worker
+    // (the outline fails wherever loading would).
     let options = LoadOptions {
         target: Some(target.clone()),
         roles: roles.clone(),
@@ -95,7 +97,7 @@ pub async fn create(
     };
     // Taken, not cloned: the file may be hundreds of megabytes.
     let content = std::mem::take(&mut stored.content);
-    tokio::task::spawn_blocking(move || Dataset::load(&content, &options).map(|_| ()))
+    tokio::task::spawn_blocking(move || DatasetOutline::read(&content, &options).map(|_| ()))
         .await
         .map_err(|e| invalid(format!("the data set could not be read: {e}")))?
         .map_err(|e| invalid(format!("{e}; nothing was started")))?;
