@@ -190,6 +190,11 @@ async fn an_unwritable_database_file_makes_the_server_unready_and_it_recovers_wi
         )
         .await;
     let status = after.status();
-    assert_eq!(status, StatusCode::CREATED, "{}", after.text().await.unwrap());
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        after.text().await.unwrap()
+    );
     assert_eq!(app.reading_count("mill-1").await, 2 * BATCH as i64);
 }
