@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { artifacts, launchBrowser, startServer } from "./support.mjs";
+import { artifacts, collectPageErrors, launchBrowser, startServer } from "./support.mjs";
 
 let server;
 let browser;
@@ -51,7 +51,7 @@ async function openPage(url, viewport = { width: 1280, height: 900 }, colorSchem
   const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
+  collectPageErrors(page, errors);
   const response = await page.goto(url, { waitUntil: "load" });
   return { page, context, response, errors };
 }

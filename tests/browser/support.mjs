@@ -91,3 +91,14 @@ export function launchBrowser() {
     ],
   });
 }
+
+/// Collects a page's script errors into `errors`, with what its Content-Security-Policy
+/// blocked (reported on the console, not as a page error).
+export function collectPageErrors(page, errors) {
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      errors.push(message.text());
+    }
+  });
+}

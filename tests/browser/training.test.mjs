@@ -14,7 +14,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { artifacts, launchBrowser, repositoryRoot, startServer } from "./support.mjs";
+import {
+  artifacts,
+  collectPageErrors,
+  launchBrowser,
+  repositoryRoot,
+  startServer,
+} from "./support.mjs";
 
 const PASSWORD = "browser-test-admin";
 const INGEST_TOKEN = "browser-test-ingest-token";
@@ -284,7 +290,7 @@ before(async () => {
   context.setDefaultNavigationTimeout(60_000);
   page = await context.newPage();
   found.pageErrors = [];
-  page.on("pageerror", (error) => found.pageErrors.push(error.message));
+  collectPageErrors(page, found.pageErrors);
 });
 
 after(async () => {

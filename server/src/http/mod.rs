@@ -20,7 +20,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
@@ -61,10 +61,16 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             pages,
-            move || provide_context(services.clone()),
+            move || {
+                provide_context(services.clone());
+                security_headers::allow_this_page_scripts();
+            },
             move || shell(leptos_options.clone()),
         )
-        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            security_headers::allow_this_page_scripts,
+            shell,
+        ))
         // Inside compression: it reads the error a server function answered, uncompressed.
         .layer(middleware::from_fn(server_fn_status::by_error))
         .layer(middleware::from_fn(page_messages::only_from_this_site))

@@ -1,8 +1,9 @@
 //! Headers every answer carries so browsers limit what a page can do. Scripts, styles, images
-//! and requests only from this site: inline scripts and styles stay allowed because Leptos
-//! starts the islands with an inline module script and the SVG charts carry inline styles, and
-//! `wasm-unsafe-eval` lets the islands' WebAssembly compile. No framing, no content sniffing,
-//! no full referrers to other sites, and HSTS when the request came over TLS.
+//! and requests only from this site. The one inline script, Leptos' start of the islands, runs
+//! because it carries the page's nonce, which the page's policy names; no other inline script
+//! does. Inline styles stay allowed (the SVG charts carry style attributes, which a nonce
+//! cannot cover), and `wasm-unsafe-eval` lets the islands' WebAssembly compile. No framing, no
+//! content sniffing, no full referrers to other sites, and HSTS when the request came over TLS.
 
 use axum::extract::Request;
 use axum::http::header::{
@@ -12,12 +13,32 @@ use axum::http::header::{
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use leptos::nonce::use_nonce;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 
 use super::client::Client;
 
-const POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The policy, with the script sources it allows.
+fn policy(scripts: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' {scripts}'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// In a page's rendering context: the policy that lets the scripts carrying this response's
+/// nonce run. Answers without it (API, files, errors) get the policy with no inline script.
+pub fn allow_this_page_scripts() {
+    if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
+        let policy = policy(&format!("'nonce-{nonce}' "));
+        response.insert_header(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&policy).expect("a nonce is base64"),
+        );
+    }
+}
 
 /// Middleware: adds the headers to every answer of the router it wraps.
 pub async fn add(request: Request, next: Next) -> Response {
@@ -27,7 +48,13 @@ pub async fn add(request: Request, next: Next) -> Response {
         .is_some_and(|client| client.over_tls);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        let policy = policy("");
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&policy).expect("the policy is ASCII"),
+        );
+    }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));

@@ -35,6 +35,57 @@ async fn pages_api_answers_and_static_files_carry_the_security_headers() {
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
         assert!(!headers.contains_key("strict-transport-security"), "{path}");
+        let scripts = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{path}: no script-src in {policy}"));
+        assert!(!scripts.contains("unsafe-inline"), "{path}: {policy}");
     }
     // HSTS behind a trusted proxy that says HTTPS: `proxies.rs`.
+}
+
+/// The nonce a page's policy names, and the page's inline scripts that carry it.
+async fn page_nonce(app: &crate::support::app::TestApp, path: &str) -> (String, String) {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = policy
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("'nonce-"))
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"))
+        .to_string();
+    (nonce, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_page_lets_only_its_own_inline_scripts_run_with_a_fresh_nonce_each_time() {
+    let app = spawn_app().await;
+    for path in ["/", "/no-such-page"] {
+        let (nonce, html) = page_nonce(&app, path).await;
+        assert!(
+            nonce.len() >= 22,
+            "{path}: 128 bits at least, got {nonce:?}"
+        );
+        let inline_scripts: Vec<&str> = html
+            .split("<script")
+            .skip(1)
+            .filter(|tag| !tag.split('>').next().unwrap_or_default().contains("src="))
+            .collect();
+        assert!(
+            !inline_scripts.is_empty(),
+            "{path}: the islands start inline"
+        );
+        for script in inline_scripts {
+            let opening = script.split('>').next().unwrap_or_default();
+            assert!(
+                opening.contains(&format!("nonce=\"{nonce}\"")),
+                "{path}: an inline script without the page's nonce: <script{opening}>"
+            );
+        }
+        let (again, _) = page_nonce(&app, path).await;
+        assert_ne!(nonce, again, "{path}: a nonce is used once");
+    }
 }
