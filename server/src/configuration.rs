@@ -40,6 +40,9 @@ impl FromStr for Secret {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
+    pub database_max_connections: u32,
+    /// How long start-up waits for the database to answer.
+    pub database_wait: Duration,
     pub listen: SocketAddr,
     pub admin: AdminCredential,
     /// Accepted for every machine, besides per-machine tokens.
@@ -62,6 +65,8 @@ pub struct Settings {
     /// Most machines whose own series (risk, remaining life, model version) are exported.
     pub metrics_machine_cap: usize,
     /// How long requests in flight may still finish after SIGTERM before the process stops.
+    /// How long the background lease lasts unless renewed.
+    pub background_lease: Duration,
     pub shutdown_drain: Duration,
     /// Limits on client connections to the app's port.
     pub connections: ConnectionSettings,

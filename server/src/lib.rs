@@ -4,10 +4,12 @@
 //! `http` takes requests (the JSON API and admin forms) and `pages` answers the Leptos pages;
 //! both check credentials with `auth`; readings go through `domain` (parsing) into `ingest`
 //! (storing and scoring); `training` runs, tracks and promotes models; `metrics` and `charts`
-//! show what happened; everything stores through `db`. `simulator` and `cli` are clients and
-//! commands beside the server. The failure models themselves are the `ml` crate.
+//! show what happened; everything stores through `db`. `background` runs the fleet's
+//! background work on one replica at a time. `simulator` and `cli` are clients and commands
+//! beside the server. The failure models themselves are the `ml` crate.
 
 pub mod auth;
+pub mod background;
 pub mod charts;
 pub mod cli;
 pub mod configuration;

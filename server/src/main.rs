@@ -16,7 +16,8 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate(args) => {
-            let database = db::Database::connect(&args.database_url).await?;
+            let database =
+                db::Database::connect(&args.database_url, args.database_max_connections).await?;
             database.migrate().await?;
             tracing::info!("migrations applied");
             Ok(())
@@ -24,7 +25,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Simulate(args) => simulator::run(args).await,
         Command::Train(args) => match args.run_id {
             Some(run_id) => {
-                let database = db::Database::connect(&args.database.database_url).await?;
+                let database = db::Database::connect(
+                    &args.database.database_url,
+                    args.database.database_max_connections,
+                )
+                .await?;
                 database.migrate().await?;
                 let tracking = args.tracking.into_settings();
                 let result = worker::run(&database, run_id, &args.runner, tracking.as_ref()).await;

@@ -11,9 +11,9 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::auth::{PasswordChecks, Sessions};
+use crate::background::{holder_name, Background, StartWork};
 use crate::configuration::{ConnectionSettings, Settings};
 use crate::db::Database;
 use crate::http::client::Proxies;
@@ -37,8 +37,9 @@ pub struct Application {
     /// How long requests in flight may finish after the signal.
     shutdown_drain: Duration,
     connections: ConnectionSettings,
-    /// Demo streaming and training, MLflow retries: stopped with the server.
-    background: Vec<JoinHandle<()>>,
+    /// Demo streaming and training, MLflow retries, on the replica holding their lease:
+    /// stopped with the server, the lease let go.
+    background: Background,
 }
 
 impl Application {
@@ -47,7 +48,9 @@ impl Application {
     /// (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let leptos_options = leptos_options()?;
-        let db = Database::connect(&settings.database_url).await?;
+        let db =
+            Database::connect(&settings.database_url, settings.database_max_connections).await?;
+        db.wait_until_answering(settings.database_wait).await?;
         db.migrate().await?;
         if !settings.admin.is_enabled() {
             tracing::warn!(
@@ -58,17 +61,13 @@ impl Application {
         let models = ModelCache::new(db.clone());
         let metrics = Metrics::default();
 
-        let mut background = Vec::new();
-        if settings.demo.enabled {
-            background.extend(demo::start(&db, &models, &metrics, settings.demo.interval).await?);
-        }
-        if let Some(tracking) = &settings.tracking {
-            background.push(tracking::keep_retrying(
-                db.clone(),
-                tracking.clone(),
-                TRACKING_RETRY,
-            ));
-        }
+        let background = Background::keep(
+            db.clone(),
+            holder_name(),
+            settings.background_lease,
+            background_work(&db, &models, &metrics, &settings),
+        )
+        .await;
         let runner = training::start_runner(&settings, &db).await?;
 
         let listener = bind(settings.listen, "ICANTKUBE_LISTEN").await?;
@@ -172,13 +171,42 @@ impl Application {
                 Ok(())
             }
         };
-        for task in self.background {
-            task.abort();
-        }
+        self.background.stop().await;
         self.db.close().await;
         tracing::info!("stopped");
         served
     }
+}
+
+/// The fleet's background work, started when this replica takes the lease: the demo fleet
+/// (seeded on its first start, then streaming and training its models) and MLflow's retries.
+fn background_work(
+    db: &Database,
+    models: &ModelCache,
+    metrics: &Metrics,
+    settings: &Settings,
+) -> StartWork {
+    let (db, models, metrics) = (db.clone(), models.clone(), metrics.clone());
+    let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
+    Arc::new(move || {
+        let (db, models, metrics) = (db.clone(), models.clone(), metrics.clone());
+        let (demo, tracking) = (demo.clone(), tracking.clone());
+        Box::pin(async move {
+            let mut work = Vec::new();
+            if demo.enabled {
+                match demo::start(&db, &models, &metrics, demo.interval).await {
+                    Ok(tasks) => work.extend(tasks),
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "the demo fleet did not start")
+                    }
+                }
+            }
+            if let Some(tracking) = tracking {
+                work.push(tracking::keep_retrying(db, tracking, TRACKING_RETRY));
+            }
+            work
+        })
+    })
 }
 
 async fn bind(address: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {

@@ -50,13 +50,24 @@ impl Default for Command {
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// `sqlite://PATH` (the file and its folder are created).
+    /// `sqlite://PATH` (the file and its folder are created) or
+    /// `mysql://USER:PASSWORD@HOST:PORT/DATABASE` (MariaDB).
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://data/icantkube.db"
     )]
     pub database_url: String,
+
+    /// Database connections this process keeps open at most.
+    #[arg(long, env = "ICANTKUBE_DATABASE_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_connections: u32,
+
+    /// How long start-up waits for a MariaDB server that does not answer yet (pods often
+    /// start before their database).
+    #[arg(long, env = "ICANTKUBE_DATABASE_WAIT", default_value = "120s", value_parser = parse_duration)]
+    pub database_wait: Duration,
 }
 
 /// MLflow tracking, under MLflow's own variable names.
@@ -238,6 +249,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_METRICS_MACHINE_CAP", default_value_t = 200)]
     pub metrics_machine_cap: usize,
 
+    /// How long the background lease (the demo fleet, MLflow retries: one replica at a time)
+    /// lasts unless renewed: a replica that dies without a word hands the work over this late.
+    #[arg(long, env = "ICANTKUBE_BACKGROUND_LEASE", default_value = "30s", value_parser = parse_duration)]
+    pub background_lease: Duration,
+
     /// How long requests in flight may finish after SIGTERM before the process stops anyway
     /// (`20s`: inside Kubernetes' default 30 s grace period).
     #[arg(long, env = "ICANTKUBE_SHUTDOWN_DRAIN", default_value = "20s", value_parser = parse_duration)]
@@ -262,6 +278,8 @@ impl ServeArgs {
         let admin = AdminCredential::from_config(self.admin_password, self.admin_password_hash)?;
         Ok(Settings {
             database_url: self.database.database_url,
+            database_max_connections: self.database.database_max_connections,
+            database_wait: self.database.database_wait,
             listen: self.listen,
             admin,
             ingest_token: self.ingest_token.filter(|token| !token.expose().is_empty()),
@@ -281,6 +299,7 @@ impl ServeArgs {
             metrics_listen: self.metrics_listen,
             metrics_machine_cap: self.metrics_machine_cap,
             shutdown_drain: self.shutdown_drain,
+            background_lease: self.background_lease,
             connections: self.connections,
             proxies: self.proxies,
         })

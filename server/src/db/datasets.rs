@@ -26,6 +26,7 @@ pub struct StoredDataset {
     pub name: String,
     pub file_name: String,
     pub profile: String,
+    #[sqlx(try_from = "crate::db::text::Text")]
     pub column_roles: String,
     pub row_count: i64,
     pub content_sha256: String,

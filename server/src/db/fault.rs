@@ -24,6 +24,9 @@ impl StorageFault {
             sqlx::Error::PoolTimedOut => Some(StorageFault::Busy),
             sqlx::Error::Io(_) => Some(StorageFault::Failing),
             sqlx::Error::Database(error) => {
+                if let Some(error) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                    return mariadb_fault(error.number());
+                }
                 let code: i64 = error.code()?.parse().ok()?;
                 // SQLite's extended result codes carry the primary code in their low byte.
                 match code & 0xff {
@@ -49,6 +52,21 @@ impl StorageFault {
     }
 }
 
+/// MariaDB's server error numbers that waiting can fix. A lost connection is an I/O error.
+fn mariadb_fault(number: u16) -> Option<StorageFault> {
+    match number {
+        // Lock wait timeout, deadlock, too many connections.
+        1205 | 1213 | 1040 => Some(StorageFault::Busy),
+        // Disk full, table full.
+        1021 | 1114 => Some(StorageFault::Full),
+        // --read-only, read-only transaction, the server in read-only mode.
+        1290 | 1792 | 1836 => Some(StorageFault::ReadOnly),
+        // Storage engine error, shutting down, connection killed, query interrupted.
+        1030 | 1053 | 1927 | 1317 => Some(StorageFault::Failing),
+        _ => None,
+    }
+}
+
 impl fmt::Display for StorageFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -69,6 +87,15 @@ mod tests {
         let fault = StorageFault::of(&sqlx::Error::PoolTimedOut).unwrap();
         assert_eq!(fault, StorageFault::Busy);
         assert!(fault.retry_after() < StorageFault::Full.retry_after());
+    }
+
+    #[test]
+    fn mariadb_errors_are_told_by_their_number() {
+        assert_eq!(mariadb_fault(1213), Some(StorageFault::Busy));
+        assert_eq!(mariadb_fault(1021), Some(StorageFault::Full));
+        assert_eq!(mariadb_fault(1290), Some(StorageFault::ReadOnly));
+        // A duplicate key is the client's problem, whatever its SQLSTATE looks like.
+        assert_eq!(mariadb_fault(1062), None);
     }
 
     #[test]

@@ -16,12 +16,15 @@ struct MachineRow {
     name: String,
     display_name: String,
     profile: String,
+    #[sqlx(try_from = "crate::db::text::Text")]
     attributes: String,
+    #[sqlx(try_from = "crate::db::text::Text")]
     sensors: String,
     monitoring: i64,
     status: String,
     failure_probability: Option<f64>,
     last_reading_at: Option<i64>,
+    #[sqlx(try_from = "crate::db::text::OptionalText")]
     last_values: Option<String>,
     active_model_version_id: Option<i64>,
     remaining_life: Option<f64>,

@@ -1,132 +1,125 @@
 //! Storage: one pool, migrations, and a module per table family.
 //!
 //! Queries go through sqlx's `Any` driver with `?` placeholders and portable SQL, so the
-//! MariaDB backend needs only its own migration files, not different Rust code.
+//! MariaDB backend needs only its own migration files and connection set-up (`sqlite`,
+//! `mariadb`), not different Rust code.
 
 pub mod admin_sessions;
 pub mod datasets;
 mod fault;
+pub mod leases;
 pub mod machines;
+mod mariadb;
 pub mod model_versions;
 pub mod predictions;
 pub mod promotions;
 pub mod readings;
+mod sqlite;
+mod text;
 pub mod tokens;
 pub mod training_runs;
+mod url;
 mod write_refusals;
 
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection};
 
 pub use fault::StorageFault;
+pub use url::{redacted, Backend};
 use write_refusals::WriteRefusals;
 
-/// How long a write waits for another writer's lock before giving up as busy.
-const BUSY_TIMEOUT_MS: u64 = 10_000;
-
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static MARIADB_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/mysql");
 
 /// The database behind the service.
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
-    refusals: WriteRefusals,
+    backend: Backend,
+    /// The URL with its password hidden, for messages.
+    shown_as: String,
+    /// SQLite's connections that stopped writing (see `write_refusals`).
+    refusals: Option<WriteRefusals>,
+}
+
+/// Runs after each use of a connection: the ROLLBACK a transaction dropped without COMMIT
+/// queued is run, and a connection still inside a transaction after it is closed, never
+/// reused. That happens: SQLite rolls a transaction back on its own when the disk fills, sqlx's
+/// ROLLBACK then fails and it goes on counting one open transaction, so the next BEGIN would
+/// become a SAVEPOINT whose release commits nothing.
+async fn settled(connection: &mut AnyConnection) -> sqlx::Result<bool> {
+    if !connection.is_in_transaction() {
+        return Ok(true);
+    }
+    connection.ping().await?;
+    Ok(!connection.is_in_transaction())
 }
 
 impl Database {
-    /// Connects (creating a SQLite file and its folder when missing) and configures each
-    /// connection: WAL so readers never wait for the writer, foreign keys enforced, and a busy
-    /// timeout so concurrent writers queue instead of failing.
+    /// Connects to the database the URL names: `sqlite://PATH` or
+    /// `mysql://USER:PASSWORD@HOST:PORT/DATABASE` (MariaDB).
     #[tracing::instrument(name = "Connecting to the database", skip_all)]
-    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database> {
         sqlx::any::install_default_drivers();
-        let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        else {
-            bail!("DATABASE_URL {url:?} is not supported: use sqlite://PATH");
-        };
-        let file = path.split('?').next().unwrap_or_default();
-        if file.is_empty() || file == ":memory:" {
-            bail!("DATABASE_URL {url:?}: give a file path, data must survive a restart");
-        }
-        if let Some(folder) = Path::new(file)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("Failed to create the folder {}", folder.display()))?;
-        }
-        let url = if path.contains("mode=") {
-            url.to_string()
-        } else if path.contains('?') {
-            format!("{url}&mode=rwc")
-        } else {
-            format!("{url}?mode=rwc")
-        };
-        let options = AnyConnectOptions::from_str(&url)
-            .with_context(|| format!("Failed to parse DATABASE_URL {url:?}"))?;
-        let refusals = WriteRefusals::new();
-        let (connected, acquired, released) =
-            (refusals.clone(), refusals.clone(), refusals.clone());
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |connection, _| {
-                let refusals = connected.clone();
-                Box::pin(async move {
-                    // A connection opened read-only is kept only for the request that asked
-                    // for it: the refusal it notes makes it outdated.
-                    refusals.can_write(connection).await?;
-                    // NORMAL is durable against a crash of the process (what a 2xx promises)
-                    // in WAL mode; only a power loss could lose the last commits.
-                    connection
-                        .execute(
-                            format!(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
-                            )
-                            .as_str(),
-                        )
-                        .await?;
-                    Ok(())
+        match Backend::of(url) {
+            Some(Backend::Sqlite) => {
+                let (pool, refusals) = sqlite::connect(url, max_connections).await?;
+                Ok(Database {
+                    pool,
+                    backend: Backend::Sqlite,
+                    shown_as: redacted(url),
+                    refusals: Some(refusals),
                 })
-            })
-            .before_acquire(move |_, metadata| {
-                let outdated = acquired.outdated(metadata.age);
-                Box::pin(async move { Ok(!outdated) })
-            })
-            .after_release(move |connection, metadata| {
-                let refusals = released.clone();
-                Box::pin(async move {
-                    if refusals.outdated(metadata.age) {
-                        return Ok(false);
-                    }
-                    // A connection still inside a transaction once its rollback has run is
-                    // out of step with the database: after SQLite rolls a transaction back on
-                    // its own (a full disk), sqlx's ROLLBACK fails and it goes on counting one
-                    // open transaction, so the next BEGIN becomes a SAVEPOINT whose release
-                    // commits nothing. Such a connection is closed, never reused.
-                    if !connection.is_in_transaction() {
-                        return Ok(true);
-                    }
-                    // A transaction dropped without COMMIT has its ROLLBACK queued: run it.
-                    connection.ping().await?;
-                    // A failed transaction may have failed because this connection can no
-                    // longer write: it is closed then, with every older one.
-                    Ok(!connection.is_in_transaction() && refusals.can_write(connection).await?)
-                })
-            })
-            .connect_with(options)
-            .await
-            .with_context(|| format!("Failed to open the database at {file}"))?;
-        Ok(Database { pool, refusals })
+            }
+            Some(Backend::MariaDb) => Ok(Database {
+                pool: mariadb::connect(url, max_connections)?,
+                backend: Backend::MariaDb,
+                shown_as: redacted(url),
+                refusals: None,
+            }),
+            None => bail!(
+                "DATABASE_URL {} is not supported: use sqlite://PATH or \
+                 mysql://USER:PASSWORD@HOST:PORT/DATABASE",
+                redacted(url)
+            ),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Waits until the database answers, trying again with growing pauses and saying what
+    /// it waits for: a pod often starts before its database. SQLite answers at once or never.
+    pub async fn wait_until_answering(&self, patience: Duration) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(250);
+        loop {
+            match sqlx::query("SELECT 1").execute(&self.pool).await {
+                Ok(_) => return Ok(()),
+                Err(error)
+                    if self.backend == Backend::MariaDb && start.elapsed() + pause < patience =>
+                {
+                    tracing::warn!(
+                        database = %self.shown_as,
+                        %error,
+                        "waiting for the database to answer"
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "the {} database at {} does not answer",
+                        self.backend.name(),
+                        self.shown_as
+                    )))
+                }
+            }
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -136,10 +129,17 @@ impl Database {
     /// Applies pending migrations.
     #[tracing::instrument(name = "Applying migrations", skip_all)]
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        SQLITE_MIGRATIONS
+        self.migrations()
             .run(&self.pool)
             .await
             .context("Failed to apply database migrations")
+    }
+
+    fn migrations(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::MariaDb => &MARIADB_MIGRATIONS,
+        }
     }
 
     /// Whether the database answers and every migration this binary knows is applied.
@@ -149,7 +149,7 @@ impl Database {
                 .fetch_one(&self.pool)
                 .await
                 .context("Failed to read the migration table")?;
-        Ok(applied as usize >= SQLITE_MIGRATIONS.iter().count())
+        Ok(applied as usize >= self.migrations().iter().count())
     }
 
     /// Whether the database takes a write now: readiness rewrites one row, so an instance
@@ -174,7 +174,9 @@ impl Database {
                     Some(fault) => fault,
                     None => StorageFault::Failing,
                 };
-                self.refusals.note();
+                if let Some(refusals) = &self.refusals {
+                    refusals.note();
+                }
                 Err(fault)
             }
         }

@@ -68,6 +68,7 @@ pub struct StoredPrediction {
     pub remaining_life: Option<f64>,
     pub remaining_life_low: Option<f64>,
     pub remaining_life_high: Option<f64>,
+    #[sqlx(try_from = "crate::db::text::OptionalText")]
     pub drivers: Option<String>,
 }
 

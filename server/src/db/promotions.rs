@@ -13,6 +13,7 @@ pub struct PromotionRow {
     pub profile: String,
     pub version: i64,
     pub promoted_by: String,
+    #[sqlx(try_from = "crate::db::text::OptionalText")]
     pub reason: Option<String>,
     pub promoted_at: i64,
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use sqlx::{Any, AnyPool, QueryBuilder, Transaction};
 
+use crate::db::text::Text;
 use crate::domain::time::now_ms;
 use crate::domain::NewReading;
 use crate::error::{Error, Result};
@@ -115,7 +116,7 @@ pub async fn current_run(
             .fetch_one(&mut **tx)
             .await?;
     let values = |order: &'static str, limit: usize| {
-        sqlx::query_scalar::<_, String>(if order == "ASC" {
+        sqlx::query_scalar::<_, Text>(if order == "ASC" {
             "SELECT sensor_values FROM readings WHERE machine_id = ? AND id > ? ORDER BY id ASC LIMIT ?"
         } else {
             "SELECT sensor_values FROM readings WHERE machine_id = ? AND id > ? ORDER BY id DESC LIMIT ?"
@@ -124,10 +125,10 @@ pub async fn current_run(
         .bind(start)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     };
-    let parse = |rows: Vec<String>| -> Result<Vec<Vec<f64>>> {
-        rows.iter()
+    let parse = |rows: Vec<Text>| -> Result<Vec<Vec<f64>>> {
+        rows.into_iter()
             .map(|v| {
-                serde_json::from_str(v).map_err(|e| {
+                serde_json::from_str(&String::from(v)).map_err(|e| {
                     Error::Corrupt(format!("reading values of machine {machine_id}: {e}"))
                 })
             })
@@ -179,7 +180,7 @@ pub struct StoredReading {
 /// The machine's latest `limit` readings, oldest first.
 #[tracing::instrument(name = "Reading recent readings", skip(pool))]
 pub async fn recent(pool: &AnyPool, machine_id: i64, limit: i64) -> Result<Vec<StoredReading>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
+    let rows: Vec<(i64, Text)> = sqlx::query_as(
         "SELECT recorded_at, sensor_values FROM readings WHERE machine_id = ? \
          ORDER BY recorded_at DESC, id DESC LIMIT ?",
     )
@@ -190,7 +191,7 @@ pub async fn recent(pool: &AnyPool, machine_id: i64, limit: i64) -> Result<Vec<S
     let mut readings = rows
         .into_iter()
         .map(|(recorded_at, values)| {
-            serde_json::from_str(&values)
+            serde_json::from_str(&String::from(values))
                 .map(|values| StoredReading {
                     recorded_at,
                     values,
@@ -227,7 +228,7 @@ pub async fn labelled_history(
     machine_id: i64,
     limit: i64,
 ) -> Result<Vec<LabelledReading>> {
-    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(Text, Option<i64>, Option<String>)> = sqlx::query_as(
         "SELECT sensor_values, failure, failure_mode FROM readings WHERE machine_id = ? \
          ORDER BY id DESC LIMIT ?",
     )
@@ -239,7 +240,7 @@ pub async fn labelled_history(
         .rev()
         .map(|(values, failure, failure_mode)| {
             Ok(LabelledReading {
-                values: serde_json::from_str(&values).map_err(|e| {
+                values: serde_json::from_str(&String::from(values)).map_err(|e| {
                     Error::Corrupt(format!("reading values of machine {machine_id}: {e}"))
                 })?,
                 failure,

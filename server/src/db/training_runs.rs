@@ -33,12 +33,15 @@ pub struct TrainingRun {
     pub profile: String,
     pub target: String,
     pub algorithm: String,
+    #[sqlx(try_from = "crate::db::text::Text")]
     pub parameters: String,
     #[sqlx(try_from = "String")]
     pub state: RunState,
     pub stage: Option<String>,
     pub progress: i64,
+    #[sqlx(try_from = "crate::db::text::OptionalText")]
     pub error: Option<String>,
+    #[sqlx(try_from = "crate::db::text::OptionalText")]
     pub metrics: Option<String>,
     pub runner: Option<String>,
     /// 1: promote the new version where it beats the active one.
@@ -46,6 +49,7 @@ pub struct TrainingRun {
     pub job_name: Option<String>,
     #[sqlx(try_from = "String")]
     pub tracking: TrackingState,
+    #[sqlx(try_from = "crate::db::text::OptionalText")]
     pub tracking_error: Option<String>,
     pub mlflow_experiment_id: Option<String>,
     pub mlflow_run_id: Option<String>,
@@ -265,15 +269,17 @@ pub struct RunsInState {
 
 /// The runs by state, with their durations counted against `bounds_ms`.
 pub async fn by_state(pool: &AnyPool, bounds_ms: &[i64]) -> Result<Vec<RunsInState>> {
+    // MariaDB sums to DECIMAL, which the Any driver cannot decode: each sum is cast back.
     const TIMED: &str =
         "started_at IS NOT NULL AND finished_at IS NOT NULL AND finished_at >= started_at";
     let mut sql = format!(
-        "SELECT state, COUNT(*), SUM(CASE WHEN {TIMED} THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN {TIMED} THEN finished_at - started_at ELSE 0 END)"
+        "SELECT state, COUNT(*), CAST(SUM(CASE WHEN {TIMED} THEN 1 ELSE 0 END) AS INTEGER), \
+         CAST(SUM(CASE WHEN {TIMED} THEN finished_at - started_at ELSE 0 END) AS INTEGER)"
     );
     for _ in bounds_ms {
         sql += &format!(
-            ", SUM(CASE WHEN {TIMED} AND finished_at - started_at <= ? THEN 1 ELSE 0 END)"
+            ", CAST(SUM(CASE WHEN {TIMED} AND finished_at - started_at <= ? THEN 1 ELSE 0 END) \
+             AS INTEGER)"
         );
     }
     sql += " FROM training_runs GROUP BY state";

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Executor};
 
-use super::{StorageFault, BUSY_TIMEOUT_MS};
+use super::sqlite::BUSY_TIMEOUT_MS;
+use super::StorageFault;
 
 #[derive(Debug, Clone)]
 pub(super) struct WriteRefusals {

@@ -17,7 +17,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -28,7 +27,6 @@ use leptos::server_fn::ServerFn;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{redirect, Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -36,6 +34,7 @@ use crate::support::app::{
     admin_session, ai4i_json_batch, spawn_app_with, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN,
     MAX_BATCH_READINGS, MAX_BODY_BYTES,
 };
+use crate::support::snapshot::DatabaseSnapshot;
 
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv";
@@ -222,9 +221,8 @@ struct Suite {
     /// Follows no redirects and keeps no idle connections (the server closes them after
     /// `HEADER_TIMEOUT`, which would race a reused one).
     client: Client,
-    db: SqlitePool,
-    /// Each table with the query that reads all of it.
-    tables: Vec<(String, String)>,
+    db: DatabaseSnapshot,
+    /// Every table's rows, as last seen.
     stored: BTreeMap<String, String>,
     /// `icantkube_session=...` of a signed-in admin, and its CSRF token.
     session: String,
@@ -280,50 +278,16 @@ impl Suite {
             .and_then(|id| id.parse().ok())
             .unwrap_or_else(|| panic!("the setup upload was stored: {location}"));
 
-        let options = SqliteConnectOptions::from_str(&app.database_url)
-            .unwrap()
-            .read_only(true);
-        let db = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT IN ('write_probe', '_sqlx_migrations') ORDER BY name",
-        )
-        .fetch_all(&db)
-        .await
-        .unwrap();
-        let mut tables = Vec::new();
-        for name in names {
-            let columns: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{name}')"))
-                    .fetch_all(&db)
-                    .await
-                    .unwrap();
-            let row = columns
-                .iter()
-                .map(|c| format!("quote(\"{c}\")"))
-                .collect::<Vec<_>>()
-                .join(" || ',' || ");
-            let query = format!(
-                "SELECT count(*) || ':' || coalesce(group_concat({row}, char(10)), '') \
-                 FROM (SELECT * FROM \"{name}\" ORDER BY rowid)"
-            );
-            tables.push((name, query));
-        }
+        let db = DatabaseSnapshot::open(&app.database_url).await;
+        let tables: Vec<&str> = db.tables().collect();
         assert!(
-            tables.iter().any(|(name, _)| name == "readings")
-                && tables.iter().any(|(name, _)| name == "admin_sessions"),
-            "the snapshot covers the tables: {:?}",
-            tables.iter().map(|(name, _)| name).collect::<Vec<_>>()
+            tables.contains(&"readings") && tables.contains(&"admin_sessions"),
+            "the snapshot covers the tables: {tables:?}"
         );
         let mut suite = Suite {
             app,
             client,
             db,
-            tables,
             stored: BTreeMap::new(),
             session,
             csrf,
@@ -338,12 +302,7 @@ impl Suite {
 
     /// Every row of every table, as text.
     async fn snapshot(&self) -> BTreeMap<String, String> {
-        let mut rows = BTreeMap::new();
-        for (name, query) in &self.tables {
-            let all: String = sqlx::query_scalar(query).fetch_one(&self.db).await.unwrap();
-            rows.insert(name.clone(), all);
-        }
-        rows
+        self.db.take().await
     }
 
     /// A client whose connections come from a loopback address no other case used.

@@ -9,6 +9,7 @@ mod hostile;
 mod kubernetes;
 mod mlflow;
 mod models;
+mod replicas;
 mod route_table;
 mod simulator;
 mod support;

@@ -487,9 +487,7 @@ impl Probe {
                 .unwrap();
             tokens.push(token["token"].as_str().unwrap().to_string());
         }
-        let db = icantkube::db::Database::connect(&app.database_url)
-            .await
-            .unwrap();
+        let db = app.database().await;
         assert_eq!(QueuedRun::ai4i().queue(&db).await, 1, "run 1 to point at");
         Probe {
             client: browser().build().unwrap(),

@@ -422,9 +422,7 @@ async fn values_beyond_a_sensors_range_are_refused_and_stored_extremes_still_dra
     let batch = format!("[{}, {}]", reading("1500", "40"), reading("1501", "41"));
     let response = app.post_readings("mill-1", JSON, &batch).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let db = icantkube::db::Database::connect(&app.database_url)
-        .await
-        .unwrap();
+    let db = app.database().await;
     for (id, speed) in [(1, "1e308"), (2, "-1e308")] {
         sqlx::query("UPDATE readings SET sensor_values = ? WHERE id = ?")
             .bind(format!("[300.0,310.0,{speed},40.0,1.0]"))

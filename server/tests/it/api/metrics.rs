@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use icantkube::db::Database;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -193,7 +192,7 @@ async fn metrics_count_what_happened_and_cap_the_per_machine_series() {
         assert_eq!(posted.status(), StatusCode::CREATED);
     }
     // Training runs with known durations, as runners leave them in the database.
-    let db = Database::connect(&app.database_url).await.unwrap();
+    let db = app.database().await;
     for (state, seconds) in [
         ("completed", Some(5)),
         ("completed", Some(45)),

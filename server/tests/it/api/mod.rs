@@ -2,6 +2,7 @@
 //! (`crate::support::app`).
 
 mod connections;
+mod database;
 mod demo;
 mod health;
 mod ingest;

@@ -1,7 +1,7 @@
 //! Live inference: readings of a machine with an active model are scored while they are
 //! ingested, the prediction is stored and answered, and a promotion takes effect at once.
 
-use icantkube::db::{model_versions, Database};
+use icantkube::db::model_versions;
 use ml::Model;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ pub async fn register(app: &TestApp, profile: &str, model: &Model) -> i64 {
 
 /// `register`, with `artifact` as the model file.
 async fn register_file(app: &TestApp, profile: &str, model: &Model, artifact: Vec<u8>) -> i64 {
-    let db = Database::connect(&app.database_url).await.unwrap();
+    let db = app.database().await;
     let version = model_versions::insert(
         db.pool(),
         model_versions::NewModelVersion {
@@ -40,7 +40,7 @@ async fn register_file(app: &TestApp, profile: &str, model: &Model, artifact: Ve
 /// Registers the model and makes it the machine's active version; answers the version id.
 async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> i64 {
     let version = register(app, profile, model).await;
-    let db = Database::connect(&app.database_url).await.unwrap();
+    let db = app.database().await;
     let machine: Value = app.get_json(&format!("/api/v1/machines/{machine}")).await;
     let id: i64 = sqlx::query_scalar("SELECT id FROM machines WHERE name = ?")
         .bind(machine["name"].as_str().unwrap())
@@ -145,7 +145,7 @@ async fn each_reading_is_scored_and_the_answer_carries_the_prediction() {
         .unwrap();
     assert_eq!(body["scored"], 2);
     assert_eq!(body["prediction"]["status"], "healthy", "{body}");
-    let db = Database::connect(&app.database_url).await.unwrap();
+    let db = app.database().await;
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM predictions")
         .fetch_one(db.pool())
         .await
@@ -287,16 +287,13 @@ async fn promotion_through_the_api_checks_the_credential_and_the_schema() {
     assert_eq!(accepted.status(), StatusCode::OK);
     let body: Value = accepted.json().await.unwrap();
     assert_eq!(body["version"], 1);
-    let db = Database::connect(&app.database_url).await.unwrap();
-    let history: Vec<(String, String)> =
-        sqlx::query_as("SELECT promoted_by, reason FROM promotions ORDER BY id")
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
-    assert_eq!(
-        history.last().unwrap(),
-        &("admin (API)".to_string(), "better F1".to_string())
-    );
+    let db = app.database().await;
+    let latest = icantkube::db::promotions::history(db.pool(), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(latest.promoted_by, "admin (API)");
+    assert_eq!(latest.reason.as_deref(), Some("better F1"));
 }
 
 /// A model file whose card (its second line, JSON) `change` edited.

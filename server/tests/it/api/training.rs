@@ -651,9 +651,7 @@ async fn a_session_ends_when_the_admin_password_changes_or_admin_is_turned_off()
 #[tokio::test]
 async fn signing_in_forgets_expired_sessions() {
     let app = spawn_app().await;
-    let db = icantkube::db::Database::connect(&app.database_url)
-        .await
-        .unwrap();
+    let db = app.database().await;
     let now = icantkube::domain::time::now_ms();
     icantkube::db::admin_sessions::insert(db.pool(), "expired", "csrf", now - 1)
         .await

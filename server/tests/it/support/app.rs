@@ -11,6 +11,8 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use super::database::{fresh_url, MAX_CONNECTIONS};
+
 pub const ADMIN_PASSWORD: &str = "admin-secret";
 pub const GLOBAL_TOKEN: &str = "global-ingest-token";
 /// Small, so the over-the-limit test needs no big body.
@@ -29,7 +31,8 @@ pub struct TestApp {
     _folder: TempDir,
 }
 
-/// Test settings on a fresh SQLite file; `adjust` changes what a test needs.
+/// Test settings on a fresh SQLite file (`spawn_app_with` puts the database the run uses in
+/// place of it); `adjust` changes what a test needs.
 pub fn settings(folder: &TempDir) -> Settings {
     // Logs only when asked: `TEST_LOG=1 cargo test`.
     if std::env::var_os("TEST_LOG").is_some() {
@@ -37,6 +40,8 @@ pub fn settings(folder: &TempDir) -> Settings {
     }
     Settings {
         database_url: format!("sqlite://{}", folder.path().join("test.db").display()),
+        database_max_connections: MAX_CONNECTIONS,
+        database_wait: Duration::from_secs(30),
         listen: "127.0.0.1:0".parse().unwrap(),
         admin: AdminCredential::Plain(Secret::new(ADMIN_PASSWORD)),
         ingest_token: Some(Secret::new(GLOBAL_TOKEN)),
@@ -57,6 +62,7 @@ pub fn settings(folder: &TempDir) -> Settings {
         metrics_listen: "127.0.0.1:0".parse().unwrap(),
         metrics_machine_cap: 200,
         shutdown_drain: Duration::from_secs(5),
+        background_lease: Duration::from_secs(30),
         connections: ConnectionSettings {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
@@ -76,6 +82,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let folder = tempfile::tempdir().unwrap();
     let mut settings = settings(&folder);
+    settings.database_url = fresh_url(folder.path()).await;
     adjust(&mut settings);
     let database_url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("the app builds");
@@ -92,6 +99,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// A connection pool of its own to the server's database.
+    pub async fn database(&self) -> icantkube::db::Database {
+        icantkube::db::Database::connect(&self.database_url, MAX_CONNECTIONS)
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -190,8 +204,13 @@ pub fn ai4i_json_batch(n: usize, prefix: &str) -> String {
 /// Signs in through the form with `client` (which must not follow redirects), then reads a
 /// signed-in page: answers the session cookie (`name=value`) and the session's CSRF token.
 pub async fn admin_session(app: &TestApp, client: &reqwest::Client) -> (String, String) {
+    admin_session_at(&app.address, client).await
+}
+
+/// `admin_session` on the server at `base` (`http://HOST:PORT`).
+pub async fn admin_session_at(base: &str, client: &reqwest::Client) -> (String, String) {
     let response = client
-        .post(app.url("/login"))
+        .post(format!("{base}/login"))
         .form(&[("password", ADMIN_PASSWORD), ("next", "/")])
         .send()
         .await
@@ -199,7 +218,7 @@ pub async fn admin_session(app: &TestApp, client: &reqwest::Client) -> (String, 
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in");
     let cookie = session_cookie(&response);
     let page = client
-        .get(app.url("/training/new"))
+        .get(format!("{base}/training/new"))
         .header(reqwest::header::COOKIE, &cookie)
         .send()
         .await

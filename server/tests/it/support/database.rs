@@ -1,16 +1,69 @@
-//! A fresh, migrated SQLite database per test, and builders for the rows tests start from:
-//! a stored data set and a queued training run.
+//! A fresh, migrated database per test (a SQLite file, or a database of its own on the
+//! MariaDB server the test command starts), and builders for the rows tests start from: a
+//! stored data set and a queued training run.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use icantkube::db::training_runs::{self, TrainingRun};
 use icantkube::db::{datasets, Database};
 use icantkube::domain::TrackingState;
 use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
 
-/// A migrated database in a file of its own, removed with it.
+/// When set to a MariaDB server's URL (`mysql://USER:PASSWORD@HOST:PORT[?OPTIONS]`), every test that
+/// does not choose its own database runs on a fresh database of that server instead of a
+/// SQLite file. The test command sets it for its MariaDB pass.
+pub const MARIADB_SERVER: &str = "ICANTKUBE_TEST_MARIADB";
+
+/// Connections a test server's pool keeps at most.
+pub const MAX_CONNECTIONS: u32 = 10;
+
+pub fn mariadb_server() -> Option<String> {
+    std::env::var(MARIADB_SERVER).ok().filter(|s| !s.is_empty())
+}
+
+/// The URL of a fresh, empty database for one test: a SQLite file in `folder`, or a new
+/// database on the MariaDB server.
+pub async fn fresh_url(folder: &Path) -> String {
+    let Some(server) = mariadb_server() else {
+        return format!("sqlite://{}", folder.join("test.db").display());
+    };
+    static CREATED: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "it_{}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros(),
+        CREATED.fetch_add(1, Ordering::Relaxed)
+    );
+    sqlx::any::install_default_drivers();
+    let mut connection = AnyConnection::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("{MARIADB_SERVER}: cannot connect: {e}"));
+    connection
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+    // The database goes in the URL's path, before its options.
+    let (address, options) = server.split_once('?').unwrap_or((&server, ""));
+    let options = if options.is_empty() {
+        String::new()
+    } else {
+        format!("?{options}")
+    };
+    format!("{}/{name}{options}", address.trim_end_matches('/'))
+}
+
+/// A migrated database of its own, removed with it (a SQLite file; a MariaDB database goes
+/// with the test command's server).
 pub struct TestDatabase {
     pub db: Database,
-    /// `sqlite://...`, for a server or a worker process to open the same file.
+    /// For a server or a worker process to open the same database.
     pub url: String,
     _folder: TempDir,
 }
@@ -18,8 +71,8 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub async fn fresh() -> TestDatabase {
         let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("test.db").display());
-        let db = Database::connect(&url).await.unwrap();
+        let url = fresh_url(folder.path()).await;
+        let db = Database::connect(&url, MAX_CONNECTIONS).await.unwrap();
         db.migrate().await.unwrap();
         TestDatabase {
             db,

@@ -8,3 +8,4 @@ pub mod data;
 pub mod database;
 pub mod model;
 pub mod small_disk;
+pub mod snapshot;

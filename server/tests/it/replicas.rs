@@ -1,0 +1,154 @@
+//! Replicas on one database: real `icantkube serve` processes sharing it, as a scaled
+//! deployment runs them (on the MariaDB pass, on MariaDB).
+
+use std::time::{Duration, Instant};
+
+use icantkube::background::LEASE;
+use icantkube::db::leases;
+use icantkube::domain::time::now_ms;
+use reqwest::StatusCode;
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::support::app::{
+    admin_session_at, ai4i_json_batch, csrf_token, ADMIN_PASSWORD, GLOBAL_TOKEN,
+};
+use crate::support::binary::ServerProcess;
+use crate::support::database::{fresh_url, MAX_CONNECTIONS};
+
+const LIFETIME: &str = "1500ms";
+
+/// The process id in the background lease's holder, while someone holds it.
+async fn lease_holder_pid(db: &icantkube::db::Database) -> Option<u32> {
+    let holder = leases::holder(db.pool(), LEASE, now_ms()).await.unwrap()?;
+    // `HOST-PID-RANDOM`
+    let mut parts = holder.rsplitn(3, '-');
+    parts.next();
+    parts.next().and_then(|pid| pid.parse().ok())
+}
+
+async fn wait_for_holder(db: &icantkube::db::Database, wanted: u32, within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let holder = lease_holder_pid(db).await;
+        if holder == Some(wanted) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "the lease went to process {wanted} within {within:?}; its holder is {holder:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_at_a_time_does_the_background_work_and_another_takes_it_over() {
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    let environment = [("ICANTKUBE_BACKGROUND_LEASE", LIFETIME)];
+    let first = ServerProcess::start_with(&url, &environment).await;
+    let second = ServerProcess::start_with(&url, &environment).await;
+    let db = icantkube::db::Database::connect(&url, MAX_CONNECTIONS)
+        .await
+        .unwrap();
+
+    // The first took the lease at start and keeps it through several renewals.
+    wait_for_holder(&db, first.pid(), Duration::from_secs(5)).await;
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(
+            lease_holder_pid(&db).await,
+            Some(first.pid()),
+            "no flapping"
+        );
+    }
+
+    // Stopped with SIGTERM, it lets go: the second takes over within a renewal period.
+    let (first_pid, second_pid) = (first.pid(), second.pid());
+    first
+        .terminate(Duration::from_secs(30))
+        .await
+        .expect("it stops");
+    let took = wait_for_holder(&db, second_pid, Duration::from_secs(3)).await;
+    println!("after SIGTERM of {first_pid}, {second_pid} held the lease in {took:?}");
+
+    // Killed without a word, the holder's lease runs out and a third takes over.
+    let third = ServerProcess::start_with(&url, &environment).await;
+    second.kill();
+    let took = wait_for_holder(&db, third.pid(), Duration::from_secs(5)).await;
+    println!(
+        "after SIGKILL of {second_pid}, {} held the lease in {took:?}",
+        third.pid()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_and_a_retried_batch_hold_across_replicas() {
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    let a = ServerProcess::start(&url).await;
+    let b = ServerProcess::start(&url).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Signed in through one replica, the session and its CSRF token work on the other.
+    let (cookie, csrf) = admin_session_at(&a.base, &client).await;
+    let page = client
+        .get(format!("{}/training/new", b.base))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the session is known to B");
+    assert_eq!(csrf_token(&page.text().await.unwrap()), csrf);
+
+    let created = client
+        .post(format!("{}/api/v1/machines", a.base))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "name": "mill-1", "profile": "ai4i2020" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // The same batch through both replicas, twice each, all at once: stored once.
+    let batch = ai4i_json_batch(200, "batch");
+    let mut posts = tokio::task::JoinSet::new();
+    for replica in [&a.base, &b.base, &a.base, &b.base] {
+        let request = client
+            .post(format!("{replica}/api/v1/machines/mill-1/readings"))
+            .bearer_auth(GLOBAL_TOKEN)
+            .header("content-type", "application/json")
+            .body(batch.clone());
+        posts.spawn(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        });
+    }
+    // Each answer accounts for the whole batch; only one stored it.
+    let mut stored = 0;
+    while let Some(answer) = posts.join_next().await {
+        let (status, body) = answer.unwrap();
+        assert!(status.is_success(), "{status}: {body}");
+        assert_eq!(
+            body["stored"].as_i64().unwrap() + body["duplicates"].as_i64().unwrap(),
+            200,
+            "{body}"
+        );
+        stored += body["stored"].as_i64().unwrap();
+    }
+    assert_eq!(stored, 200);
+    let machine: serde_json::Value = client
+        .get(format!("{}/api/v1/machines/mill-1", b.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(machine["reading_count"], 200, "{machine}");
+}
