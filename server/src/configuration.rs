@@ -67,6 +67,8 @@ pub struct Settings {
     /// How long requests in flight may still finish after SIGTERM before the process stops.
     /// How long the background lease lasts unless renewed.
     pub background_lease: Duration,
+    /// After SIGTERM, how long the replica serves on, unready.
+    pub shutdown_delay: Duration,
     pub shutdown_drain: Duration,
     /// Limits on client connections to the app's port.
     pub connections: ConnectionSettings,

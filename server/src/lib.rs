@@ -20,6 +20,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod pages;
+pub mod shutdown;
 pub mod simulator;
 pub mod startup;
 pub mod telemetry;

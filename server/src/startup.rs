@@ -20,6 +20,7 @@ use crate::http::client::Proxies;
 use crate::http::{self, connections, AppState};
 use crate::ingest::ModelCache;
 use crate::metrics::{self, Metrics, Scrape};
+use crate::shutdown::Stopping;
 use crate::simulator::demo;
 use crate::training::{self, tracking};
 
@@ -36,6 +37,9 @@ pub struct Application {
     db: Database,
     /// How long requests in flight may finish after the signal.
     shutdown_drain: Duration,
+    /// How long the replica serves on, unready, after the first signal.
+    shutdown_delay: Duration,
+    stopping: Stopping,
     connections: ConnectionSettings,
     /// Demo streaming and training, MLflow retries, on the replica holding their lease:
     /// stopped with the server, the lease let go.
@@ -70,6 +74,7 @@ impl Application {
         .await;
         let runner = training::start_runner(&settings, &db).await?;
 
+        let stopping = Stopping::default();
         let listener = bind(settings.listen, "ICANTKUBE_LISTEN").await?;
         let metrics_listener = bind(settings.metrics_listen, "ICANTKUBE_METRICS_LISTEN").await?;
         let metrics_router = metrics::router(Scrape {
@@ -77,11 +82,12 @@ impl Application {
             db: db.clone(),
             machine_cap: settings.metrics_machine_cap,
         })
-        .merge(http::probes(db.clone()));
+        .merge(http::probes(db.clone(), stopping.clone()));
         let admin = Arc::new(PasswordChecks::new(Arc::new(settings.admin)));
         let state = AppState {
             leptos_options,
             db: db.clone(),
+            stopping: stopping.clone(),
             sessions: Sessions::new(db.clone(), admin.clone()),
             admin,
             ingest_token: settings.ingest_token,
@@ -106,6 +112,8 @@ impl Application {
             metrics_router,
             db,
             shutdown_drain: settings.shutdown_drain,
+            shutdown_delay: settings.shutdown_delay,
+            stopping,
             connections: settings.connections,
             background,
         })
@@ -143,8 +151,10 @@ impl Application {
         // The metrics listener stops with the app: on the signal, or when the app's server
         // fails (the sender is dropped then).
         let (stop, stopped) = watch::channel(false);
+        let stopping = self.stopping.clone();
+        let delay = self.shutdown_delay;
         let app_stopped = async move {
-            shutdown_signal().await;
+            stopping.wait(delay).await;
             let _ = stop.send(true);
         };
         let mut drain_started = stopped.clone();
@@ -220,26 +230,4 @@ fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let configuration = leptos::config::get_configuration(None)
         .context("Failed to read the Leptos site settings (LEPTOS_* variables)")?;
     Ok(configuration.leptos_options)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -254,6 +254,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_BACKGROUND_LEASE", default_value = "30s", value_parser = parse_duration)]
     pub background_lease: Duration,
 
+    /// After SIGTERM, how long the replica serves on with `/readyz` at 503 so a load balancer
+    /// takes it out before it stops taking connections; a second signal skips it.
+    #[arg(long, env = "ICANTKUBE_SHUTDOWN_DELAY", default_value = "0s", value_parser = parse_duration)]
+    pub shutdown_delay: Duration,
+
     /// How long requests in flight may finish after SIGTERM before the process stops anyway
     /// (`20s`: inside Kubernetes' default 30 s grace period).
     #[arg(long, env = "ICANTKUBE_SHUTDOWN_DRAIN", default_value = "20s", value_parser = parse_duration)]
@@ -299,6 +304,7 @@ impl ServeArgs {
             metrics_listen: self.metrics_listen,
             metrics_machine_cap: self.metrics_machine_cap,
             shutdown_drain: self.shutdown_drain,
+            shutdown_delay: self.shutdown_delay,
             background_lease: self.background_lease,
             connections: self.connections,
             proxies: self.proxies,

@@ -28,6 +28,7 @@ use tower_http::trace::TraceLayer;
 use crate::db::Database;
 use crate::metrics;
 use crate::pages::{SessionViewers, StoredFleet, StoredTraining};
+use crate::shutdown::Stopping;
 use api::{health, machines, promotions, readings};
 use forms::{datasets, models as model_forms, sign_in, training as training_forms};
 pub use state::AppState;
@@ -57,7 +58,7 @@ pub fn router(state: AppState) -> Router {
     let proxies = state.proxies.clone();
     let pages = generate_route_list(App);
     routes(state.max_body_bytes, state.max_upload_bytes)
-        .merge(probes(state.db.clone()))
+        .merge(probes(state.db.clone(), state.stopping.clone()))
         .leptos_routes_with_context(
             &state,
             pages,
@@ -94,11 +95,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `/healthz` and `/readyz`, for the app's port and the metrics port.
-pub fn probes<S: Clone + Send + Sync + 'static>(db: Database) -> Router<S> {
+pub fn probes<S: Clone + Send + Sync + 'static>(db: Database, stopping: Stopping) -> Router<S> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .with_state(db)
+        .with_state(health::Probes { db, stopping })
 }
 
 /// `/api/v1/...`, and the admin forms the pages post to (their GET

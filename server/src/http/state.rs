@@ -13,6 +13,7 @@ use crate::configuration::{Secret, TrackingSettings};
 use crate::db::Database;
 use crate::ingest::ModelCache;
 use crate::metrics::Metrics;
+use crate::shutdown::Stopping;
 use crate::training::Runner;
 
 /// What every handler can reach.
@@ -20,6 +21,8 @@ use crate::training::Runner;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
+    /// Set on SIGTERM: readiness answers 503 from then on.
+    pub stopping: Stopping,
     /// The admin password, checked under one limit on every path.
     pub admin: Arc<PasswordChecks>,
     pub ingest_token: Option<Secret>,

@@ -152,3 +152,99 @@ async fn a_sign_in_and_a_retried_batch_hold_across_replicas() {
         .unwrap();
     assert_eq!(machine["reading_count"], 200, "{machine}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_replica_turns_unready_at_once_and_drops_no_request() {
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    let a = ServerProcess::start_with(&url, &[("ICANTKUBE_SHUTDOWN_DELAY", "2s")]).await;
+    let b = ServerProcess::start(&url).await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/api/v1/machines", a.base))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "name": "mill-1", "profile": "ai4i2020" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // Steady load on A, sent to B only when A refuses the connection, as a load balancer
+    // that has not yet seen A's readiness would.
+    let load = {
+        let (client, a, b) = (client.clone(), a.base.clone(), b.base.clone());
+        tokio::spawn(async move {
+            let (mut on_a, mut on_b, mut failed) = (0, 0, Vec::new());
+            for i in 0..150 {
+                let body = ai4i_json_batch(1, &format!("load-{i}"));
+                let post = |base: &str| {
+                    client
+                        .post(format!("{base}/api/v1/machines/mill-1/readings"))
+                        .bearer_auth(GLOBAL_TOKEN)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                };
+                let answer = match post(&a).await {
+                    Err(error) if error.is_connect() => {
+                        on_b += 1;
+                        post(&b).await
+                    }
+                    other => {
+                        on_a += 1;
+                        other
+                    }
+                };
+                match answer {
+                    Ok(response) if response.status() == StatusCode::CREATED => {}
+                    Ok(response) => failed.push(format!("{i}: {}", response.status())),
+                    Err(error) => failed.push(format!("{i}: {error}")),
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            (on_a, on_b, failed)
+        })
+    };
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.send_terminate();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ready = client
+        .get(format!("{}/readyz", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["status"], "stopping");
+    let alive = client
+        .get(format!("{}/healthz", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), StatusCode::OK, "it serves on while unready");
+
+    let exited = a
+        .wait_exit(Duration::from_secs(30))
+        .await
+        .expect("it stops");
+    assert!(
+        exited >= Duration::from_millis(1200),
+        "after its delay: {exited:?}"
+    );
+    let (on_a, on_b, failed) = load.await.unwrap();
+    assert_eq!(failed, Vec::<String>::new(), "{on_a} on A, {on_b} on B");
+    assert!(
+        on_a > 20 && on_b > 20,
+        "both served: {on_a} on A, {on_b} on B"
+    );
+    let machine: serde_json::Value = client
+        .get(format!("{}/api/v1/machines/mill-1", b.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(machine["reading_count"], 150, "{machine}");
+}

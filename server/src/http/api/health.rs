@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::db::Database;
 use crate::error::cause_chain;
+use crate::shutdown::Stopping;
 
 /// The process answers.
 pub async fn healthz() -> Json<Value> {
@@ -19,8 +20,22 @@ pub async fn healthz() -> Json<Value> {
 /// How long readiness waits for the write lock before calling the database busy but able.
 const WRITE_PATIENCE: Duration = Duration::from_secs(2);
 
-/// The database answers, every migration is applied, and it takes writes.
-pub async fn readyz(State(db): State<Database>) -> (StatusCode, Json<Value>) {
+/// What the probes read.
+#[derive(Clone)]
+pub struct Probes {
+    pub db: Database,
+    pub stopping: Stopping,
+}
+
+/// The process is not stopping, the database answers, every migration is applied, and it
+/// takes writes.
+pub async fn readyz(State(Probes { db, stopping }): State<Probes>) -> (StatusCode, Json<Value>) {
+    if stopping.is_stopping() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "stopping" })),
+        );
+    }
     match db.is_ready().await {
         Ok(true) => match db.takes_writes(WRITE_PATIENCE).await {
             Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),

@@ -62,6 +62,7 @@ pub fn settings(folder: &TempDir) -> Settings {
         metrics_listen: "127.0.0.1:0".parse().unwrap(),
         metrics_machine_cap: 200,
         shutdown_drain: Duration::from_secs(5),
+        shutdown_delay: Duration::ZERO,
         background_lease: Duration::from_secs(30),
         connections: ConnectionSettings {
             max_connections: 256,

@@ -99,16 +99,27 @@ impl ServerProcess {
 
     /// Sends SIGTERM, as Kubernetes does to stop a pod; answers how long it took to exit, or
     /// `None` if it was still running after `within`.
-    pub async fn terminate(mut self, within: Duration) -> Option<Duration> {
-        let sent = Instant::now();
+    pub async fn terminate(self, within: Duration) -> Option<Duration> {
+        self.send_terminate();
+        self.wait_exit(within).await
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn send_terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success(), "kill -TERM failed");
-        while sent.elapsed() < within {
+    }
+
+    /// Waits for it to exit; answers how long that took, or `None` if it was still running
+    /// after `within`.
+    pub async fn wait_exit(mut self, within: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < within {
             if self.child.try_wait().unwrap().is_some() {
-                return Some(sent.elapsed());
+                return Some(start.elapsed());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

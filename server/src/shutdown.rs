@@ -1,0 +1,59 @@
+//! Stopping a replica without dropping a request: on SIGTERM (or Ctrl-C) `/readyz` answers 503
+//! at once, the replica keeps serving for the shutdown delay so the load balancer takes it out
+//! first, then stops taking connections and lets the requests in flight finish (the drain).
+//! A second signal skips what is left of the delay.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Whether the process is stopping; readiness reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Stopping(Arc<AtomicBool>);
+
+impl Stopping {
+    pub fn is_stopping(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the first signal, marks the process stopping, then waits out `delay` or a
+    /// second signal: when this returns, the server stops taking connections.
+    pub async fn wait(self, delay: Duration) {
+        signal().await;
+        self.0.store(true, Ordering::Relaxed);
+        if delay.is_zero() {
+            tracing::info!("shutting down");
+            return;
+        }
+        tracing::info!(
+            seconds = delay.as_secs_f64(),
+            "shutting down: not ready, serving on while the load balancer lets go \
+             (ICANTKUBE_SHUTDOWN_DELAY; a second signal skips it)"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = signal() => tracing::info!("second signal: stopping now"),
+        }
+    }
+}
+
+async fn signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
