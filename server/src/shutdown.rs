@@ -1,11 +1,19 @@
 //! Stopping a replica without dropping a request: on SIGTERM (or Ctrl-C) `/readyz` answers 503
 //! at once, the replica keeps serving for the shutdown delay so the load balancer takes it out
 //! first, then stops taking connections and lets the requests in flight finish (the drain).
-//! A second signal skips what is left of the delay.
+//! A second signal skips what is left of the delay. While stopping, every answer closes its
+//! connection, so no client is left holding a kept-alive connection that the stop would cut
+//! under its next request.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::header::CONNECTION;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// Whether the process is stopping; readiness reads it.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +43,21 @@ impl Stopping {
             () = signal() => tracing::info!("second signal: stopping now"),
         }
     }
+}
+
+/// Middleware: `Connection: close` on every answer once the process is stopping.
+pub async fn close_connections(
+    State(stopping): State<Stopping>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if stopping.is_stopping() {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn signal() {

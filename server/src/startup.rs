@@ -83,7 +83,7 @@ impl Application {
             machine_cap: settings.metrics_machine_cap,
         })
         .merge(http::probes(db.clone(), stopping.clone()));
-        let admin = Arc::new(PasswordChecks::new(Arc::new(settings.admin)));
+        let admin = Arc::new(PasswordChecks::new(Arc::new(settings.admin), db.clone()));
         let state = AppState {
             leptos_options,
             db: db.clone(),

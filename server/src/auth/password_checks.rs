@@ -1,26 +1,29 @@
 //! Every check of the admin password, wherever it comes from (the sign-in form, HTTP Basic or
-//! Bearer on the API): limited per client address, each attempt counted before the password is
-//! verified (so parallel guesses cannot all get through), verified on a small blocking pool (so
-//! argon2 never stalls the async workers that answer probes), and logged when wrong.
+//! Bearer on the API): limited per client address across every replica (the attempts are
+//! counted in the database), each attempt counted before the password is verified (so
+//! parallel guesses cannot all get through), verified on a small blocking pool (so argon2 never
+//! stalls the async workers that answer probes), and logged when wrong.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use crate::auth::AdminCredential;
+use crate::db::{sign_in_attempts, Database};
+use crate::domain::time::now_ms;
+use crate::error::Error;
 
 /// Wrong passwords a client may try within `WINDOW`.
-const ALLOWED: usize = 5;
+const ALLOWED: i64 = 5;
 const WINDOW: Duration = Duration::from_secs(300);
 /// Password verifications running at once: argon2 takes tens of milliseconds of one core, and
 /// this machine kind has two.
 const VERIFYING_AT_ONCE: usize = 2;
 
 /// Why the password was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PasswordRefusal {
     #[error("admin actions are disabled: start icantkube with ICANTKUBE_ADMIN_PASSWORD or ICANTKUBE_ADMIN_PASSWORD_HASH")]
     Disabled,
@@ -28,20 +31,23 @@ pub enum PasswordRefusal {
     Wrong,
     #[error("too many wrong passwords from this address: try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
+    /// The attempt could not be counted.
+    #[error(transparent)]
+    Storage(#[from] Error),
 }
 
 /// The admin credential behind its limit.
 pub struct PasswordChecks {
     credential: Arc<AdminCredential>,
-    attempts: AttemptLimiter,
+    db: Database,
     verifying: Arc<Semaphore>,
 }
 
 impl PasswordChecks {
-    pub fn new(credential: Arc<AdminCredential>) -> PasswordChecks {
+    pub fn new(credential: Arc<AdminCredential>, db: Database) -> PasswordChecks {
         PasswordChecks {
             credential,
-            attempts: AttemptLimiter::new(ALLOWED, WINDOW),
+            db,
             verifying: Arc::new(Semaphore::new(VERIFYING_AT_ONCE)),
         }
     }
@@ -66,9 +72,17 @@ impl PasswordChecks {
         if !self.credential.is_enabled() {
             return Err(PasswordRefusal::Disabled);
         }
-        if let Err(wait) = self.attempts.begin(client) {
+        let window = i64::try_from(WINDOW.as_millis()).expect("minutes");
+        let now = now_ms();
+        let counted =
+            sign_in_attempts::begin(self.db.pool(), &client.to_string(), now, window, ALLOWED)
+                .await?;
+        if let Err(opened_at) = counted {
             tracing::warn!(%client, via, "admin password attempts over the limit");
-            return Err(PasswordRefusal::TooManyAttempts(wait));
+            let wait = u64::try_from(opened_at + window - now).unwrap_or(0);
+            return Err(PasswordRefusal::TooManyAttempts(Duration::from_millis(
+                wait,
+            )));
         }
         let permit = self
             .verifying
@@ -85,48 +99,12 @@ impl PasswordChecks {
         .await
         .unwrap_or(false);
         if matches {
-            self.attempts.succeeded(client);
+            sign_in_attempts::succeeded(self.db.pool(), &client.to_string()).await?;
             Ok(())
         } else {
             tracing::warn!(%client, via, "wrong admin password");
             Err(PasswordRefusal::Wrong)
         }
-    }
-}
-
-/// Attempts per client address in a sliding window. An attempt counts when it starts; a right
-/// password forgets the client's count.
-struct AttemptLimiter {
-    allowed: usize,
-    window: Duration,
-    attempts: Mutex<HashMap<IpAddr, Vec<Instant>>>,
-}
-
-impl AttemptLimiter {
-    fn new(allowed: usize, window: Duration) -> AttemptLimiter {
-        AttemptLimiter {
-            allowed,
-            window,
-            attempts: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts an attempt, or answers how long the client must wait when it has none left.
-    fn begin(&self, client: IpAddr) -> Result<(), Duration> {
-        let mut attempts = self.attempts.lock().expect("limiter lock");
-        // Forget quiet clients so the map cannot grow without bound.
-        attempts.retain(|_, times| times.last().is_some_and(|at| at.elapsed() < self.window));
-        let recent = attempts.entry(client).or_default();
-        recent.retain(|at| at.elapsed() < self.window);
-        if recent.len() >= self.allowed {
-            return Err(self.window.saturating_sub(recent[0].elapsed()));
-        }
-        recent.push(Instant::now());
-        Ok(())
-    }
-
-    fn succeeded(&self, client: IpAddr) {
-        self.attempts.lock().expect("limiter lock").remove(&client);
     }
 }
 
@@ -139,24 +117,16 @@ mod tests {
         IpAddr::from([10, 0, 0, last])
     }
 
-    #[test]
-    fn a_client_is_blocked_after_its_allowed_attempts_and_others_are_not() {
-        let limiter = AttemptLimiter::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(limiter.begin(client(1)).is_ok());
-        }
-        let wait = limiter.begin(client(1)).expect_err("blocked after three");
-        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert!(limiter.begin(client(2)).is_ok());
-        limiter.succeeded(client(1));
-        assert!(limiter.begin(client(1)).is_ok());
-    }
-
     #[tokio::test]
     async fn parallel_guesses_get_only_the_allowance_verified() {
-        let checks = Arc::new(PasswordChecks::new(Arc::new(AdminCredential::Plain(
-            Secret::new("right"),
-        ))));
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("test.db").display());
+        let db = Database::connect(&url, 4).await.unwrap();
+        db.migrate().await.unwrap();
+        let checks = Arc::new(PasswordChecks::new(
+            Arc::new(AdminCredential::Plain(Secret::new("right"))),
+            db,
+        ));
         let guesses: Vec<_> = (0..50)
             .map(|_| {
                 let checks = checks.clone();
@@ -178,6 +148,13 @@ mod tests {
             checks.check("right", client(7), "test").await,
             Err(PasswordRefusal::TooManyAttempts(_))
         ));
-        assert_eq!(checks.check("right", client(8), "test").await, Ok(()));
+        assert!(checks.check("right", client(8), "test").await.is_ok());
+        // A right password forgets the client's wrong ones.
+        for _ in 0..ALLOWED {
+            assert!(matches!(
+                checks.check("wrong", client(8), "test").await,
+                Err(PasswordRefusal::Wrong)
+            ));
+        }
     }
 }

@@ -73,6 +73,7 @@ impl Sessions {
                 PasswordRefusal::Disabled => SignInError::Disabled,
                 PasswordRefusal::Wrong => SignInError::WrongPassword,
                 PasswordRefusal::TooManyAttempts(wait) => SignInError::TooManyAttempts(wait),
+                PasswordRefusal::Storage(error) => SignInError::Storage(error),
             })?;
         let cookie = random_token();
         let expires_at = now_ms() + LIFETIME.as_millis() as i64;

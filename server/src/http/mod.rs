@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 use crate::db::Database;
 use crate::metrics;
 use crate::pages::{SessionViewers, StoredFleet, StoredTraining};
-use crate::shutdown::Stopping;
+use crate::shutdown::{self, Stopping};
 use api::{health, machines, promotions, readings};
 use forms::{datasets, models as model_forms, sign_in, training as training_forms};
 pub use state::AppState;
@@ -87,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(security_headers::add))
+        .layer(middleware::from_fn_with_state(
+            state.stopping.clone(),
+            shutdown::close_connections,
+        ))
         .layer(middleware::from_fn(transfer_coding::only_chunked))
         .layer(middleware::from_fn_with_state(proxies, client::identify))
         .layer(TraceLayer::new_for_http())

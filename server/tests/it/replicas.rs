@@ -151,6 +151,27 @@ async fn a_sign_in_and_a_retried_batch_hold_across_replicas() {
         .await
         .unwrap();
     assert_eq!(machine["reading_count"], 200, "{machine}");
+
+    // Wrong passwords count against the address on both replicas together.
+    let guess = |base: &str| {
+        client
+            .get(format!("{base}/api/v1/machines/mill-1/tokens"))
+            .basic_auth("admin", Some("guess"))
+            .send()
+    };
+    for replica in [&a.base, &b.base, &a.base, &b.base, &a.base] {
+        assert_eq!(
+            guess(replica).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for replica in [&b.base, &a.base] {
+        assert_eq!(
+            guess(replica).await.unwrap().status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "the sixth guess, through either replica"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,7 @@ pub async fn require_admin(
                 message: refusal.to_string(),
                 retry_after: wait,
             },
+            PasswordRefusal::Storage(error) => ApiError::from(error),
         })
 }
 
