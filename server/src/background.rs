@@ -1,8 +1,8 @@
 //! Work one replica does for the whole fleet: streaming the demo fleet and training its
 //! models, and offering MLflow the runs it missed. The replica holding the `background` lease
-//! does it. It renews the lease every third of its lifetime and stops the work when it cannot;
-//! it lets go of the lease when it stops, so another replica takes the work over at once, or
-//! within one lifetime when the holder dies without a word.
+//! does it. It renews the lease every third of its lifetime and stops the work when it cannot.
+//! It lets go of the lease when it stops, so another replica takes the work over at its next
+//! try (within a third of a lifetime), or within one lifetime when the holder dies silently.
 
 use std::future::Future;
 use std::pin::Pin;

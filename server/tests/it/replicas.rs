@@ -14,7 +14,9 @@ use crate::support::app::{
     admin_session_at, ai4i_json_batch, csrf_token, ADMIN_PASSWORD, GLOBAL_TOKEN,
 };
 use crate::support::binary::ServerProcess;
+use crate::support::data::milling_csv;
 use crate::support::database::{fresh_url, MAX_CONNECTIONS};
+use crate::support::model::{register_in, train};
 
 const LIFETIME: &str = "1500ms";
 
@@ -268,4 +270,56 @@ async fn a_stopping_replica_turns_unready_at_once_and_drops_no_request() {
         .await
         .unwrap();
     assert_eq!(machine["reading_count"], 150, "{machine}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_through_one_replica_scores_the_next_reading_on_the_other() {
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    let a = ServerProcess::start(&url).await;
+    let b = ServerProcess::start(&url).await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/api/v1/machines", a.base))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "name": "mill-1", "profile": "ai4i2020", "attributes": {"type": "M"} }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let db = icantkube::db::Database::connect(&url, MAX_CONNECTIONS)
+        .await
+        .unwrap();
+    let model = train(&milling_csv(11, 4, 600), 5, true);
+    let versions = [
+        register_in(&db, "ai4i2020", &model, model.to_bytes()).await,
+        register_in(&db, "ai4i2020", &model, model.to_bytes()).await,
+    ];
+
+    for (i, version) in versions.into_iter().enumerate() {
+        let promoted = client
+            .put(format!("{}/api/v1/machines/mill-1/model", a.base))
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .json(&json!({ "model_version_id": version }))
+            .send()
+            .await
+            .unwrap();
+        let status = promoted.status();
+        assert_eq!(status, StatusCode::OK, "{}", promoted.text().await.unwrap());
+        let scored: serde_json::Value = client
+            .post(format!("{}/api/v1/machines/mill-1/readings", b.base))
+            .bearer_auth(GLOBAL_TOKEN)
+            .header("content-type", "application/json")
+            .body(ai4i_json_batch(1, &format!("after-{i}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            scored["prediction"]["model_version_id"], version,
+            "B scores with the version promoted through A: {scored}"
+        );
+    }
 }

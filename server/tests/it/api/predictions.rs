@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::app::{spawn_app, TestApp};
 use crate::support::data::{engines_csv, milling_csv};
-use crate::support::model::train;
+use crate::support::model::{register_in, train};
 
 /// Registers the model straight in the database (what a training run does), through a
 /// connection of its own; answers the version id.
@@ -19,22 +19,9 @@ pub async fn register(app: &TestApp, profile: &str, model: &Model) -> i64 {
 /// `register`, with `artifact` as the model file.
 async fn register_file(app: &TestApp, profile: &str, model: &Model, artifact: Vec<u8>) -> i64 {
     let db = app.database().await;
-    let version = model_versions::insert(
-        db.pool(),
-        model_versions::NewModelVersion {
-            profile,
-            machine_id: None,
-            training_run_id: None,
-            algorithm: model.card.algorithm.name(),
-            metrics: serde_json::to_string(&model.card.evaluation).unwrap(),
-            threshold: model.card.threshold,
-            artifact,
-        },
-    )
-    .await
-    .unwrap();
+    let version = register_in(&db, profile, model, artifact).await;
     db.close().await;
-    version.id
+    version
 }
 
 /// Registers the model and makes it the machine's active version; answers the version id.

@@ -28,3 +28,28 @@ pub fn trained_on(data: &Dataset, trees: usize, classification: bool) -> Model {
 pub fn train(csv: &str, trees: usize, classification: bool) -> Model {
     trained_on(&super::data::dataset(csv), trees, classification)
 }
+
+/// Registers the model straight in the database (what a training run does), with `artifact`
+/// as its file; answers the version id.
+pub async fn register_in(
+    db: &icantkube::db::Database,
+    profile: &str,
+    model: &Model,
+    artifact: Vec<u8>,
+) -> i64 {
+    icantkube::db::model_versions::insert(
+        db.pool(),
+        icantkube::db::model_versions::NewModelVersion {
+            profile,
+            machine_id: None,
+            training_run_id: None,
+            algorithm: model.card.algorithm.name(),
+            metrics: serde_json::to_string(&model.card.evaluation).unwrap(),
+            threshold: model.card.threshold,
+            artifact,
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
