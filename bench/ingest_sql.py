@@ -1,8 +1,9 @@
-"""bench/ingest.sh's sqlite3 peer: two SQL scripts storing the readings of VALUES_TXT (from
-bench/ingest_data.py) as icantkube stores them, in one transaction with icantkube's pragmas:
-ROWS_SQL with one INSERT per row, MULTI_SQL with 500-row INSERTs as icantkube itself sends them.
+"""bench/ingest.sh's command-line peers: SQL scripts storing the readings of VALUES_TXT (from
+bench/ingest_data.py) as icantkube stores them, in one transaction. For sqlite3, with
+icantkube's pragmas: ROWS_SQL with one INSERT per row, MULTI_SQL with 500-row INSERTs as
+icantkube itself sends them. For the mariadb client, MARIADB_SQL: the 500-row INSERTs.
 
-    python3 bench/ingest_sql.py VALUES_TXT ROWS_SQL MULTI_SQL
+    python3 bench/ingest_sql.py VALUES_TXT ROWS_SQL MULTI_SQL MARIADB_SQL
 """
 
 import sys
@@ -14,6 +15,9 @@ rows = [f"(1, 1795000000000, NULL, '{line.strip()}', NULL, NULL, NULL, 179500000
 prelude = "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\nBEGIN;\n"
 with open(sys.argv[2], "w") as sql:
     sql.write(prelude + "".join(f"{head}{row};\n" for row in rows) + "COMMIT;\n")
+chunks = [rows[i:i + 500] for i in range(0, len(rows), 500)]
+multi = "".join(f"{head}{', '.join(c)};\n" for c in chunks) + "COMMIT;\n"
 with open(sys.argv[3], "w") as sql:
-    chunks = [rows[i:i + 500] for i in range(0, len(rows), 500)]
-    sql.write(prelude + "".join(f"{head}{', '.join(c)};\n" for c in chunks) + "COMMIT;\n")
+    sql.write(prelude + multi)
+with open(sys.argv[4], "w") as sql:
+    sql.write("BEGIN;\n" + multi)
