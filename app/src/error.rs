@@ -13,6 +13,9 @@ pub enum AppError {
     /// The page is for signed-in admins.
     #[error("sign in as admin to see this")]
     SignInRequired,
+    /// The database cannot answer now (down, full, read-only); worth trying again soon.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// The server failed; details stay in its log.
     #[error("the server could not answer: {0}")]
     Internal(String),

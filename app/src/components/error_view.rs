@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-/// Lists the errors an `ErrorBoundary` caught; a missing thing answers with HTTP 404.
+/// Lists the errors an `ErrorBoundary` caught; a missing thing answers with HTTP 404, an
+/// unavailable database with 503.
 #[component]
 pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let messages: Vec<String> = errors
@@ -10,11 +11,18 @@ pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
         .into_iter()
         .map(|(_, error)| {
             #[cfg(feature = "ssr")]
-            if let Some(crate::error::AppError::NotFound(_)) =
-                error.downcast_ref::<crate::error::AppError>()
             {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response.set_status(http::StatusCode::NOT_FOUND);
+                let status = match error.downcast_ref::<crate::error::AppError>() {
+                    Some(crate::error::AppError::NotFound(_)) => Some(http::StatusCode::NOT_FOUND),
+                    Some(crate::error::AppError::Unavailable(_)) => {
+                        Some(http::StatusCode::SERVICE_UNAVAILABLE)
+                    }
+                    _ => None,
+                };
+                if let (Some(status), Some(response)) =
+                    (status, use_context::<leptos_axum::ResponseOptions>())
+                {
+                    response.set_status(status);
                 }
             }
             error.to_string()

@@ -37,6 +37,7 @@ fn status_of(error: &AppError) -> StatusCode {
     match error {
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::SignInRequired => StatusCode::UNAUTHORIZED,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::ServerFn(
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::Deserialization(_)

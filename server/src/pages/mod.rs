@@ -7,6 +7,7 @@ pub mod training;
 
 use app::error::AppError;
 
+use crate::db::StorageFault;
 use crate::error::{cause_chain, Error};
 pub use fleet::StoredFleet;
 pub use training::{SessionViewers, StoredTraining};
@@ -15,6 +16,15 @@ pub use training::{SessionViewers, StoredTraining};
 /// as a message without internals, so the adapters just use `?`.
 impl From<Error> for AppError {
     fn from(error: Error) -> AppError {
+        if let Error::Database(database) = &error {
+            if let Some(fault) = StorageFault::of(database) {
+                tracing::warn!(cause_chain = %cause_chain(&error), "storage {fault}: page refused");
+                return AppError::Unavailable(format!(
+                    "storage {fault}; try again in {} s",
+                    fault.retry_after().as_secs()
+                ));
+            }
+        }
         tracing::error!(cause_chain = %cause_chain(&error), "page query failed");
         AppError::Internal("the data could not be read; the server log has the details".into())
     }

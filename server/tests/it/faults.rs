@@ -1,5 +1,5 @@
-//! Faults injected under a running server: the disk filling under its SQLite file, and the
-//! file turning unwritable. What a
+//! Faults injected under a running server: the disk filling under its SQLite file, the file
+//! turning unwritable, and its MariaDB server stopping under load. What a
 //! client was told was stored must be stored, refusals must say "try again later", and the
 //! server must recover by itself once the fault is gone.
 
@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::app::{ai4i_json_batch, spawn_app_with, TestApp};
+use crate::support::app::{ai4i_json_batch, spawn_app_with, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN};
+use crate::support::binary::ServerProcess;
+use crate::support::own_mariadb::OwnMariaDb;
 use crate::support::small_disk::SmallDisk;
 
 const WRITERS: usize = 4;
@@ -197,4 +199,128 @@ async fn an_unwritable_database_file_makes_the_server_unready_and_it_recovers_wi
         after.text().await.unwrap()
     );
     assert_eq!(app.reading_count("mill-1").await, 2 * BATCH as i64);
+}
+
+/// Posts `BATCH`-reading batches to `base` one after another until `stop`, each retried
+/// (with the same sequence ids) until a 2xx, as a client following `Retry-After` would;
+/// answers the batches sent, the refusals (all 503 with `Retry-After`), and anything else.
+async fn steady_retrying_load(
+    base: String,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> (usize, usize, Vec<String>) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let (mut batches, mut refused, mut unexpected) = (0, 0, Vec::new());
+    while !*stop.borrow() {
+        let body = ai4i_json_batch(BATCH, &format!("steady-{batches}"));
+        loop {
+            let answer = client
+                .post(format!("{base}/api/v1/machines/mill-1/readings"))
+                .bearer_auth(GLOBAL_TOKEN)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            match answer {
+                Ok(response) if response.status().is_success() => break,
+                Ok(response)
+                    if response.status() == StatusCode::SERVICE_UNAVAILABLE
+                        && response.headers().contains_key("retry-after") =>
+                {
+                    refused += 1
+                }
+                Ok(response) => unexpected.push(format!("batch {batches}: {}", response.status())),
+                Err(error) => unexpected.push(format!("batch {batches}: {error}")),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        batches += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (batches, refused, unexpected)
+}
+
+async fn readiness_of(base: &str) -> StatusCode {
+    reqwest::get(format!("{base}/readyz"))
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn wait_for_readiness_of(base: &str, wanted: StatusCode, within: Duration) -> Duration {
+    let start = Instant::now();
+    while readiness_of(base).await != wanted {
+        assert!(
+            start.elapsed() < within,
+            "/readyz did not answer {wanted} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recovers_without_a_restart(
+) {
+    let test = "a_mariadb_stopped_under_load";
+    let Some(mut mariadb) = OwnMariaDb::start(test) else {
+        return;
+    };
+    let server = ServerProcess::start(&mariadb.url()).await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/api/v1/machines", server.base))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&serde_json::json!({ "name": "mill-1", "profile": "ai4i2020" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let load = tokio::spawn(steady_retrying_load(server.base.clone(), stopped));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    mariadb.stop();
+    let unready = wait_for_readiness_of(
+        &server.base,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(30),
+    )
+    .await;
+    let page = client
+        .get(format!("{}/machines/mill-1", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("database is unavailable"), "{page}");
+
+    mariadb.restart();
+    let ready = wait_for_readiness_of(&server.base, StatusCode::OK, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.send(true).unwrap();
+    let (batches, refused, unexpected) = load.await.unwrap();
+    println!(
+        "MariaDB stopped: unready after {unready:?}, ready again {ready:?} after its restart; \
+         {batches} batches, {refused} refusals with 503 and Retry-After"
+    );
+    assert_eq!(unexpected, Vec::<String>::new());
+    assert!(refused > 0, "the load met the stopped database");
+    let machine: serde_json::Value = client
+        .get(format!("{}/api/v1/machines/mill-1", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        machine["reading_count"],
+        batches * BATCH,
+        "every acknowledged batch stored, once: {machine}"
+    );
 }

@@ -7,5 +7,6 @@ pub mod binary;
 pub mod data;
 pub mod database;
 pub mod model;
+pub mod own_mariadb;
 pub mod small_disk;
 pub mod snapshot;
