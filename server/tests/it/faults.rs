@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::support::app::{ai4i_json_batch, spawn_app_with, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN};
+use crate::support::app::{ai4i_json_batch, spawn_app_with, TestApp, GLOBAL_TOKEN};
 use crate::support::binary::ServerProcess;
 use crate::support::own_mariadb::OwnMariaDb;
 use crate::support::small_disk::SmallDisk;
@@ -270,14 +270,7 @@ async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recove
     };
     let server = ServerProcess::start(&mariadb.url()).await;
     let client = reqwest::Client::new();
-    let created = client
-        .post(format!("{}/api/v1/machines", server.base))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&serde_json::json!({ "name": "mill-1", "profile": "ai4i2020" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
+    server.create_machine("mill-1", "ai4i2020", json!({})).await;
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let load = tokio::spawn(steady_retrying_load(server.base.clone(), stopped));
@@ -310,17 +303,9 @@ async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recove
     );
     assert_eq!(unexpected, Vec::<String>::new());
     assert!(refused > 0, "the load met the stopped database");
-    let machine: serde_json::Value = client
-        .get(format!("{}/api/v1/machines/mill-1", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        machine["reading_count"],
-        batches * BATCH,
-        "every acknowledged batch stored, once: {machine}"
+        server.reading_count("mill-1").await,
+        (batches * BATCH) as i64,
+        "every acknowledged batch stored, once"
     );
 }

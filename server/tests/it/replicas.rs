@@ -107,14 +107,7 @@ async fn a_sign_in_and_a_retried_batch_hold_across_replicas() {
     assert_eq!(page.status(), StatusCode::OK, "the session is known to B");
     assert_eq!(csrf_token(&page.text().await.unwrap()), csrf);
 
-    let created = client
-        .post(format!("{}/api/v1/machines", a.base))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&json!({ "name": "mill-1", "profile": "ai4i2020" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
+    a.create_machine("mill-1", "ai4i2020", json!({})).await;
 
     // The same batch through both replicas, twice each, all at once: stored once.
     let batch = ai4i_json_batch(200, "batch");
@@ -144,15 +137,7 @@ async fn a_sign_in_and_a_retried_batch_hold_across_replicas() {
         stored += body["stored"].as_i64().unwrap();
     }
     assert_eq!(stored, 200);
-    let machine: serde_json::Value = client
-        .get(format!("{}/api/v1/machines/mill-1", b.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(machine["reading_count"], 200, "{machine}");
+    assert_eq!(b.reading_count("mill-1").await, 200);
 
     // Wrong passwords count against the address on both replicas together.
     let guess = |base: &str| {
@@ -183,14 +168,7 @@ async fn a_stopping_replica_turns_unready_at_once_and_drops_no_request() {
     let a = ServerProcess::start_with(&url, &[("ICANTKUBE_SHUTDOWN_DELAY", "2s")]).await;
     let b = ServerProcess::start(&url).await;
     let client = reqwest::Client::new();
-    let created = client
-        .post(format!("{}/api/v1/machines", a.base))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&json!({ "name": "mill-1", "profile": "ai4i2020" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
+    a.create_machine("mill-1", "ai4i2020", json!({})).await;
 
     // Steady load on A, sent to B only when A refuses the connection, as a load balancer
     // that has not yet seen A's readiness would.
@@ -261,15 +239,7 @@ async fn a_stopping_replica_turns_unready_at_once_and_drops_no_request() {
         on_a > 20 && on_b > 20,
         "both served: {on_a} on A, {on_b} on B"
     );
-    let machine: serde_json::Value = client
-        .get(format!("{}/api/v1/machines/mill-1", b.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(machine["reading_count"], 150, "{machine}");
+    assert_eq!(b.reading_count("mill-1").await, 150);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,14 +249,8 @@ async fn a_promotion_through_one_replica_scores_the_next_reading_on_the_other() 
     let a = ServerProcess::start(&url).await;
     let b = ServerProcess::start(&url).await;
     let client = reqwest::Client::new();
-    let created = client
-        .post(format!("{}/api/v1/machines", a.base))
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
-        .json(&json!({ "name": "mill-1", "profile": "ai4i2020", "attributes": {"type": "M"} }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
+    a.create_machine("mill-1", "ai4i2020", json!({"type": "M"}))
+        .await;
     let db = icantkube::db::Database::connect(&url, MAX_CONNECTIONS)
         .await
         .unwrap();

@@ -87,6 +87,37 @@ impl ServerProcess {
         }
     }
 
+    /// Registers a machine as admin, with `attributes` (a JSON object); panics unless it is
+    /// created.
+    pub async fn create_machine(&self, name: &str, profile: &str, attributes: serde_json::Value) {
+        let created = reqwest::Client::new()
+            .post(format!("{}/api/v1/machines", self.base))
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .json(
+                &serde_json::json!({ "name": name, "profile": profile, "attributes": attributes }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            created.status(),
+            reqwest::StatusCode::CREATED,
+            "creating {name}"
+        );
+    }
+
+    /// Readings stored for a machine, as this server's API reports them.
+    pub async fn reading_count(&self, machine: &str) -> i64 {
+        let machine: serde_json::Value =
+            reqwest::get(format!("{}/api/v1/machines/{machine}", self.base))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        machine["reading_count"].as_i64().expect("reading_count")
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
