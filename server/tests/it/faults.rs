@@ -61,18 +61,17 @@ async fn write_until_refused(app: Arc<TestApp>, writer: usize, refusals: i64, to
     panic!("writer {writer}: the disk never filled");
 }
 
-async fn readiness(app: &TestApp) -> StatusCode {
-    app.client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
-async fn wait_for_readiness(app: &TestApp, wanted: StatusCode, within: Duration) {
+/// Waits until the server at `base` answers `/readyz` with `wanted`; answers how long that took.
+async fn wait_for_readiness(base: &str, wanted: StatusCode, within: Duration) -> Duration {
     let start = Instant::now();
-    while readiness(app).await != wanted {
+    loop {
+        let answered = reqwest::get(format!("{base}/readyz"))
+            .await
+            .unwrap()
+            .status();
+        if answered == wanted {
+            return start.elapsed();
+        }
         assert!(
             start.elapsed() < within,
             "/readyz did not answer {wanted} within {within:?}"
@@ -111,14 +110,14 @@ async fn a_full_disk_loses_no_acknowledged_reading_and_the_server_recovers_when_
     // Reads still work on a full disk: every acknowledged reading is there, none more.
     assert_eq!(app.reading_count("mill-1").await, acknowledged);
     wait_for_readiness(
-        &app,
+        &app.address,
         StatusCode::SERVICE_UNAVAILABLE,
         Duration::from_secs(5),
     )
     .await;
 
     disk.resize(64);
-    wait_for_readiness(&app, StatusCode::OK, Duration::from_secs(10)).await;
+    wait_for_readiness(&app.address, StatusCode::OK, Duration::from_secs(10)).await;
     let response = app
         .post_readings(
             "mill-1",
@@ -175,7 +174,7 @@ async fn an_unwritable_database_file_makes_the_server_unready_and_it_recovers_wi
         "{answer}"
     );
     wait_for_readiness(
-        &app,
+        &app.address,
         StatusCode::SERVICE_UNAVAILABLE,
         Duration::from_secs(5),
     )
@@ -183,7 +182,7 @@ async fn an_unwritable_database_file_makes_the_server_unready_and_it_recovers_wi
     assert_eq!(app.reading_count("mill-1").await, BATCH as i64);
 
     disk.set_writable(&files, true);
-    wait_for_readiness(&app, StatusCode::OK, Duration::from_secs(10)).await;
+    wait_for_readiness(&app.address, StatusCode::OK, Duration::from_secs(10)).await;
     let after = app
         .post_readings(
             "mill-1",
@@ -242,25 +241,6 @@ async fn steady_retrying_load(
     (batches, refused, unexpected)
 }
 
-async fn readiness_of(base: &str) -> StatusCode {
-    reqwest::get(format!("{base}/readyz"))
-        .await
-        .unwrap()
-        .status()
-}
-
-async fn wait_for_readiness_of(base: &str, wanted: StatusCode, within: Duration) -> Duration {
-    let start = Instant::now();
-    while readiness_of(base).await != wanted {
-        assert!(
-            start.elapsed() < within,
-            "/readyz did not answer {wanted} within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    start.elapsed()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recovers_without_a_restart(
 ) {
@@ -277,7 +257,7 @@ async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recove
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     mariadb.stop();
-    let unready = wait_for_readiness_of(
+    let unready = wait_for_readiness(
         &server.base,
         StatusCode::SERVICE_UNAVAILABLE,
         Duration::from_secs(30),
@@ -293,7 +273,7 @@ async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recove
     assert!(page.contains("database is unavailable"), "{page}");
 
     mariadb.restart();
-    let ready = wait_for_readiness_of(&server.base, StatusCode::OK, Duration::from_secs(30)).await;
+    let ready = wait_for_readiness(&server.base, StatusCode::OK, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.send(true).unwrap();
     let (batches, refused, unexpected) = load.await.unwrap();
