@@ -29,7 +29,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, Connection};
 
 pub use fault::StorageFault;
-pub use url::{redacted, Backend};
+use url::{redacted, Backend};
 use write_refusals::WriteRefusals;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -87,10 +87,6 @@ impl Database {
                 redacted(url)
             ),
         }
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Waits until the database answers, trying again with growing pauses and saying what
