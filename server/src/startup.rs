@@ -22,7 +22,7 @@ use crate::ingest::ModelCache;
 use crate::metrics::{self, Metrics, Scrape};
 use crate::shutdown::Stopping;
 use crate::simulator::demo;
-use crate::training::{self, tracking};
+use crate::training::{self, tracking, Runner};
 
 /// How often runs MLflow missed are offered to it again.
 const TRACKING_RETRY: Duration = Duration::from_secs(60);
@@ -65,14 +65,14 @@ impl Application {
         let models = ModelCache::new(db.clone());
         let metrics = Metrics::default();
 
+        let runner = training::start_runner(&settings, &db).await?;
         let background = Background::keep(
             db.clone(),
             holder_name(),
             settings.background_lease,
-            background_work(&db, &models, &metrics, &settings),
+            background_work(&db, &models, &metrics, &runner, &settings),
         )
         .await;
-        let runner = training::start_runner(&settings, &db).await?;
 
         let stopping = Stopping::default();
         let listener = bind(settings.listen, "ICANTKUBE_LISTEN").await?;
@@ -189,20 +189,24 @@ impl Application {
 }
 
 /// The fleet's background work, started when this replica takes the lease: the demo fleet
-/// (seeded on its first start, then streaming and training its models) and MLflow's retries.
+/// (seeded on its first start, then streaming and training its models), MLflow's retries,
+/// and following the training Jobs on Kubernetes.
 fn background_work(
     db: &Database,
     models: &ModelCache,
     metrics: &Metrics,
+    runner: &Arc<dyn Runner>,
     settings: &Settings,
 ) -> StartWork {
     let (db, models, metrics) = (db.clone(), models.clone(), metrics.clone());
+    let runner = runner.clone();
     let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
     Arc::new(move || {
         let (db, models, metrics) = (db.clone(), models.clone(), metrics.clone());
         let (demo, tracking) = (demo.clone(), tracking.clone());
+        let jobs = runner.follow_jobs();
         Box::pin(async move {
-            let mut work = Vec::new();
+            let mut work: Vec<_> = jobs.into_iter().collect();
             if demo.enabled {
                 match demo::start(&db, &models, &metrics, demo.interval).await {
                     Ok(tasks) => work.extend(tasks),

@@ -249,7 +249,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_METRICS_MACHINE_CAP", default_value_t = 200)]
     pub metrics_machine_cap: usize,
 
-    /// How long the background lease (the demo fleet, MLflow retries: one replica at a time)
+    /// How long the background lease (the demo fleet, MLflow retries, following Kubernetes
+    /// Jobs: one replica at a time)
     /// lasts unless renewed: a replica that dies without a word hands the work over this late.
     #[arg(long, env = "ICANTKUBE_BACKGROUND_LEASE", default_value = "30s", value_parser = parse_duration)]
     pub background_lease: Duration,

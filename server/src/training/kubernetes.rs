@@ -4,8 +4,9 @@
 //! run failed with the pod's reason (out of memory, past its deadline, an image that cannot be
 //! pulled).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use app::model::RunState;
@@ -24,6 +25,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::Client;
+use tokio::task::JoinHandle;
 
 use super::{Runner, RunnerError};
 use crate::configuration::KubernetesSettings;
@@ -56,6 +58,28 @@ pub struct KubernetesRunner {
     jobs: Api<Job>,
     pods: Api<Pod>,
     reviews: Api<SelfSubjectAccessReview>,
+    /// Whether this replica follows the training Jobs: while it holds the background lease
+    /// (`follow_jobs`). Another replica's launches are adopted within a poll interval.
+    following: Arc<AtomicBool>,
+    /// Runs whose Job this process watches, so that none is watched twice.
+    watched: Arc<Mutex<HashSet<i64>>>,
+}
+
+/// Marks the runner following its Jobs while alive: the follower task holds it, and an
+/// aborted task (the lease lost) drops it.
+struct Following(Arc<AtomicBool>);
+
+impl Following {
+    fn start(flag: Arc<AtomicBool>) -> Following {
+        flag.store(true, Ordering::Relaxed);
+        Following(flag)
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
 }
 
 /// Whether a Job still needs watching.
@@ -80,10 +104,13 @@ impl KubernetesRunner {
         })?;
         let runner = KubernetesRunner::with_client(client, settings, db);
         runner.check_permissions().await?;
+        // It follows Jobs only once it holds the background lease.
+        runner.following.store(false, Ordering::Relaxed);
         Ok(runner)
     }
 
-    /// A runner on a client made elsewhere (tests point one at a stand-in API server).
+    /// A runner on a client made elsewhere (tests point one at a stand-in API server); it
+    /// follows the Jobs it launches from the start.
     pub fn with_client(
         client: Client,
         settings: KubernetesSettings,
@@ -96,6 +123,8 @@ impl KubernetesRunner {
             reviews: Api::all(client),
             settings: Arc::new(settings),
             db,
+            following: Arc::new(AtomicBool::new(true)),
+            watched: Arc::default(),
         }
     }
 
@@ -150,34 +179,42 @@ impl KubernetesRunner {
         )))
     }
 
-    /// Watches again the Jobs of runs that were queued or running when the app stopped;
-    /// answers how many.
+    /// Watches the Jobs of queued or running runs that this process does not watch yet: those
+    /// of an earlier process, or of another replica; answers how many.
     pub async fn resume_watching(&self) -> Result<usize, RunnerError> {
         let mut resumed = 0;
         for state in [RunState::Queued, RunState::Running] {
             for run in training_runs::in_state(self.db.pool(), state).await? {
                 if let Some(job_name) = run.job_name {
-                    self.watch(run.id, job_name);
-                    resumed += 1;
+                    if self.watch(run.id, job_name) {
+                        resumed += 1;
+                    }
                 }
             }
         }
         Ok(resumed)
     }
 
-    /// Follows a Job in the background until it ends.
-    fn watch(&self, run_id: i64, job_name: String) {
+    /// Follows a Job in the background until it ends, or until this replica stops following
+    /// (another then does); answers false when the run's Job is watched already.
+    fn watch(&self, run_id: i64, job_name: String) -> bool {
+        if !self.watched.lock().expect("never poisoned").insert(run_id) {
+            return false;
+        }
         let runner = self.clone();
         tokio::spawn(async move {
             let mut failing_to_start_since = None;
             loop {
                 tokio::time::sleep(runner.settings.poll_interval).await;
+                if !runner.following.load(Ordering::Relaxed) {
+                    break;
+                }
                 match runner
                     .check(run_id, &job_name, &mut failing_to_start_since)
                     .await
                 {
                     Ok(Watching::Continue) => {}
-                    Ok(Watching::Done) => return,
+                    Ok(Watching::Done) => break,
                     Err(error) => tracing::warn!(
                         run_id,
                         job = %job_name,
@@ -186,7 +223,13 @@ impl KubernetesRunner {
                     ),
                 }
             }
+            runner
+                .watched
+                .lock()
+                .expect("never poisoned")
+                .remove(&run_id);
         });
+        true
     }
 
     /// Looks at the Job once; fails the run when the Job ended without the run's end recorded,
@@ -452,8 +495,28 @@ impl Runner for KubernetesRunner {
             .map_err(|error| self.api_error(&action, error))?;
         training_runs::set_job_name(self.db.pool(), run_id, &job_name).await?;
         tracing::info!(run_id, job = %job_name, namespace = %self.settings.namespace, "training Job created");
-        self.watch(run_id, job_name);
+        if self.following.load(Ordering::Relaxed) {
+            self.watch(run_id, job_name);
+        }
         Ok(())
+    }
+
+    fn follow_jobs(&self) -> Option<JoinHandle<()>> {
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            let _following = Following::start(runner.following.clone());
+            loop {
+                match runner.resume_watching().await {
+                    Ok(0) => {}
+                    Ok(adopted) => tracing::info!(adopted, "training Jobs followed from now on"),
+                    Err(error) => tracing::warn!(
+                        cause_chain = %cause_chain(&error),
+                        "cannot list the runs whose Jobs to follow; trying again"
+                    ),
+                }
+                tokio::time::sleep(runner.settings.poll_interval).await;
+            }
+        }))
     }
 
     #[tracing::instrument(name = "Cancelling a training Job", skip(self))]

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use tokio::task::JoinHandle;
 
 use crate::configuration::{Settings, TrackingSettings, TrainingBackend};
 use crate::db::{training_runs, Database};
@@ -49,6 +50,11 @@ pub trait Runner: Send + Sync {
     /// Stops a queued or running run and marks it cancelled; a run that does not exist or has
     /// already ended is `NotCancellable`.
     async fn cancel(&self, run_id: i64) -> Result<(), RunnerError>;
+    /// For the replica holding the background lease: follows what runs outside any one
+    /// replica (Kubernetes Jobs) until the task is aborted; `None` when nothing does.
+    fn follow_jobs(&self) -> Option<JoinHandle<()>> {
+        None
+    }
 }
 
 /// One entry of a data set's stored `column_roles`.
@@ -103,9 +109,8 @@ pub async fn start_runner(settings: &Settings, db: &Database) -> anyhow::Result<
         TrainingBackend::Kubernetes(kubernetes) => {
             // Connecting checks the ServiceAccount's permissions: a missing one stops the
             // start with a message naming it, rather than failing every run later.
+            // Its Jobs are followed by the replica holding the background lease.
             let runner = KubernetesRunner::connect((**kubernetes).clone(), db.clone()).await?;
-            let watched = runner.resume_watching().await?;
-            tracing::info!(watched, "training Jobs of earlier runs are watched again");
             Ok(Arc::new(runner))
         }
     }

@@ -709,3 +709,31 @@ async fn after_a_restart_the_jobs_of_unfinished_runs_are_watched_again() {
         Some("the training process exited with code 2 (Error)")
     );
 }
+
+#[tokio::test]
+async fn only_the_replica_holding_the_lease_follows_jobs_and_it_adopts_those_launched_elsewhere() {
+    let f = fixture().await;
+    // This replica lost the background lease: its follower task is gone.
+    let follower = f
+        .runner
+        .follow_jobs()
+        .expect("the Kubernetes runner follows Jobs");
+    tokio::time::sleep(POLL * 2).await;
+    follower.abort();
+    let _ = follower.await;
+
+    // A Job it launches now is left to the holder: its failure does not reach the run.
+    f.runner.launch(f.run_id).await.unwrap();
+    f.worker_starts().await;
+    f.set_job_status(failed_job(
+        "BackoffLimitExceeded",
+        "Job has reached the specified backoff limit",
+    ));
+    tokio::time::sleep(POLL * 10).await;
+    assert_eq!(f.run().await.state.as_str(), "running");
+
+    // Holding the lease again, it adopts every unfinished run's Job.
+    let _follower = f.runner.follow_jobs().unwrap();
+    let run = f.run_in_state("failed").await;
+    assert!(run.error.unwrap().contains("BackoffLimitExceeded"));
+}
