@@ -33,36 +33,49 @@ cargo clippy -p app --lib --no-default-features --features hydrate \
 step "site build (server + WebAssembly + CSS)"
 cargo leptos build
 
-step "unit and API tests"
+# Runs the tests with every log line kept in a file: on failure it shows the failures and
+# where the whole log is; then no line may show a configured secret (the database password,
+# the tests' admin password and ingest token).
+#   logged_tests NAME SECRET... -- CARGO_TEST_ARGS...
+logged_tests() {
+  local name=$1 secrets=() log
+  shift
+  while [ "$1" != "--" ]; do secrets+=("$1"); shift; done
+  shift
+  log=$(mktemp "/tmp/icantkube-tests-$name.XXXXXX")
+  if ! TEST_LOG=1 cargo test "$@" -- --nocapture >"$log" 2>&1; then
+    grep -E "^test .*FAILED|panicked|^failures:|test result|SKIPPED" "$log" | head -60
+    echo "the $name pass failed; its whole log: $log"
+    exit 1
+  fi
+  grep -E "test result|SKIPPED" "$log"
+  for secret in "${secrets[@]}" admin-secret global-ingest-token; do
+    if grep -qF -- "$secret" "$log"; then
+      grep -nF -- "$secret" "$log" | head -5
+      echo "a configured secret appears in the $name logs: $log"
+      exit 1
+    fi
+  done
+  echo "no configured secret in $(wc -l <"$log") log lines"
+  rm -f "$log"
+}
+
+step "unit and API tests (SQLite)"
 if [ ! -d ../shared/data ]; then
   echo "NOTE: ../shared/data is missing: the tests that compare with real data sets say SKIPPED"
 fi
-cargo test --workspace --locked
+logged_tests sqlite -- --workspace --locked
 
-# The same storage and API tests on a real MariaDB server (each test on a database of its own),
-# with every log line kept: none may show the database password or another configured secret.
+# The same storage and API tests on a real MariaDB server (each test on a database of its own).
 step "storage and API tests on MariaDB"
 source scripts/lib/mariadb.sh
 mariadb_start
 trap mariadb_stop EXIT
-mariadb_log=$(mktemp)
-if ! ICANTKUBE_TEST_MARIADB="$MARIADB_URL" TEST_LOG=1 \
-  cargo test -p server --test it --locked -- --nocapture >"$mariadb_log" 2>&1; then
-  grep -E "^test .*FAILED|panicked|^failures:|test result" "$mariadb_log" | head -60
-  echo "the MariaDB pass failed; its whole log: $mariadb_log"
-  exit 1
-fi
-grep "test result" "$mariadb_log"
-for secret in "$MARIADB_PASSWORD" admin-secret global-ingest-token; do
-  if grep -qF -- "$secret" "$mariadb_log"; then
-    grep -nF -- "$secret" "$mariadb_log" | head -5
-    echo "a configured secret appears in the logs: $mariadb_log"
-    exit 1
-  fi
-done
-echo "no configured secret in $(wc -l <"$mariadb_log") log lines"
+export ICANTKUBE_TEST_MARIADB="$MARIADB_URL"
+logged_tests mariadb "$MARIADB_PASSWORD" -- \
+  -p server --test it --locked
+unset ICANTKUBE_TEST_MARIADB
 mariadb_stop
-rm -f "$mariadb_log"
 
 # 20 s a target from the committed seeds; scripts/fuzz.sh SECONDS fuzzes longer.
 step "fuzzing (brief): reading decoders, data sets, expressions, model files"

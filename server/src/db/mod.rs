@@ -126,10 +126,29 @@ impl Database {
     /// Applies pending migrations.
     #[tracing::instrument(name = "Applying migrations", skip_all)]
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        self.migrations()
-            .run(&self.pool)
+        let mut connection = self.pool.acquire().await?;
+        // Replicas starting together take turns: sqlx's own migration lock does not hold
+        // through the Any driver (a second replica failed while the first was migrating).
+        if self.backend == Backend::MariaDb {
+            let locked: Option<i64> =
+                sqlx::query_scalar("SELECT GET_LOCK('icantkube_migrations', 300)")
+                    .fetch_one(&mut *connection)
+                    .await?;
+            if locked != Some(1) {
+                bail!("another replica held the migration lock for 5 minutes");
+            }
+        }
+        let migrated = self
+            .migrations()
+            .run(&mut *connection)
             .await
-            .context("Failed to apply database migrations")
+            .context("Failed to apply database migrations");
+        if self.backend == Backend::MariaDb {
+            sqlx::query("SELECT RELEASE_LOCK('icantkube_migrations')")
+                .execute(&mut *connection)
+                .await?;
+        }
+        migrated
     }
 
     fn migrations(&self) -> &'static Migrator {

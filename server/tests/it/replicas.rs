@@ -287,3 +287,13 @@ async fn a_promotion_through_one_replica_scores_the_next_reading_on_the_other() 
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_starting_together_on_a_fresh_database_both_become_ready() {
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    // Both apply the migrations at once: one waits for the other's lock.
+    let (a, b) = tokio::join!(ServerProcess::start(&url), ServerProcess::start(&url));
+    a.create_machine("mill-1", "ai4i2020", json!({})).await;
+    assert_eq!(b.reading_count("mill-1").await, 0);
+}
