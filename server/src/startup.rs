@@ -163,9 +163,10 @@ impl Application {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
         let drain = self.shutdown_drain;
+        let draining = self.stopping.clone();
         let drain_over = async move {
             let _ = drain_started.wait_for(|stop| *stop).await;
-            tokio::time::sleep(drain).await;
+            draining.drain(drain).await;
         };
         let app = connections::serve(self.listener, self.router, self.connections, app_stopped);
         let metrics = axum::serve(self.metrics_listener, self.metrics_router)
@@ -176,7 +177,8 @@ impl Application {
             () = drain_over => {
                 tracing::warn!(
                     seconds = drain.as_secs_f64(),
-                    "requests still open after the shutdown drain: stopping without them"
+                    "requests still open after the shutdown drain (or a second signal): \
+                     stopping without them"
                 );
                 Ok(())
             }

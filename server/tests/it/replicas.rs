@@ -9,6 +9,7 @@ use icantkube::domain::time::now_ms;
 use reqwest::StatusCode;
 use serde_json::json;
 use tempfile::TempDir;
+use tokio::io::AsyncWriteExt;
 
 use crate::support::app::{
     admin_session_at, ai4i_json_batch, csrf_token, ADMIN_PASSWORD, GLOBAL_TOKEN,
@@ -296,4 +297,43 @@ async fn two_replicas_starting_together_on_a_fresh_database_both_become_ready() 
     let (a, b) = tokio::join!(ServerProcess::start(&url), ServerProcess::start(&url));
     a.create_machine("mill-1", "ai4i2020", json!({})).await;
     assert_eq!(b.reading_count("mill-1").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigterm_stops_a_replica_at_once() {
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    let environment = [
+        ("ICANTKUBE_SHUTDOWN_DELAY", "60s"),
+        ("ICANTKUBE_SHUTDOWN_DRAIN", "60s"),
+        ("ICANTKUBE_BODY_TIMEOUT", "60s"),
+    ];
+    let replica = ServerProcess::start_with(&url, &environment).await;
+    replica
+        .create_machine("mill-1", "ai4i2020", json!({}))
+        .await;
+    // A request in flight that would hold the drain to its end: its body never comes.
+    let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", replica.port()))
+        .await
+        .unwrap();
+    stalled
+        .write_all(
+            b"POST /api/v1/machines/mill-1/readings HTTP/1.1\r\nHost: x\r\n\
+              Authorization: Bearer global-ingest-token\r\nContent-Type: text/csv\r\n\
+              Content-Length: 100\r\n\r\nair_",
+        )
+        .await
+        .unwrap();
+    replica.send_terminate();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ready = reqwest::get(format!("{}/readyz", replica.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "stopping");
+    replica.send_terminate();
+    let exited = replica.wait_exit(Duration::from_secs(10)).await;
+    assert!(
+        exited.is_some(),
+        "still running 10 s after the second SIGTERM"
+    );
 }
