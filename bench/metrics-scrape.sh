@@ -14,32 +14,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 source scripts/lib/icantkube.sh
+source scripts/lib/bench.sh
 machines=${1:-1000}
 repeats=${2:-50}
 warmup=5
 caps=(200 "$machines")
 
-venv=${ICANTKUBE_BENCH_VENV:-$HOME/.cache/icantkube/bench-venv}
-pin=prometheus_client==0.26.0
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-python="$venv/bin/python"
-if ! "$python" -c 'from importlib.metadata import version; assert version("prometheus_client") == "0.26.0"' 2>/dev/null; then
-  echo "installing $pin into $venv"
-  "$python" -m pip install -q "$pin"
-fi
+python=$(bench_python prometheus_client==0.26.0)
 
 binary=$(icantkube_binary)
 
 work=$(mktemp -d)
-peer=""
-stop_peer() {
-  if [ -n "$peer" ]; then
-    kill "$peer" 2>/dev/null || true
-    wait "$peer" 2>/dev/null || true
-    peer=""
-  fi
-}
-cleanup() { stop_peer; icantkube_stop; rm -rf "$work"; }
+cleanup() { bench_peer_stop; icantkube_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
 # icantkube on the bench database with the metrics cap $1; sets base and metrics_url.
@@ -141,7 +127,7 @@ for cap in "${caps[@]}"; do
     scrape "$metrics_url" "$work/icantkube-$cap.txt" >>"$work/times-icantkube"
     scrape "$peer_url" "$work/peer-$cap.txt" >>"$work/times-peer"
   done
-  stop_peer
+  bench_peer_stop
   for who in icantkube peer; do
     body="$work/$who-$cap.txt"
     echo "$cap $who $(grep -vc '^#' "$body") $(grep -c 'machine="' "$body") $(wc -c <"$body")" \

@@ -11,15 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/lib/bench.sh
 
-venv=${ICANTKUBE_BENCH_VENV:-$HOME/.cache/icantkube/bench-venv}
-pins=(scikit-learn==1.7.2 numpy==2.3.5 pandas==2.3.3)
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-python="$venv/bin/python"
-if ! "$python" -c 'import sklearn, numpy, pandas; assert sklearn.__version__ == "1.7.2"' 2>/dev/null; then
-  echo "installing ${pins[*]} into $venv"
-  "$python" -m pip install -q "${pins[@]}"
-fi
+python=$(bench_python scikit-learn==1.7.2 numpy==2.3.5 pandas==2.3.3)
 
 if [ -n "${ICANTKUBE_MODEL_BENCHMARK_BIN:-}" ]; then
   example=$ICANTKUBE_MODEL_BENCHMARK_BIN

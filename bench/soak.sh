@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 source scripts/lib/icantkube.sh
+source scripts/lib/bench.sh
 seconds=${1:-300}
 rate=${2:-500}
 peer_seconds=${3:-$seconds}
@@ -27,15 +28,7 @@ fleet+=",soak-engine-01:turbofan,soak-engine-02:turbofan"
 binary=$(icantkube_binary)
 
 work=$(mktemp -d)
-peer=""
-stop_peer() {
-  if [ -n "$peer" ]; then
-    kill "$peer" 2>/dev/null || true
-    wait "$peer" 2>/dev/null || true
-    peer=""
-  fi
-}
-cleanup() { stop_peer; icantkube_stop; rm -rf "$work"; }
+cleanup() { bench_peer_stop; icantkube_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -99,7 +92,7 @@ for _ in $(seq 100); do
 done
 python3 bench/soak_driver.py "$port" "$peer" "$peer_seconds" "$rate" "$batch" "$clients" \
   soak "$fleet" "$work/peer.json"
-stop_peer
+bench_peer_stop
 
 python3 bench/soak_report.py icantkube "$work/icantkube.json" "$work/icantkube.db" \
   "peer (Python http.server + sqlite3)" "$work/peer.json" "$work/peer.db"

@@ -14,16 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 source scripts/lib/icantkube.sh
+source scripts/lib/bench.sh
 mib=${1:-32}
 
-venv=${ICANTKUBE_BENCH_VENV:-$HOME/.cache/icantkube/bench-venv}
-pins=(pandas==2.3.3 numpy==2.3.5)
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-python="$venv/bin/python"
-if ! "$python" -c 'import pandas; assert pandas.__version__ == "2.3.3"' 2>/dev/null; then
-  echo "installing ${pins[*]} into $venv"
-  "$python" -m pip install -q "${pins[@]}"
-fi
+python=$(bench_python pandas==2.3.3 numpy==2.3.5)
 
 binary=$(icantkube_binary)
 
