@@ -22,6 +22,7 @@ pub mod training_runs;
 mod url;
 mod write_refusals;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -44,6 +45,8 @@ pub struct Database {
     shown_as: String,
     /// SQLite's connections that stopped writing (see `write_refusals`).
     refusals: Option<WriteRefusals>,
+    /// SQLite's database file, whose migrations one process applies at a time.
+    sqlite_file: Option<PathBuf>,
 }
 
 /// Runs after each use of a connection: the ROLLBACK a transaction dropped without COMMIT
@@ -67,12 +70,13 @@ impl Database {
         sqlx::any::install_default_drivers();
         match Backend::of(url) {
             Some(Backend::Sqlite) => {
-                let (pool, refusals) = sqlite::connect(url, max_connections).await?;
+                let opened = sqlite::connect(url, max_connections).await?;
                 Ok(Database {
-                    pool,
+                    pool: opened.pool,
                     backend: Backend::Sqlite,
                     shown_as: redacted(url),
-                    refusals: Some(refusals),
+                    refusals: Some(opened.refusals),
+                    sqlite_file: Some(opened.file),
                 })
             }
             Some(Backend::MariaDb) => Ok(Database {
@@ -80,6 +84,7 @@ impl Database {
                 backend: Backend::MariaDb,
                 shown_as: redacted(url),
                 refusals: None,
+                sqlite_file: None,
             }),
             None => bail!(
                 "DATABASE_URL {} is not supported: use sqlite://PATH or \
@@ -126,6 +131,10 @@ impl Database {
     /// Applies pending migrations.
     #[tracing::instrument(name = "Applying migrations", skip_all)]
     pub async fn migrate(&self) -> anyhow::Result<()> {
+        let _sqlite_turn = match &self.sqlite_file {
+            Some(file) => Some(sqlite::migration_turn(file).await?),
+            None => None,
+        };
         let mut connection = self.pool.acquire().await?;
         // Replicas starting together take turns: sqlx's own migration lock does not hold
         // through the Any driver (a second replica failed while the first was migrating).

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, the embedded default.
 
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -13,13 +14,18 @@ use super::write_refusals::WriteRefusals;
 /// How long a write waits for another writer's lock before giving up as busy.
 pub(super) const BUSY_TIMEOUT_MS: u64 = 10_000;
 
+/// An open SQLite database.
+pub(super) struct Opened {
+    pub pool: AnyPool,
+    pub refusals: WriteRefusals,
+    /// The database file.
+    pub file: PathBuf,
+}
+
 /// Connects (creating the file and its folder when missing) and configures each
 /// connection: WAL so readers never wait for the writer, foreign keys enforced, and a busy
 /// timeout so concurrent writers queue instead of failing.
-pub(super) async fn connect(
-    url: &str,
-    max_connections: u32,
-) -> anyhow::Result<(AnyPool, WriteRefusals)> {
+pub(super) async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Opened> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -94,5 +100,31 @@ pub(super) async fn connect(
         .connect_with(options)
         .await
         .with_context(|| format!("Failed to open the database at {file}"))?;
-    Ok((pool, refusals))
+    Ok(Opened {
+        pool,
+        refusals,
+        file: PathBuf::from(file),
+    })
+}
+
+/// Waits for this file's migration turn, held until the returned file is dropped. sqlx
+/// takes no lock for SQLite, so two processes starting together on a fresh file both
+/// applied the first migration and one failed; a lock on a file beside the database makes
+/// the second wait and then find nothing left to apply.
+pub(super) async fn migration_turn(database: &Path) -> anyhow::Result<File> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".migrations.lock");
+    let path = PathBuf::from(name);
+    tokio::task::spawn_blocking(move || {
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("Failed to open the migration lock {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("Failed to lock {}", path.display()))?;
+        Ok(file)
+    })
+    .await?
 }
