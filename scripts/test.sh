@@ -91,3 +91,8 @@ step "monitoring: alert rules, dashboards and ServiceMonitor against a real Prom
 ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
   LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
   tests/monitoring/check.sh
+
+step "image: buildah builds icantkube.Dockerfile, its entrypoint serves"
+ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
+  LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
+  tests/image/check.sh
