@@ -675,3 +675,44 @@ fn training_container(pod: &Pod) -> Option<&ContainerStatus> {
         .iter()
         .find(|container| container.name == CONTAINER)
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::rbac::v1::Role;
+
+    use super::REQUIRED_ACCESS;
+
+    /// The Role deployed with the app grants what the runner checks at start, no more: a
+    /// missing verb would stop the app at start on the cluster, an extra one is access nobody
+    /// needs.
+    #[test]
+    fn the_deployed_role_grants_exactly_the_required_access() {
+        let role: Role = serde_saphyr::from_str(include_str!("../../../kubernetes/app/role.yaml"))
+            .expect("kubernetes/app/role.yaml is a Role");
+        let granted: Vec<(String, String, Vec<String>)> = role
+            .rules
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|rule| {
+                let verbs = rule.verbs;
+                let groups = rule.api_groups.unwrap_or_default();
+                let resources = rule.resources.unwrap_or_default();
+                groups.into_iter().flat_map(move |group| {
+                    let verbs = verbs.clone();
+                    resources
+                        .clone()
+                        .into_iter()
+                        .map(move |resource| (group.clone(), resource, verbs.clone()))
+                })
+            })
+            .collect();
+        let required: Vec<(String, String, Vec<String>)> = REQUIRED_ACCESS
+            .iter()
+            .map(|(group, resource, verbs)| {
+                let verbs = verbs.iter().map(|verb| verb.to_string()).collect();
+                (group.to_string(), resource.to_string(), verbs)
+            })
+            .collect();
+        assert_eq!(granted, required);
+    }
+}
