@@ -96,3 +96,8 @@ step "image: buildah builds icantkube.Dockerfile, its entrypoint serves"
 ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
   LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
   tests/image/check.sh
+
+step "kubernetes: manifests render, validate strictly and agree with each other and the binary"
+ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
+  LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
+  tests/kubernetes/check.sh
