@@ -28,6 +28,7 @@ fi
 work=$(mktemp -d)
 server=""
 pid=""
+# shellcheck disable=SC2317 # run by the trap
 cleanup() {
   # Killing buildah would leave the server running: stop the server itself.
   if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
@@ -78,8 +79,11 @@ say "image size: $size (base $(buildah_ images --format '{{.Size}}' localhost/ic
 entrypoint=$(buildah_ inspect --format '{{range .OCIv1.Config.Entrypoint}}{{.}} {{end}}' localhost/icantkube:test)
 command=$(buildah_ inspect --format '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}' localhost/icantkube:test)
 user=$(buildah_ inspect --format '{{.OCIv1.Config.User}}' localhost/icantkube:test)
-[ "$user" = "65532:65532" ] && check ok "runs as 65532:65532" || check no "runs as $user, not 65532:65532"
-
+if [ "$user" = "65532:65532" ]; then
+  check ok "runs as 65532:65532"
+else
+  check no "runs as $user, not 65532:65532"
+fi
 ports=$(python3 -c 'import socket
 s = [socket.socket() for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
@@ -104,18 +108,30 @@ done
 check "$ready" "/readyz answers 200"
 if [ "$ready" = ok ]; then
   page=$(curl -s -w '\n%{http_code}' "http://127.0.0.1:$http_port/")
-  [ "${page##*$'\n'}" = 200 ] && grep -q 'icantkube' <<<"$page" &&
-    check ok "the fleet page renders" || check no "the fleet page: ${page##*$'\n'}"
+  if [ "${page##*$'\n'}" = 200 ] && grep -q 'icantkube' <<<"$page"; then
+    check ok "the fleet page renders"
+  else
+    check no "the fleet page: ${page##*$'\n'}"
+  fi
   css=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/pkg/icantkube.css")
-  [ "$css" = 200 ] && check ok "the site bundle is served from LEPTOS_SITE_ROOT" ||
+  if [ "$css" = 200 ]; then
+    check ok "the site bundle is served from LEPTOS_SITE_ROOT"
+  else
     check no "/pkg/icantkube.css answered $css"
+  fi
   metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
-  grep -q '^icantkube_http_requests_total' <<<"$metrics" &&
-    check ok "metrics on their own port" || check no "no metrics on port $metrics_port"
+  if grep -q '^icantkube_http_requests_total' <<<"$metrics"; then
+    check ok "metrics on their own port"
+  else
+    check no "no metrics on port $metrics_port"
+  fi
   pid=$(ss -ltnpH "sport = :$http_port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
   owner=$(stat -c %u "/proc/$pid")
-  [ "$owner" = 65532 ] && check ok "the server process is not root (uid $owner)" ||
+  if [ "$owner" = 65532 ]; then
+    check ok "the server process is not root (uid $owner)"
+  else
     check no "the server process runs as uid $owner"
+  fi
   kill -TERM "$pid"
   stopped=no
   for _ in $(seq 1 100); do
@@ -135,7 +151,9 @@ fi
 # The MLflow image cannot be built here (its Python base is not pullable); it must at least
 # pin the MLflow the tests run against.
 tested=$(sed -n 's/^version=//p' scripts/mlflow-venv.sh)
-grep -q "mlflow==$tested " mlflow.Dockerfile && check ok "mlflow.Dockerfile pins MLflow $tested, as the tests" ||
+if grep -q "mlflow==$tested " mlflow.Dockerfile; then
+  check ok "mlflow.Dockerfile pins MLflow $tested, as the tests"
+else
   check no "mlflow.Dockerfile does not pin mlflow==$tested (scripts/mlflow-venv.sh)"
-
+fi
 exit "$failed"

@@ -50,25 +50,10 @@ if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.jso
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# promtool parses the analysis queries: Debian's prometheus package, as tests/monitoring/check.sh
-# installs it (a policy-rc.d answering 101 keeps its service from starting).
-if ! command -v promtool >/dev/null; then
-  say "installing Debian's prometheus package (for promtool)"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  policy_added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-    policy_added=1
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  [ -z "$policy_added" ] || $sudo rm -f /usr/sbin/policy-rc.d
-  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-    $sudo systemctl disable --now prometheus || true
-  fi
-fi
+# promtool parses the analysis queries.
+# shellcheck source=scripts/lib/prometheus.sh
+source "$root/scripts/lib/prometheus.sh"
+prometheus_install
 
 work=$(mktemp -d)
 # shellcheck disable=SC2317 # run by the trap

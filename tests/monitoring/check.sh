@@ -22,26 +22,9 @@ source "$root/scripts/lib/icantkube.sh"
 
 say() { printf '== %s\n' "$*"; }
 
-# Debian's prometheus package (promtool and the server). The package enables a systemd unit and
-# its maintainer scripts may try to start it: a policy-rc.d answering 101 forbids that for the
-# install, and no prometheus process may outlive it.
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
-  say "installing Debian's prometheus package"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  policy_added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-    policy_added=1
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  [ -z "$policy_added" ] || $sudo rm -f /usr/sbin/policy-rc.d
-  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-    $sudo systemctl disable --now prometheus || true
-  fi
-fi
+# shellcheck source=scripts/lib/prometheus.sh
+source "$root/scripts/lib/prometheus.sh"
+prometheus_install
 
 work=$(mktemp -d)
 prom_pid=""
