@@ -1,6 +1,6 @@
 //! Machines: who they are, their sensor schema, and their latest state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use app::model::{Sensor, Status};
 use sqlx::AnyPool;
@@ -214,6 +214,66 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
         .into_iter()
         .map(Machine::try_from)
         .collect()
+}
+
+/// Up to `limit` machines, riskiest first, ranked by the database as
+/// `domain::risk::riskiest_first` ranks them: the most urgent status, then the highest
+/// failure probability, then the shortest remaining life (unknown values after known ones),
+/// then the name. A scrape then reads its capped machines, not the fleet.
+#[tracing::instrument(name = "Listing the riskiest machines", skip(pool))]
+pub async fn riskiest(pool: &AnyPool, limit: usize) -> Result<Vec<Machine>> {
+    let urgency: String = Status::ALL
+        .iter()
+        .map(|status| format!(" WHEN '{}' THEN {}", status.as_str(), status.urgency()))
+        .collect();
+    sqlx::query_as::<_, MachineRow>(&format!(
+        "SELECT {COLUMNS} FROM machines ORDER BY CASE status{urgency} ELSE {} END DESC, \
+         failure_probability IS NULL, failure_probability DESC, \
+         remaining_life IS NULL, remaining_life, name LIMIT ?",
+        // A status this binary does not know reads as Unknown, as `Status::parse` has it.
+        Status::Unknown.urgency()
+    ))
+    .bind(limit_bind(limit))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(Machine::try_from)
+    .collect()
+}
+
+/// Up to `limit` monitored machines that have reported, the longest silent first: the ones an
+/// alert on silence needs.
+#[tracing::instrument(name = "Listing the longest silent machines", skip(pool))]
+pub async fn longest_silent(pool: &AnyPool, limit: usize) -> Result<Vec<Machine>> {
+    sqlx::query_as::<_, MachineRow>(&format!(
+        "SELECT {COLUMNS} FROM machines WHERE monitoring = 1 AND last_reading_at IS NOT NULL \
+         ORDER BY last_reading_at, name LIMIT ?"
+    ))
+    .bind(limit_bind(limit))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(Machine::try_from)
+    .collect()
+}
+
+/// How many machines have each status; statuses without machines are left out.
+#[tracing::instrument(name = "Counting machines by status", skip_all)]
+pub async fn count_by_status(pool: &AnyPool) -> Result<HashMap<Status, i64>> {
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM machines GROUP BY status")
+            .fetch_all(pool)
+            .await?;
+    let mut by_status = HashMap::new();
+    for (status, count) in counts {
+        *by_status.entry(Status::parse(&status)).or_default() += count;
+    }
+    Ok(by_status)
+}
+
+/// A row limit as both backends take it: a signed 64-bit integer.
+fn limit_bind(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
 /// The latest prediction, as the machine row keeps it.

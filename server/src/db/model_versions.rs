@@ -117,6 +117,23 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<ModelVersionRow>> {
     .await?)
 }
 
+/// The versions with these ids (any missing id is left out).
+pub async fn with_ids(pool: &AnyPool, ids: &[i64]) -> Result<Vec<ModelVersionRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!(
+        "SELECT id, profile, version, machine_id, training_run_id, algorithm, created_at, \
+         mlflow_version FROM model_versions WHERE id IN ({marks})"
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(pool).await?)
+}
+
 /// A version's number within its profile.
 pub async fn number(pool: &AnyPool, id: i64) -> Result<Option<(String, i64)>> {
     Ok(

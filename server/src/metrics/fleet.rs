@@ -3,6 +3,7 @@
 //! durations. Computed at each scrape from the database, so every replica reports the same
 //! fleet and a machine that drops out of the riskiest set drops out of the output.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 
 use app::model::{RunState, Status};
@@ -18,7 +19,6 @@ use crate::db::machines::Machine;
 use crate::db::model_versions::ModelVersionRow;
 use crate::db::training_runs::RunsInState;
 use crate::db::{self, Database};
-use crate::domain::riskiest_first;
 
 /// Seconds a training run took: from a quick linear model to a large forest.
 const TRAINING_BUCKETS: [f64; 10] = [
@@ -63,24 +63,39 @@ struct ModelVersionLabels {
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
-/// The machines, model versions and training runs, as the fleet series need them.
-pub(super) async fn read_fleet(
-    db: &Database,
-) -> crate::error::Result<(Vec<Machine>, Vec<ModelVersionRow>, Vec<RunsInState>)> {
-    let pool = db.pool();
-    let machines = db::machines::list(pool).await?;
-    let versions = db::model_versions::list(pool).await?;
-    let bounds_ms = TRAINING_BUCKETS.map(|seconds| (seconds * 1000.0) as i64);
-    let runs = db::training_runs::by_state(pool, &bounds_ms).await?;
-    Ok((machines, versions, runs))
+/// What the fleet series need, each part bounded by the machine cap rather than the fleet's
+/// size: counts by status, the capped riskiest and longest-silent machines (ranked by the
+/// database), the active versions of the riskiest, and the training runs per state.
+pub(super) struct FleetReading {
+    by_status: HashMap<Status, i64>,
+    riskiest: Vec<Machine>,
+    versions: Vec<ModelVersionRow>,
+    longest_silent: Vec<Machine>,
+    pub(super) runs: Vec<RunsInState>,
 }
 
-pub(super) fn register_fleet(
-    registry: &mut Registry,
-    machines: &[Machine],
-    versions: &[ModelVersionRow],
-    cap: usize,
-) {
+pub(super) async fn read_fleet(db: &Database, cap: usize) -> crate::error::Result<FleetReading> {
+    let pool = db.pool();
+    let by_status = db::machines::count_by_status(pool).await?;
+    let riskiest = db::machines::riskiest(pool, cap).await?;
+    let active: Vec<i64> = riskiest
+        .iter()
+        .filter_map(|machine| machine.active_model_version_id)
+        .collect();
+    let versions = db::model_versions::with_ids(pool, &active).await?;
+    let longest_silent = db::machines::longest_silent(pool, cap).await?;
+    let bounds_ms = TRAINING_BUCKETS.map(|seconds| (seconds * 1000.0) as i64);
+    let runs = db::training_runs::by_state(pool, &bounds_ms).await?;
+    Ok(FleetReading {
+        by_status,
+        riskiest,
+        versions,
+        longest_silent,
+        runs,
+    })
+}
+
+pub(super) fn register_fleet(registry: &mut Registry, fleet: &FleetReading) {
     let by_status = Family::<StatusLabels, Gauge>::default();
     for status in Status::ALL {
         // At zero, so a status without machines reads 0 rather than missing.
@@ -88,14 +103,7 @@ pub(super) fn register_fleet(
             .get_or_create(&StatusLabels {
                 status: status.as_str(),
             })
-            .set(0);
-    }
-    for machine in machines {
-        by_status
-            .get_or_create(&StatusLabels {
-                status: machine.status.as_str(),
-            })
-            .inc();
+            .set(fleet.by_status.get(&status).copied().unwrap_or(0));
     }
     registry.register(
         "icantkube_machines",
@@ -103,13 +111,13 @@ pub(super) fn register_fleet(
         by_status,
     );
 
-    let exported = riskiest(machines, cap);
+    let exported = &fleet.riskiest;
     let status = Family::<MachineStatusLabels, Gauge>::default();
     let probability = Family::<MachineLabels, FloatGauge>::default();
     let sensor_values = Family::<SensorLabels, FloatGauge>::default();
     let life = Family::<RemainingLifeLabels, FloatGauge>::default();
     let model = Family::<ModelVersionLabels, Gauge>::default();
-    for machine in &exported {
+    for machine in exported {
         // Only the current status, at 1: one series per machine, and an alert's `for` sees a
         // machine leave the status as the series ending.
         status
@@ -144,7 +152,7 @@ pub(super) fn register_fleet(
         }
         let active = machine
             .active_model_version_id
-            .and_then(|id| versions.iter().find(|version| version.id == id));
+            .and_then(|id| fleet.versions.iter().find(|version| version.id == id));
         if let Some(version) = active {
             model
                 .get_or_create(&ModelVersionLabels {
@@ -187,7 +195,7 @@ pub(super) fn register_fleet(
     );
 
     let last_reading = Family::<MachineLabels, Gauge>::default();
-    for machine in stalest_monitored(machines, cap) {
+    for machine in &fleet.longest_silent {
         if let Some(at) = machine.last_reading_at {
             last_reading
                 .get_or_create(&MachineLabels {
@@ -202,31 +210,6 @@ pub(super) fn register_fleet(
          ICANTKUBE_METRICS_MACHINE_CAP)",
         last_reading,
     );
-}
-
-/// Up to `cap` monitored machines that have reported, the longest silent first: the ones an
-/// alert on silence needs, within the same bound on series as the risk gauges.
-fn stalest_monitored(machines: &[Machine], cap: usize) -> Vec<&Machine> {
-    let mut ranked: Vec<&Machine> = machines
-        .iter()
-        .filter(|m| m.monitoring && m.last_reading_at.is_some())
-        .collect();
-    ranked.sort_by(|a, b| {
-        a.last_reading_at
-            .cmp(&b.last_reading_at)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    ranked.truncate(cap);
-    ranked
-}
-
-/// Up to `cap` machines, riskiest first as the fleet page ranks them; the name breaks ties so
-/// the choice is stable from scrape to scrape.
-pub(crate) fn riskiest(machines: &[Machine], cap: usize) -> Vec<&Machine> {
-    let mut ranked: Vec<&Machine> = machines.iter().collect();
-    ranked.sort_by(|a, b| riskiest_first(&a.risk_rank(), &b.risk_rank()));
-    ranked.truncate(cap);
-    ranked
 }
 
 /// Runs per state, and the durations of finished runs. Read from the database rather than
@@ -306,67 +289,6 @@ fn bucket_counts(runs: &RunsInState) -> Vec<(f64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn machine(name: &str, status: Status, probability: Option<f64>, life: Option<f64>) -> Machine {
-        Machine::example(name, status, probability, life)
-    }
-
-    #[test]
-    fn the_riskiest_machines_are_exported_first_up_to_the_cap() {
-        let fleet = vec![
-            machine("healthy-high", Status::Healthy, Some(0.3), None),
-            machine("unknown", Status::Unknown, None, None),
-            machine("warning", Status::Warning, Some(0.2), None),
-            machine("critical-low", Status::Critical, Some(0.6), None),
-            machine("engine-far", Status::Healthy, None, Some(120.0)),
-            machine("critical-high", Status::Critical, Some(0.9), None),
-            machine("engine-near", Status::Healthy, None, Some(30.0)),
-            machine("healthy-low", Status::Healthy, Some(0.01), None),
-        ];
-        let names = |cap| -> Vec<&str> {
-            riskiest(&fleet, cap)
-                .iter()
-                .map(|m| m.name.as_str())
-                .collect()
-        };
-        assert_eq!(
-            names(100),
-            [
-                "critical-high",
-                "critical-low",
-                "warning",
-                "healthy-high",
-                "healthy-low",
-                "engine-near",
-                "engine-far",
-                "unknown",
-            ]
-        );
-        assert_eq!(names(3), ["critical-high", "critical-low", "warning"]);
-        assert!(names(0).is_empty());
-    }
-
-    #[test]
-    fn the_longest_silent_monitored_machines_are_exported_first_up_to_the_cap() {
-        let at = |name: &str, last: Option<i64>, monitoring: bool| Machine {
-            last_reading_at: last,
-            monitoring,
-            ..machine(name, Status::Healthy, None, None)
-        };
-        let fleet = vec![
-            at("recent", Some(9_000), true),
-            at("silent", Some(1_000), true),
-            at("quiet", Some(5_000), true),
-            at("never", None, true),
-            at("unmonitored", Some(10), false),
-        ];
-        let names: Vec<&str> = stalest_monitored(&fleet, 2)
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        assert_eq!(names, ["silent", "quiet"]);
-        assert_eq!(stalest_monitored(&fleet, 10).len(), 3);
-    }
 
     #[test]
     fn run_durations_counted_by_the_database_become_per_bucket_counts() {

@@ -20,9 +20,6 @@ use prometheus_client::registry::Registry;
 use tower_http::compression::CompressionLayer;
 
 use crate::db::Database;
-/// For the test that the fleet page and the exported series rank machines alike.
-#[cfg(test)]
-pub(crate) use fleet::riskiest;
 use fleet::{read_fleet, register_fleet, register_training};
 use instance::{register_pool, register_process};
 pub use instance::{track_http, Metrics};
@@ -78,10 +75,10 @@ impl Scrape {
         if let Err(error) = register_process(&mut registry) {
             tracing::warn!(%error, "process metrics not read");
         }
-        match read_fleet(&self.db).await {
-            Ok((machines, versions, runs)) => {
-                register_fleet(&mut registry, &machines, &versions, self.machine_cap);
-                register_training(&mut registry, runs);
+        match read_fleet(&self.db, self.machine_cap).await {
+            Ok(fleet) => {
+                register_fleet(&mut registry, &fleet);
+                register_training(&mut registry, fleet.runs);
             }
             Err(error) => tracing::warn!(%error, "fleet metrics not read"),
         }

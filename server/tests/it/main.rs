@@ -7,6 +7,7 @@ mod api;
 mod faults;
 mod hostile;
 mod kubernetes;
+mod machine_ranking;
 mod mlflow;
 mod models;
 mod replicas;
