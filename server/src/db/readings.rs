@@ -85,7 +85,42 @@ pub async fn insert(
         }
         ids.append(&mut chunk_ids);
     }
+    count_inserted(tx, machine_id, readings, &ids).await?;
     Ok(ids)
+}
+
+/// Moves the machine's reading counts past the readings just inserted (with these ids): a
+/// failure among them starts a new run after the last one.
+async fn count_inserted(
+    tx: &mut Transaction<'_, Any>,
+    machine_id: i64,
+    readings: &[&NewReading],
+    ids: &[i64],
+) -> Result<()> {
+    let inserted = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let last_failure = readings
+        .iter()
+        .zip(ids)
+        .filter(|(reading, _)| reading.labels.failure == Some(true))
+        .map(|(_, id)| *id)
+        .max();
+    let update = match last_failure {
+        Some(failure_id) => sqlx::query(
+            "UPDATE machines SET reading_count = reading_count + ?, run_started_after = ?, \
+             run_reading_count = ? WHERE id = ?",
+        )
+        .bind(inserted)
+        .bind(failure_id)
+        .bind(ids.iter().filter(|id| **id > failure_id).count() as i64),
+        None => sqlx::query(
+            "UPDATE machines SET reading_count = reading_count + ?, \
+             run_reading_count = run_reading_count + ? WHERE id = ?",
+        )
+        .bind(inserted)
+        .bind(inserted),
+    };
+    update.bind(machine_id).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// The current run of a machine (the readings since its last failure), as series features
@@ -103,16 +138,10 @@ pub async fn current_run(
     first: usize,
     last: usize,
 ) -> Result<CurrentRun> {
-    let start: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(id), 0) FROM readings WHERE machine_id = ? AND failure = 1",
-    )
-    .bind(machine_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE machine_id = ? AND id > ?")
+    // Kept on the machine row by `insert`: counting the run grew with the machine's history.
+    let (start, count): (i64, i64) =
+        sqlx::query_as("SELECT run_started_after, run_reading_count FROM machines WHERE id = ?")
             .bind(machine_id)
-            .bind(start)
             .fetch_one(&mut **tx)
             .await?;
     let values = |order: &'static str, limit: usize| {
@@ -203,10 +232,10 @@ pub async fn recent(pool: &AnyPool, machine_id: i64, limit: i64) -> Result<Vec<S
     Ok(readings)
 }
 
-/// How many readings the machine has.
+/// How many readings the machine has (kept on its row by `insert`).
 pub async fn count(pool: &AnyPool, machine_id: i64) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE machine_id = ?")
+        sqlx::query_scalar("SELECT reading_count FROM machines WHERE id = ?")
             .bind(machine_id)
             .fetch_one(pool)
             .await?,

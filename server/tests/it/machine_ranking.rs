@@ -2,12 +2,11 @@
 //! scrape reads only its capped machines, so the ranking must be the SQL's, on both backends,
 //! with unknown values and ties ordered alike.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use app::model::Status;
-use icantkube::db::machines::{self, Machine, NewMachine};
-use icantkube::domain::profiles::Profile;
-use icantkube::domain::{riskiest_first, MachineName};
+use icantkube::db::machines::{self, Machine};
+use icantkube::domain::riskiest_first;
 
 use crate::support::database::TestDatabase;
 
@@ -35,14 +34,7 @@ const fn state(name: &'static str, status: &'static str, probability: Option<f64
 async fn fleet(test: &TestDatabase, states: &[State]) {
     let pool = test.db.pool();
     for state in states {
-        let new = NewMachine {
-            name: MachineName::parse(state.name).unwrap(),
-            display_name: state.name.to_string(),
-            profile: "ai4i2020".to_string(),
-            attributes: BTreeMap::new(),
-            schema: Profile::Ai4i2020.schema(),
-        };
-        machines::insert(pool, &new).await.unwrap();
+        test.insert_machine(state.name).await;
         sqlx::query(
             "UPDATE machines SET status = ?, failure_probability = ?, remaining_life = ?, \
              last_reading_at = ?, monitoring = ? WHERE name = ?",

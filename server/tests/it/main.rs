@@ -10,6 +10,7 @@ mod kubernetes;
 mod machine_ranking;
 mod mlflow;
 mod models;
+mod reading_counts;
 mod replicas;
 mod route_table;
 mod simulator;

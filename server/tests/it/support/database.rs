@@ -1,13 +1,16 @@
 //! A fresh, migrated database per test (a SQLite file, or a database of its own on the
 //! MariaDB server the test command starts), and builders for the rows tests start from: a
-//! stored data set and a queued training run.
+//! machine, a stored data set and a queued training run.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use icantkube::db::machines::{self, Machine, NewMachine};
 use icantkube::db::training_runs::{self, TrainingRun};
 use icantkube::db::{datasets, Database};
-use icantkube::domain::TrackingState;
+use icantkube::domain::profiles::Profile;
+use icantkube::domain::{MachineName, TrackingState};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
@@ -100,6 +103,18 @@ impl TestDatabase {
         .await
         .unwrap();
         (id, sha256)
+    }
+
+    /// Registers a monitored AI4I 2020 milling machine.
+    pub async fn insert_machine(&self, name: &str) -> Machine {
+        let new = NewMachine {
+            name: MachineName::parse(name).unwrap(),
+            display_name: name.to_string(),
+            profile: "ai4i2020".to_string(),
+            attributes: BTreeMap::new(),
+            schema: Profile::Ai4i2020.schema(),
+        };
+        machines::insert(self.db.pool(), &new).await.unwrap()
     }
 
     /// A run as stored now.
