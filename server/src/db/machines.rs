@@ -241,20 +241,26 @@ pub async fn riskiest(pool: &AnyPool, limit: usize) -> Result<Vec<Machine>> {
     .collect()
 }
 
+/// A monitored machine's name and the time of its latest reading.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LastReading {
+    pub name: String,
+    /// Milliseconds since the epoch, UTC.
+    pub last_reading_at: i64,
+}
+
 /// Up to `limit` monitored machines that have reported, the longest silent first: the ones an
-/// alert on silence needs.
+/// alert on silence needs (only their names and times: a scrape reads no more).
 #[tracing::instrument(name = "Listing the longest silent machines", skip(pool))]
-pub async fn longest_silent(pool: &AnyPool, limit: usize) -> Result<Vec<Machine>> {
-    sqlx::query_as::<_, MachineRow>(&format!(
-        "SELECT {COLUMNS} FROM machines WHERE monitoring = 1 AND last_reading_at IS NOT NULL \
-         ORDER BY last_reading_at, name LIMIT ?"
-    ))
+pub async fn longest_silent(pool: &AnyPool, limit: usize) -> Result<Vec<LastReading>> {
+    Ok(sqlx::query_as(
+        "SELECT name, last_reading_at FROM machines \
+         WHERE monitoring = 1 AND last_reading_at IS NOT NULL \
+         ORDER BY last_reading_at, name LIMIT ?",
+    )
     .bind(limit_bind(limit))
     .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(Machine::try_from)
-    .collect()
+    .await?)
 }
 
 /// How many machines have each status; statuses without machines are left out.

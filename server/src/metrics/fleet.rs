@@ -15,7 +15,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use super::StatusLabels;
-use crate::db::machines::Machine;
+use crate::db::machines::{LastReading, Machine};
 use crate::db::model_versions::ModelVersionRow;
 use crate::db::training_runs::RunsInState;
 use crate::db::{self, Database};
@@ -70,7 +70,7 @@ pub(super) struct FleetReading {
     by_status: HashMap<Status, i64>,
     riskiest: Vec<Machine>,
     versions: Vec<ModelVersionRow>,
-    longest_silent: Vec<Machine>,
+    longest_silent: Vec<LastReading>,
     pub(super) runs: Vec<RunsInState>,
 }
 
@@ -78,10 +78,13 @@ pub(super) async fn read_fleet(db: &Database, cap: usize) -> crate::error::Resul
     let pool = db.pool();
     let by_status = db::machines::count_by_status(pool).await?;
     let riskiest = db::machines::riskiest(pool, cap).await?;
-    let active: Vec<i64> = riskiest
+    let mut active: Vec<i64> = riskiest
         .iter()
         .filter_map(|machine| machine.active_model_version_id)
         .collect();
+    // Machines of a profile share its version.
+    active.sort_unstable();
+    active.dedup();
     let versions = db::model_versions::with_ids(pool, &active).await?;
     let longest_silent = db::machines::longest_silent(pool, cap).await?;
     let bounds_ms = TRAINING_BUCKETS.map(|seconds| (seconds * 1000.0) as i64);
@@ -196,13 +199,11 @@ pub(super) fn register_fleet(registry: &mut Registry, fleet: &FleetReading) {
 
     let last_reading = Family::<MachineLabels, Gauge>::default();
     for machine in &fleet.longest_silent {
-        if let Some(at) = machine.last_reading_at {
-            last_reading
-                .get_or_create(&MachineLabels {
-                    machine: machine.name.clone(),
-                })
-                .set(at.div_euclid(1000));
-        }
+        last_reading
+            .get_or_create(&MachineLabels {
+                machine: machine.name.clone(),
+            })
+            .set(machine.last_reading_at.div_euclid(1000));
     }
     registry.register(
         "icantkube_machine_last_reading_timestamp_seconds",

@@ -139,8 +139,19 @@ async fn the_longest_silent_monitored_machines_come_first() {
     )
     .await;
     let pool = test.db.pool();
-    let silent = machines::longest_silent(pool, 3).await.unwrap();
-    assert_eq!(names(&silent), ["silent", "also-quiet", "quiet"]);
-    let all = machines::longest_silent(pool, 100).await.unwrap();
-    assert_eq!(names(&all), ["silent", "also-quiet", "quiet", "recent"]);
+    let silent = |limit| async move {
+        let silent = machines::longest_silent(pool, limit).await.unwrap();
+        silent
+            .into_iter()
+            .map(|machine| (machine.name, machine.last_reading_at))
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        ("silent".to_string(), 1_000),
+        ("also-quiet".to_string(), 5_000),
+        ("quiet".to_string(), 5_000),
+        ("recent".to_string(), 9_000),
+    ];
+    assert_eq!(silent(3).await, expected[..3]);
+    assert_eq!(silent(100).await, expected);
 }
