@@ -216,6 +216,22 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
         .collect()
 }
 
+/// Up to `limit` machines by name, those after `after` (a keyset page: it costs the same
+/// wherever it starts, unlike an OFFSET).
+#[tracing::instrument(name = "Listing a page of machines", skip(pool))]
+pub async fn page(pool: &AnyPool, after: Option<&str>, limit: usize) -> Result<Vec<Machine>> {
+    sqlx::query_as::<_, MachineRow>(&format!(
+        "SELECT {COLUMNS} FROM machines WHERE name > ? ORDER BY name LIMIT ?"
+    ))
+    .bind(after.unwrap_or(""))
+    .bind(limit_bind(limit))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(Machine::try_from)
+    .collect()
+}
+
 /// Up to `limit` machines, riskiest first, ranked by the database as
 /// `domain::risk::riskiest_first` ranks them: the most urgent status, then the highest
 /// failure probability, then the shortest remaining life (unknown values after known ones),

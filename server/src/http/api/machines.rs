@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use app::model::{Sensor, Status};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -89,15 +90,66 @@ impl MachineJson {
     }
 }
 
-/// `GET /api/v1/machines`
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<MachineJson>>, ApiError> {
-    let machines = machines::list(state.db.pool()).await?;
-    Ok(Json(
-        machines
-            .into_iter()
-            .map(|m| MachineJson::new(m, None))
-            .collect(),
-    ))
+/// Machines in one answer when the client does not say (`limit`), and at most.
+pub const DEFAULT_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 1000;
+
+/// The query of `GET /api/v1/machines`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// `GET /api/v1/machines?limit=N&after=NAME`: a page of machines by name, as a JSON array. When
+/// more follow, a `Link: <...?limit=N&after=LAST>; rel="next"` header says where (RFC 8288).
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<(HeaderMap, Json<Vec<MachineJson>>), ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_PAGE,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=MAX_PAGE).contains(limit))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "limit: expected a whole number from 1 to {MAX_PAGE}, got {text:?}"
+                ))
+            })?,
+    };
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(text) => Some(
+            MachineName::parse(text)
+                .map_err(|reason| ApiError::BadRequest(format!("after: {reason}")))?,
+        ),
+    };
+    // One more than asked says whether another page follows.
+    let mut machines = machines::page(
+        state.db.pool(),
+        after.as_ref().map(|n| n.as_ref()),
+        limit + 1,
+    )
+    .await?;
+    let mut headers = HeaderMap::new();
+    if machines.len() > limit {
+        machines.truncate(limit);
+        let last = machines.last().expect("a full page").name.as_str();
+        let next = format!("</api/v1/machines?limit={limit}&after={last}>; rel=\"next\"");
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_str(&next).expect("machine names are header-safe"),
+        );
+    }
+    let page = machines
+        .into_iter()
+        .map(|m| MachineJson::new(m, None))
+        .collect();
+    Ok((headers, Json(page)))
 }
 
 /// `GET /api/v1/machines/{machine}`

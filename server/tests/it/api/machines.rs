@@ -265,3 +265,60 @@ async fn a_request_with_two_authorization_headers_is_refused_even_when_the_first
         .unwrap();
     assert_eq!(once.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_machine_list_pages_by_name_with_a_next_link_and_refuses_bad_limits() {
+    let app = spawn_app().await;
+    for name in ["mill-3", "mill-1", "pump-1", "mill-2", "mill-10"] {
+        app.create_machine(name, "ai4i2020").await;
+    }
+    let client = reqwest::Client::new();
+    let mut names = Vec::new();
+    let mut pages = 0;
+    let mut next = Some("/api/v1/machines?limit=2".to_string());
+    while let Some(path) = next.take() {
+        let response = client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        next = response.headers().get("link").map(|link| {
+            let link = link.to_str().unwrap();
+            let target = link
+                .strip_prefix('<')
+                .and_then(|rest| rest.strip_suffix(">; rel=\"next\""))
+                .unwrap_or_else(|| panic!("a next link: {link}"));
+            target.to_string()
+        });
+        let page: Vec<Value> = response.json().await.unwrap();
+        assert!(page.len() <= 2 && !page.is_empty(), "{path}: {page:?}");
+        names.extend(page.iter().map(|m| m["name"].as_str().unwrap().to_string()));
+        pages += 1;
+    }
+    assert_eq!(names, ["mill-1", "mill-10", "mill-2", "mill-3", "pump-1"]);
+    assert_eq!(pages, 3);
+    // A full last page says nothing follows.
+    let full = client
+        .get(app.url("/api/v1/machines?limit=5"))
+        .send()
+        .await
+        .unwrap();
+    assert!(full.headers().get("link").is_none());
+    let listed: Vec<Value> = app.get_json("/api/v1/machines?after=mill-3").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["name"], "pump-1");
+
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("after=Mill%201", "after"),
+        ("page=2", "page"),
+    ] {
+        let response = client
+            .get(app.url(&format!("/api/v1/machines?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(field), "{query}: {body}");
+    }
+}
