@@ -18,7 +18,7 @@ use crate::configuration::{ConnectionSettings, Settings};
 use crate::db::Database;
 use crate::http::client::Proxies;
 use crate::http::{self, connections, AppState};
-use crate::ingest::ModelCache;
+use crate::ingest::{Ingest, ModelCache};
 use crate::metrics::{self, Metrics, Scrape};
 use crate::shutdown::Stopping;
 use crate::simulator::demo;
@@ -64,13 +64,14 @@ impl Application {
         }
         let models = ModelCache::new(db.clone());
         let metrics = Metrics::default();
+        let ingest = Ingest::start(db.clone(), models.clone(), metrics.clone());
 
         let runner = training::start_runner(&settings, &db).await?;
         let background = Background::keep(
             db.clone(),
             holder_name(),
             settings.background_lease,
-            background_work(&db, &models, &metrics, &runner, &settings),
+            background_work(&db, &ingest, &runner, &settings),
         )
         .await;
 
@@ -100,6 +101,7 @@ impl Application {
                 settings.proxies.https_only,
             ),
             models,
+            ingest,
             runner,
             tracking: settings.tracking,
             grafana_url: settings.grafana_url,
@@ -195,22 +197,21 @@ impl Application {
 /// and following the training Jobs on Kubernetes.
 fn background_work(
     db: &Database,
-    models: &ModelCache,
-    metrics: &Metrics,
+    ingest: &Ingest,
     runner: &Arc<dyn Runner>,
     settings: &Settings,
 ) -> StartWork {
-    let (db, models, metrics) = (db.clone(), models.clone(), metrics.clone());
+    let (db, ingest) = (db.clone(), ingest.clone());
     let runner = runner.clone();
     let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
     Arc::new(move || {
-        let (db, models, metrics) = (db.clone(), models.clone(), metrics.clone());
+        let (db, ingest) = (db.clone(), ingest.clone());
         let (demo, tracking) = (demo.clone(), tracking.clone());
         let jobs = runner.follow_jobs();
         Box::pin(async move {
             let mut work: Vec<_> = jobs.into_iter().collect();
             if demo.enabled {
-                match demo::start(&db, &models, &metrics, demo.interval).await {
+                match demo::start(&db, &ingest, demo.interval).await {
                     Ok(tasks) => work.extend(tasks),
                     Err(error) => {
                         tracing::error!(error = %format!("{error:#}"), "the demo fleet did not start")

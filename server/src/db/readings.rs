@@ -22,17 +22,16 @@ pub struct StoredBatch {
     pub latest_at: i64,
 }
 
-/// A batch's transaction. Writing first takes the write lock at once (SQLite) or locks the
-/// machine row (MariaDB), so concurrent batches for one machine queue here instead of racing
-/// on sequence ids.
-pub async fn begin_batch(pool: &AnyPool, machine_id: i64) -> Result<Transaction<'static, Any>> {
-    let mut tx = pool.begin().await?;
+/// Starts a batch in a transaction. Writing first takes the write lock at once (SQLite) or
+/// locks the machine row (MariaDB), so concurrent batches for one machine queue here instead
+/// of racing on sequence ids.
+pub async fn begin_batch(tx: &mut Transaction<'_, Any>, machine_id: i64) -> Result<()> {
     sqlx::query("UPDATE machines SET updated_at = ? WHERE id = ?")
         .bind(now_ms())
         .bind(machine_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    Ok(tx)
+    Ok(())
 }
 
 /// The readings of the batch that are new: those whose client sequence id the machine already

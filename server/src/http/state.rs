@@ -11,7 +11,7 @@ use super::client::Proxies;
 use crate::auth::{PasswordChecks, Sessions};
 use crate::configuration::{Secret, TrackingSettings};
 use crate::db::Database;
-use crate::ingest::ModelCache;
+use crate::ingest::{Ingest, ModelCache};
 use crate::metrics::Metrics;
 use crate::shutdown::Stopping;
 use crate::training::Runner;
@@ -38,6 +38,8 @@ pub struct AppState {
     #[from_ref(skip)]
     pub body_timeout: Duration,
     pub models: ModelCache,
+    /// Stores readings, committing concurrent batches together.
+    pub ingest: Ingest,
     pub sessions: Sessions,
     /// Where training runs train.
     pub runner: Arc<dyn Runner>,

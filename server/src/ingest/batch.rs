@@ -6,16 +6,18 @@ use std::time::Instant;
 
 use axum::http::HeaderValue;
 
+use crate::db;
 use crate::db::machines::{LatestPrediction, Machine};
 use crate::db::predictions::NewPrediction;
 use crate::db::readings::{self, StoredBatch};
-use crate::db::{self, Database};
 use crate::domain::{parse_csv_batch, parse_json_batch, status_of, BatchError, NewReading};
 use crate::error::{ApiError, Error, Result};
-use crate::ingest::scoring::ModelCache;
+use crate::ingest::scoring::ActiveModel;
 use crate::metrics::Metrics;
+use app::model::Status;
 use ml::model::Driver;
 use ml::Prediction;
+use sqlx::{Any, Transaction};
 
 /// The formats a batch may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,43 +80,64 @@ pub struct Ingested {
     pub latest: Option<LatestScore>,
 }
 
-/// Stores a validated batch for the machine and scores its new readings; the readings and
-/// their predictions are durable when this returns, and counted in `metrics`.
-#[tracing::instrument(name = "Ingesting readings", skip_all, fields(machine = %machine.name, count = batch.len()))]
-pub async fn store(
-    db: &Database,
-    models: &ModelCache,
+/// A batch written in a transaction not yet committed: what to answer once it is, and what to
+/// count then.
+pub(super) struct Staged {
+    ingested: Ingested,
+    profile: String,
+    statuses: Vec<Status>,
+}
+
+impl Staged {
+    /// Counts the batch in `metrics` once it is durable (a rolled-back batch counts nothing)
+    /// and answers what was stored.
+    pub(super) fn committed(self, metrics: &Metrics) -> Ingested {
+        metrics.record_ingested(&self.profile, self.ingested.batch.stored);
+        for status in self.statuses {
+            metrics.record_prediction(status);
+        }
+        self.ingested
+    }
+}
+
+/// Writes a validated batch for the machine in `tx` and scores its new readings with `active`,
+/// the machine's active model; durable once `tx` commits.
+pub(super) async fn stage(
+    tx: &mut Transaction<'_, Any>,
+    active: Option<&ActiveModel>,
     metrics: &Metrics,
     machine: &Machine,
     batch: &[NewReading],
-) -> Result<Ingested> {
+) -> Result<Staged> {
     let newest = batch
         .iter()
         .max_by_key(|r| r.recorded_at)
         .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
-    let active = models.for_machine(machine).await?;
-    let mut tx = readings::begin_batch(db.pool(), machine.id).await?;
-    let fresh = readings::fresh(&mut tx, machine.id, batch).await?;
+    readings::begin_batch(tx, machine.id).await?;
+    let fresh = readings::fresh(tx, machine.id, batch).await?;
     let summary = StoredBatch {
         stored: fresh.len(),
         duplicates: batch.len() - fresh.len(),
         latest_at: newest.recorded_at,
     };
     let Some(latest_fresh) = fresh.iter().copied().max_by_key(|r| r.recorded_at) else {
-        tx.commit().await?;
-        return Ok(Ingested {
-            batch: summary,
-            scored: 0,
-            latest: None,
+        return Ok(Staged {
+            ingested: Ingested {
+                batch: summary,
+                scored: 0,
+                latest: None,
+            },
+            profile: machine.profile.clone(),
+            statuses: Vec::new(),
         });
     };
 
     let mut scores = Vec::new();
-    if let Some(active) = &active {
+    if let Some(active) = active {
         let mut series = match active.window() {
             Some(window) => {
-                let run = readings::current_run(&mut tx, machine.id, window.baseline, window.long)
-                    .await?;
+                let run =
+                    readings::current_run(tx, machine.id, window.baseline, window.long).await?;
                 Some(active.series(&run))
             }
             None => None,
@@ -124,10 +147,10 @@ pub async fn store(
         scores = fresh.iter().map(|r| active.score(r, &mut series)).collect();
         metrics.record_inference(scoring.elapsed());
     }
-    let ids = readings::insert(&mut tx, machine.id, &fresh).await?;
+    let ids = readings::insert(tx, machine.id, &fresh).await?;
     let mut latest = None;
     let mut latest_prediction = None;
-    if let Some(active) = &active {
+    if let Some(active) = active {
         let newest_index = fresh
             .iter()
             .position(|r| std::ptr::eq(*r, latest_fresh))
@@ -157,7 +180,7 @@ pub async fn store(
                 }
             })
             .collect();
-        db::predictions::insert(&mut tx, machine.id, &rows).await?;
+        db::predictions::insert(tx, machine.id, &rows).await?;
         let p = &scores[newest_index].prediction;
         latest_prediction = Some(LatestPrediction {
             status: status_of(p.status),
@@ -177,23 +200,24 @@ pub async fn store(
         });
     }
     db::machines::record_latest(
-        &mut tx,
+        tx,
         machine.id,
         latest_fresh.recorded_at,
         &latest_fresh.values,
         latest_prediction.as_ref(),
     )
     .await?;
-    tx.commit().await?;
-    // Counted once durable, so a rolled-back batch counts nothing.
-    metrics.record_ingested(&machine.profile, summary.stored);
-    for scored in &scores {
-        metrics.record_prediction(status_of(scored.prediction.status));
-    }
-    Ok(Ingested {
-        batch: summary,
-        scored: scores.len(),
-        latest,
+    Ok(Staged {
+        ingested: Ingested {
+            batch: summary,
+            scored: scores.len(),
+            latest,
+        },
+        profile: machine.profile.clone(),
+        statuses: scores
+            .iter()
+            .map(|scored| status_of(scored.prediction.status))
+            .collect(),
     })
 }
 

@@ -16,9 +16,7 @@ use crate::db::{model_versions, Database};
 use crate::domain::profiles::{Profile, Variant};
 use crate::domain::time::now_ms;
 use crate::domain::MachineName;
-use crate::ingest;
-use crate::ingest::scoring::ModelCache;
-use crate::metrics::Metrics;
+use crate::ingest::Ingest;
 use crate::simulator::ai4i::MillingMachine;
 use crate::simulator::turbofan::Engine;
 use crate::simulator::VirtualMachine;
@@ -127,14 +125,12 @@ impl Default for DemoFleet {
 /// the background; answers the two tasks, for the server to stop with it.
 pub async fn start(
     db: &Database,
-    models: &ModelCache,
-    metrics: &Metrics,
+    ingest: &Ingest,
     interval: Duration,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut fleet = DemoFleet::default();
-    fleet.seed(db, models, metrics, interval).await?;
-    let streaming =
-        tokio::spawn(fleet.stream(db.clone(), models.clone(), metrics.clone(), interval));
+    fleet.seed(db, ingest, interval).await?;
+    let streaming = tokio::spawn(fleet.stream(db.clone(), ingest.clone(), interval));
     let training = db.clone();
     let trained = tokio::spawn(async move {
         // A busy database can refuse a write; the demo must not stay unscored for it.
@@ -158,8 +154,7 @@ impl DemoFleet {
     pub async fn seed(
         &mut self,
         db: &Database,
-        models: &ModelCache,
-        metrics: &Metrics,
+        ingest: &Ingest,
         interval: Duration,
     ) -> anyhow::Result<()> {
         if machines::count(db.pool()).await? > 0 {
@@ -203,7 +198,7 @@ impl DemoFleet {
                     reading.into_reading(at, None)
                 })
                 .collect();
-            ingest::store(db, models, metrics, &registered, &history).await?;
+            ingest.store(&registered, history).await?;
             machines::set_status(db.pool(), registered.id, Status::Training).await?;
         }
         tracing::info!(machines = FLEET.len(), "demo fleet seeded");
@@ -211,13 +206,7 @@ impl DemoFleet {
     }
 
     /// Sends one reading per demo machine every `interval`, until the task is aborted.
-    pub async fn stream(
-        mut self,
-        db: Database,
-        models: ModelCache,
-        metrics: Metrics,
-        interval: Duration,
-    ) {
+    pub async fn stream(mut self, db: Database, ingest: Ingest, interval: Duration) {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -236,8 +225,7 @@ impl DemoFleet {
                 let Some(target) = registered.iter().find(|m| m.name == *name) else {
                     continue;
                 };
-                if let Err(error) = ingest::store(&db, &models, &metrics, target, &[reading]).await
-                {
+                if let Err(error) = ingest.store(target, vec![reading]).await {
                     tracing::warn!(machine = %target.name, %error, "demo reading not stored");
                 }
             }

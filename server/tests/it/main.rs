@@ -5,6 +5,7 @@
 
 mod api;
 mod faults;
+mod group_commit;
 mod hostile;
 mod kubernetes;
 mod machine_ranking;

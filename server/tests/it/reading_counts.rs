@@ -27,7 +27,8 @@ fn reading(seq: &str, failure: Option<bool>) -> NewReading {
 
 /// Stores a batch as the ingest path does: new readings only, in one transaction.
 async fn ingest(db: &Database, machine_id: i64, batch: &[NewReading]) {
-    let mut tx = readings::begin_batch(db.pool(), machine_id).await.unwrap();
+    let mut tx = db.pool().begin().await.unwrap();
+    readings::begin_batch(&mut tx, machine_id).await.unwrap();
     let fresh = readings::fresh(&mut tx, machine_id, batch).await.unwrap();
     readings::insert(&mut tx, machine_id, &fresh).await.unwrap();
     tx.commit().await.unwrap();

@@ -12,7 +12,7 @@ use super::machines::find;
 use crate::domain::time::{now_ms, to_rfc3339};
 use crate::error::{body_stalled, ApiError};
 use crate::http::AppState;
-use crate::ingest::{self, BodyFormat};
+use crate::ingest::BodyFormat;
 
 /// Stores a batch (one JSON reading, a JSON array, or CSV) whole or not at all, scoring each
 /// new reading with the machine's active model. Answers 201 with the count stored and the
@@ -51,8 +51,7 @@ async fn ingest_batch(
     let format = BodyFormat::from_content_type(content_type)?;
     let body = read_body(body, headers, state.max_body_bytes).await?;
     let batch = format.parse(&body, &machine, now_ms(), state.max_batch_readings)?;
-    let ingested =
-        ingest::store(&state.db, &state.models, &state.metrics, &machine, &batch).await?;
+    let ingested = state.ingest.store(&machine, batch).await?;
     let stored = ingested.batch;
     let status = if stored.stored > 0 {
         StatusCode::CREATED

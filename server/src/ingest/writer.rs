@@ -1,0 +1,114 @@
+//! Group commit: batches from concurrent requests are written by one task, as many as are
+//! waiting (up to `MAX_GROUP`) in one transaction, and each request is answered once that
+//! transaction has committed. Each request taking SQLite's write lock for itself made the
+//! others sleep in its busy handler: throughput stayed near 2,000 readings/s whatever the
+//! number of clients, with a p99 of 445 ms at 8.
+
+use sqlx::{Any, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::{stage, Ingested, Staged};
+use super::scoring::{ActiveModel, ModelCache};
+use crate::db::machines::Machine;
+use crate::db::Database;
+use crate::domain::NewReading;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+
+/// Batches written in one transaction, at most.
+const MAX_GROUP: usize = 64;
+/// Batches waiting for the writer, at most; further requests wait to queue.
+const QUEUE: usize = 1024;
+
+/// Stores batches of readings: the ingest API and demo mode write through it.
+#[derive(Clone)]
+pub struct Ingest {
+    models: ModelCache,
+    jobs: mpsc::Sender<Job>,
+}
+
+struct Job {
+    machine: Machine,
+    batch: Vec<NewReading>,
+    active: Option<ActiveModel>,
+    answer: oneshot::Sender<Result<Ingested>>,
+}
+
+impl Ingest {
+    /// Starts the writer task; it ends when the last handle is dropped.
+    pub fn start(db: Database, models: ModelCache, metrics: Metrics) -> Ingest {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(write_groups(db, metrics, queue));
+        Ingest { models, jobs }
+    }
+
+    /// Stores a validated batch for the machine and scores its new readings with the
+    /// machine's active model; the readings and their predictions are durable when this
+    /// returns, and counted in the metrics.
+    #[tracing::instrument(name = "Ingesting readings", skip_all, fields(machine = %machine.name, count = batch.len()))]
+    pub async fn store(&self, machine: &Machine, batch: Vec<NewReading>) -> Result<Ingested> {
+        let active = self.models.for_machine(machine).await?;
+        let (answer, answered) = oneshot::channel();
+        let job = Job {
+            machine: machine.clone(),
+            batch,
+            active,
+            answer,
+        };
+        // The writer is gone only while the process stops: retry elsewhere, as when busy.
+        let stopping = || Error::Database(sqlx::Error::PoolTimedOut);
+        self.jobs.send(job).await.map_err(|_| stopping())?;
+        answered.await.map_err(|_| stopping())?
+    }
+}
+
+async fn write_groups(db: Database, metrics: Metrics, mut queue: mpsc::Receiver<Job>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        write_group(&db, &metrics, std::mem::take(&mut group)).await;
+    }
+}
+
+/// Writes the group in one transaction; when that fails, each batch again in its own, so a
+/// batch that cannot be stored fails alone and every request gets its own answer.
+async fn write_group(db: &Database, metrics: &Metrics, group: Vec<Job>) {
+    if group.len() > 1 {
+        match stage_together(db, metrics, &group).await {
+            Ok(staged) => {
+                for (job, staged) in group.into_iter().zip(staged) {
+                    // A request that stopped waiting is stored all the same.
+                    let _ = job.answer.send(Ok(staged.committed(metrics)));
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::debug!(%error, batches = group.len(), "a group was not written: writing its batches one by one");
+            }
+        }
+    }
+    for job in group {
+        let written = stage_together(db, metrics, std::slice::from_ref(&job))
+            .await
+            .map(|mut staged| staged.remove(0).committed(metrics));
+        let _ = job.answer.send(written);
+    }
+}
+
+async fn stage_together(db: &Database, metrics: &Metrics, jobs: &[Job]) -> Result<Vec<Staged>> {
+    let mut tx: Transaction<'_, Any> = db.pool().begin().await?;
+    let mut staged = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        staged.push(
+            stage(
+                &mut tx,
+                job.active.as_ref(),
+                metrics,
+                &job.machine,
+                &job.batch,
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(staged)
+}

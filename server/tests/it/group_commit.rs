@@ -1,0 +1,90 @@
+//! Batches arriving together are committed together by the ingest writer: every one is
+//! answered with what it stored, a retried batch racing its original stores nothing twice,
+//! and a batch that cannot be written fails alone.
+
+use icantkube::db::machines::Machine;
+use icantkube::domain::{Labels, NewReading};
+use icantkube::ingest::{Ingest, ModelCache};
+use icantkube::metrics::Metrics;
+use tokio::task::JoinSet;
+
+use crate::support::database::TestDatabase;
+
+fn reading(seq: String) -> NewReading {
+    NewReading {
+        recorded_at: 1_700_000_000_000,
+        client_seq: Some(seq),
+        values: vec![300.0, 310.0, 1500.0, 40.0, 0.0],
+        labels: Labels::default(),
+    }
+}
+
+async fn stored(test: &TestDatabase, machine: &Machine) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM readings WHERE machine_id = ?")
+        .bind(machine.id)
+        .fetch_one(test.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_are_each_stored_once_and_a_failing_one_fails_alone() {
+    let test = TestDatabase::fresh().await;
+    let ingest = Ingest::start(
+        test.db.clone(),
+        ModelCache::new(test.db.clone()),
+        Metrics::default(),
+    );
+    let mills = [
+        test.insert_machine("mill-1").await,
+        test.insert_machine("mill-2").await,
+        test.insert_machine("mill-3").await,
+    ];
+    // A machine removed after the request found it: its readings break a foreign key.
+    let removed = Machine {
+        id: 999_999,
+        ..mills[0].clone()
+    };
+
+    let mut requests = JoinSet::new();
+    for request in 0..60 {
+        let ingest = ingest.clone();
+        let (machine, seq) = match request % 8 {
+            // Every request to mill-1 sends the same reading: one of them stores it.
+            0 | 4 => (mills[0].clone(), "same".to_string()),
+            1 | 5 => (mills[1].clone(), format!("r{request}")),
+            3 => (removed.clone(), format!("gone-{request}")),
+            _ => (mills[2].clone(), format!("r{request}")),
+        };
+        requests.spawn(async move {
+            let answer = ingest.store(&machine, vec![reading(seq)]).await;
+            (machine.name.clone(), machine.id, answer)
+        });
+    }
+    let (mut stored_by_answers, mut failed) = (0, 0);
+    while let Some(done) = requests.join_next().await {
+        let (name, id, answer) = done.unwrap();
+        match answer {
+            Ok(ingested) => {
+                assert_ne!(
+                    id, removed.id,
+                    "{name}: the removed machine's batch was stored"
+                );
+                stored_by_answers += ingested.batch.stored;
+            }
+            Err(error) => {
+                assert_eq!(id, removed.id, "{name} failed: {error}");
+                failed += 1;
+            }
+        }
+    }
+    assert_eq!(failed, 8);
+    let in_database = [
+        stored(&test, &mills[0]).await,
+        stored(&test, &mills[1]).await,
+        stored(&test, &mills[2]).await,
+    ];
+    // mill-1: one of 15 identical readings; mill-2 and mill-3: 15 and 22 distinct ones.
+    assert_eq!(in_database, [1, 15, 22]);
+    assert_eq!(stored_by_answers as i64, in_database.iter().sum::<i64>());
+}
