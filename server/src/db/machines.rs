@@ -208,7 +208,16 @@ pub async fn find(pool: &AnyPool, name: &str) -> Result<Option<Machine>> {
 /// Every machine, by name.
 #[tracing::instrument(name = "Listing machines", skip_all)]
 pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
-    sqlx::query_as::<_, MachineRow>(&format!("SELECT {COLUMNS} FROM machines ORDER BY name"))
+    let sql = format!("SELECT {COLUMNS} FROM machines ORDER BY name");
+    fetch_machines(pool, sqlx::query_as(&sql)).await
+}
+
+/// The machines a query of `COLUMNS` selects, their JSON columns parsed.
+async fn fetch_machines<'q>(
+    pool: &AnyPool,
+    query: sqlx::query::QueryAs<'q, sqlx::Any, MachineRow, sqlx::any::AnyArguments<'q>>,
+) -> Result<Vec<Machine>> {
+    query
         .fetch_all(pool)
         .await?
         .into_iter()
@@ -220,16 +229,11 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Machine>> {
 /// wherever it starts, unlike an OFFSET).
 #[tracing::instrument(name = "Listing a page of machines", skip(pool))]
 pub async fn page(pool: &AnyPool, after: Option<&str>, limit: usize) -> Result<Vec<Machine>> {
-    sqlx::query_as::<_, MachineRow>(&format!(
-        "SELECT {COLUMNS} FROM machines WHERE name > ? ORDER BY name LIMIT ?"
-    ))
-    .bind(after.unwrap_or(""))
-    .bind(limit_bind(limit))
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(Machine::try_from)
-    .collect()
+    let sql = format!("SELECT {COLUMNS} FROM machines WHERE name > ? ORDER BY name LIMIT ?");
+    let query = sqlx::query_as(&sql)
+        .bind(after.unwrap_or(""))
+        .bind(limit_bind(limit));
+    fetch_machines(pool, query).await
 }
 
 /// Up to `limit` machines, riskiest first, ranked by the database as
@@ -242,19 +246,14 @@ pub async fn riskiest(pool: &AnyPool, limit: usize) -> Result<Vec<Machine>> {
         .iter()
         .map(|status| format!(" WHEN '{}' THEN {}", status.as_str(), status.urgency()))
         .collect();
-    sqlx::query_as::<_, MachineRow>(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM machines ORDER BY CASE status{urgency} ELSE {} END DESC, \
          failure_probability IS NULL, failure_probability DESC, \
          remaining_life IS NULL, remaining_life, name LIMIT ?",
         // A status this binary does not know reads as Unknown, as `Status::parse` has it.
         Status::Unknown.urgency()
-    ))
-    .bind(limit_bind(limit))
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(Machine::try_from)
-    .collect()
+    );
+    fetch_machines(pool, sqlx::query_as(&sql).bind(limit_bind(limit))).await
 }
 
 /// A monitored machine's name and the time of its latest reading.

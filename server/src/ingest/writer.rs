@@ -17,6 +17,9 @@ use crate::metrics::Metrics;
 
 /// Batches written in one transaction, at most.
 const MAX_GROUP: usize = 64;
+/// Readings written in one transaction, about: large batches go in groups of their own, so
+/// no request waits for much more than its own batch to be written.
+const MAX_GROUP_READINGS: usize = 10_000;
 /// Batches waiting for the writer, at most; further requests wait to queue.
 const QUEUE: usize = 1024;
 
@@ -63,9 +66,28 @@ impl Ingest {
 }
 
 async fn write_groups(db: Database, metrics: Metrics, mut queue: mpsc::Receiver<Job>) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        write_group(&db, &metrics, std::mem::take(&mut group)).await;
+    let mut waiting = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut waiting, MAX_GROUP).await > 0 {
+        let mut group = Vec::new();
+        let mut readings = 0;
+        for job in waiting.drain(..) {
+            if !group.is_empty() && readings + job.batch.len() > MAX_GROUP_READINGS {
+                write_apart(&db, &metrics, std::mem::take(&mut group)).await;
+                readings = 0;
+            }
+            readings += job.batch.len();
+            group.push(job);
+        }
+        write_apart(&db, &metrics, group).await;
+    }
+}
+
+/// Writes a group in a task of its own: a panic there fails that group's requests (their
+/// answers are dropped) instead of stopping the writer for every later one.
+async fn write_apart(db: &Database, metrics: &Metrics, group: Vec<Job>) {
+    let (db, metrics) = (db.clone(), metrics.clone());
+    if let Err(error) = tokio::spawn(async move { write_group(&db, &metrics, group).await }).await {
+        tracing::error!(%error, "writing a group of batches panicked");
     }
 }
 
