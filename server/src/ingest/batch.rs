@@ -1,6 +1,6 @@
-//! Taking in readings: the body format, parsing against the machine's schema, storing, and
-//! scoring each new reading with the machine's active model in the same transaction. The
-//! ingest API and demo mode both store through here.
+//! One batch of readings: the body format, parsing against the machine's schema, and writing
+//! it in a transaction with each new reading scored by the machine's active model. The
+//! writer (`writer.rs`) stages the batches of the ingest API and demo mode through here.
 
 use std::time::Instant;
 
