@@ -13,13 +13,25 @@ admin = {"Authorization": "Basic " + base64.b64encode(b"admin:bench").decode(),
          "Content-Type": "application/json"}
 ingest = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
 
-def call(method, path, headers, body, expected):
+def call(method, path, headers, body, expected, answer=None):
     conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
     response = conn.getresponse()
     data = response.read()
     if response.status != expected:
         sys.exit(f"FAILED: {method} {path}: HTTP {response.status}: {data[:500]!r}")
+    if answer is not None:
+        answer["link"] = response.getheader("Link")
     return json.loads(data)
+
+def every_machine():
+    """The machine list, page after page, following each answer's Link to the next."""
+    machines, path = [], "/api/v1/machines?limit=1000"
+    while path:
+        answer = {}
+        machines += call("GET", path, {}, None, 200, answer)
+        link = answer["link"]
+        path = link[link.index("<") + 1:link.index(">")] if link else None
+    return machines
 
 fleet = [json.loads(line) for line in open(fleet_path)]
 for m in fleet:
@@ -31,7 +43,7 @@ for m in fleet:
     if answer.get("scored") != 1:
         sys.exit(f"FAILED: {m['name']}'s reading was not scored: {answer}")
 
-shown = call("GET", "/api/v1/machines", {}, None, 200)
+shown = every_machine()
 ready = [m for m in shown if m["active_model_version_id"] == version
          and m["failure_probability"] is not None and m["last_reading_at"] is not None
          and m["status"] != "unknown"]
