@@ -11,7 +11,7 @@ mod server_fn_status;
 mod state;
 mod transfer_coding;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::services::Services;
@@ -20,7 +20,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use leptos_axum::{
+    file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
+};
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
@@ -32,6 +34,15 @@ use crate::shutdown::{self, Stopping};
 use api::{health, machines, promotions, readings};
 use forms::{datasets, models as model_forms, sign_in, training as training_forms};
 pub use state::AppState;
+
+/// The pages' routes, generated once per process. Generating them sets a process-wide flag in
+/// leptos_server that leaves a resource first polled meanwhile pending for good
+/// (leptos-rs/leptos#4773): an app built while another serves in the same process, as the
+/// tests do, hung that one's page for 30 s now and then, until its timeout answered 503.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static PAGES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    PAGES.get_or_init(|| generate_route_list(App)).clone()
+}
 
 /// The whole HTTP surface: API, probes, pages, server functions and static files.
 pub fn router(state: AppState) -> Router {
@@ -56,7 +67,7 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let metrics = state.metrics.clone();
     let proxies = state.proxies.clone();
-    let pages = generate_route_list(App);
+    let pages = page_routes();
     routes(state.max_body_bytes, state.max_upload_bytes)
         .merge(probes(state.db.clone(), state.stopping.clone()))
         .leptos_routes_with_context(

@@ -89,3 +89,45 @@ async fn a_page_lets_only_its_own_inline_scripts_run_with_a_fresh_nonce_each_tim
         assert_ne!(nonce, again, "{path}: a nonce is used once");
     }
 }
+
+/// Building an app generates its page routes, which once made leptos_server leave any
+/// resource first polled meanwhile pending for good (leptos-rs/leptos#4773): a page of
+/// another app in the same process then hung until the 30 s timeout. Pages are served here
+/// while other apps are built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_apps_are_built_in_the_process() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut hung = Vec::new();
+    for round in 0..20 {
+        let building = spawn_app();
+        tokio::pin!(building);
+        let mut pages = Vec::new();
+        let built = loop {
+            tokio::select! {
+                built = &mut building => break built,
+                () = tokio::time::sleep(std::time::Duration::from_millis(2)) => {
+                    for path in ["/", "/models", "/training", "/login"] {
+                        pages.push(tokio::spawn(client.get(app.url(path)).send()));
+                    }
+                }
+            }
+        };
+        drop(built);
+        for page in pages {
+            match page.await.unwrap() {
+                Ok(response) if response.status().is_success() => {}
+                other => hung.push(format!("round {round}: {other:?}")),
+            }
+        }
+    }
+    assert!(
+        hung.is_empty(),
+        "{} pages failed: {:?}",
+        hung.len(),
+        &hung[..hung.len().min(3)]
+    );
+}
