@@ -90,9 +90,10 @@ impl MachineJson {
     }
 }
 
-/// Machines in one answer when the client does not say (`limit`), and at most.
-pub const DEFAULT_PAGE: usize = 100;
-pub const MAX_PAGE: usize = 1000;
+/// Machines in one answer when the client gives no `limit`.
+const DEFAULT_PAGE: usize = 100;
+/// The largest `limit`.
+const MAX_PAGE: usize = 1000;
 
 /// The query of `GET /api/v1/machines`.
 #[derive(Debug, Deserialize)]
