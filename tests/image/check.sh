@@ -13,6 +13,8 @@ cd "$(dirname "$0")/../.."
 
 bin="${ICANTKUBE_BIN:?set ICANTKUBE_BIN to the built icantkube binary}"
 site="${LEPTOS_SITE_ROOT:?set LEPTOS_SITE_ROOT to the built site}"
+# shellcheck source=scripts/lib/icantkube.sh
+source scripts/lib/icantkube.sh
 say() { printf '\033[1m[image]\033[0m %s\n' "$*"; }
 failed=0
 check() {
@@ -84,11 +86,7 @@ if [ "$user" = "65532:65532" ]; then
 else
   check no "runs as $user, not 65532:65532"
 fi
-ports=$(python3 -c 'import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
-read -r http_port metrics_port <<<"$ports"
+read -r http_port metrics_port <<<"$(icantkube_free_ports 2)"
 container=$(buildah_ from -q localhost/icantkube:test)
 say "buildah run: $entrypoint$command on 127.0.0.1:$http_port"
 # The image listens on 0.0.0.0; here on loopback, as the host's network is shared.

@@ -33,12 +33,13 @@ struct MachineRow {
     life_unit: Option<String>,
     failure_mode: Option<String>,
     mode_probability: Option<f64>,
+    reading_count: i64,
 }
 
 const COLUMNS: &str = "id, name, display_name, profile, attributes, sensors, monitoring, status, \
                        failure_probability, last_reading_at, last_values, active_model_version_id, \
                        remaining_life, remaining_life_low, remaining_life_high, life_unit, \
-                       failure_mode, mode_probability";
+                       failure_mode, mode_probability, reading_count";
 
 /// A machine with its schema parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +65,8 @@ pub struct Machine {
     /// The latest likely failure mode and its probability given a failure.
     pub failure_mode: Option<String>,
     pub mode_probability: Option<f64>,
+    /// How many readings it has, kept by the ingest transaction.
+    pub reading_count: i64,
 }
 
 impl Machine {
@@ -106,6 +109,7 @@ impl Machine {
             life_unit: None,
             failure_mode: None,
             mode_probability: None,
+            reading_count: 0,
         }
     }
 }
@@ -147,6 +151,7 @@ impl TryFrom<MachineRow> for Machine {
             life_unit: row.life_unit,
             failure_mode: row.failure_mode,
             mode_probability: row.mode_probability,
+            reading_count: row.reading_count,
         })
     }
 }

@@ -231,16 +231,6 @@ pub async fn recent(pool: &AnyPool, machine_id: i64, limit: i64) -> Result<Vec<S
     Ok(readings)
 }
 
-/// How many readings the machine has (kept on its row by `insert`).
-pub async fn count(pool: &AnyPool, machine_id: i64) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT reading_count FROM machines WHERE id = ?")
-            .bind(machine_id)
-            .fetch_one(pool)
-            .await?,
-    )
-}
-
 /// A reading with the labels known for it, for retraining.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledReading {

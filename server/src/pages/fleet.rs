@@ -230,7 +230,7 @@ impl FleetQueries for StoredFleet {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("machine {:?}", echoed(name))))?;
         let recent = readings::recent(pool, machine.id, TREND_WINDOW).await?;
-        let reading_count = readings::count(pool, machine.id).await?;
+        let reading_count = machine.reading_count;
         let limits = self.sensor_limits(&machine, &recent).await?;
         let charts = machine
             .schema

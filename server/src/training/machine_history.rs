@@ -149,6 +149,7 @@ mod tests {
             life_unit: None,
             failure_mode: None,
             mode_probability: None,
+            reading_count: 0,
         }
     }
 

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::credentials::require_admin;
 use crate::auth::new_ingest_token;
 use crate::db::machines::{self, Machine, NewMachine};
-use crate::db::{readings, tokens};
+use crate::db::tokens;
 use crate::domain::profiles::{Profile, Variant};
 use crate::domain::time::to_rfc3339;
 use crate::domain::{MachineName, SensorSchema};
@@ -159,7 +159,7 @@ pub async fn show(
     Path(name): Path<String>,
 ) -> Result<Json<MachineJson>, ApiError> {
     let machine = find(&state, &name).await?;
-    let count = readings::count(state.db.pool(), machine.id).await?;
+    let count = machine.reading_count;
     Ok(Json(MachineJson::new(machine, Some(count))))
 }
 
