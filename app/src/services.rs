@@ -8,14 +8,16 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    Fleet, MachineDetail, ModelsOverview, TrainingForm, TrainingRunDetail, TrainingRuns, Viewer,
+    Fleet, FleetQuery, MachineDetail, ModelsOverview, TrainingForm, TrainingRunDetail,
+    TrainingRuns, Viewer,
 };
 
 /// Read access to machines and their readings, as the pages show them.
 #[async_trait::async_trait]
 pub trait FleetQueries: Send + Sync {
-    /// Every machine, most at risk first.
-    async fn fleet(&self) -> Result<Fleet, AppError>;
+    /// The fleet counted by status and one page of the machines `query` matches, riskiest
+    /// first; `AppError::Invalid` naming the field when a filter or cursor cannot be read.
+    async fn fleet(&self, query: FleetQuery) -> Result<Fleet, AppError>;
     /// One machine with its charts; `AppError::NotFound` when no machine has that name.
     async fn machine(&self, name: &str) -> Result<MachineDetail, AppError>;
 }

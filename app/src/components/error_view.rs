@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-/// Lists the errors an `ErrorBoundary` caught; a missing thing answers with HTTP 404, an
-/// unavailable database with 503.
+/// Lists the errors an `ErrorBoundary` caught; a missing thing answers with HTTP 404, a bad
+/// request 400, an unavailable database 503.
 #[component]
 pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let messages: Vec<String> = errors
@@ -12,13 +12,18 @@ pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
         .map(|(_, error)| {
             #[cfg(feature = "ssr")]
             {
-                let status = match error.downcast_ref::<crate::error::AppError>() {
-                    Some(crate::error::AppError::NotFound(_)) => Some(http::StatusCode::NOT_FOUND),
-                    Some(crate::error::AppError::Unavailable(_)) => {
-                        Some(http::StatusCode::SERVICE_UNAVAILABLE)
-                    }
-                    _ => None,
-                };
+                // A sign-in or a server failure keeps the page's 200: the page itself renders.
+                let status = error
+                    .downcast_ref::<crate::error::AppError>()
+                    .map(|error| error.status())
+                    .filter(|status| {
+                        [
+                            http::StatusCode::NOT_FOUND,
+                            http::StatusCode::BAD_REQUEST,
+                            http::StatusCode::SERVICE_UNAVAILABLE,
+                        ]
+                        .contains(status)
+                    });
                 if let (Some(status), Some(response)) =
                     (status, use_context::<leptos_axum::ResponseOptions>())
                 {

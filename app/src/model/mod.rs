@@ -3,9 +3,11 @@
 //! They derive serde so they cross the server-function boundary; the server builds them from its
 //! own storage rows, which never reach the browser directly.
 
+mod fleet;
 mod training;
 mod versions;
 
+pub use fleet::*;
 pub use training::*;
 pub use versions::*;
 
@@ -49,12 +51,16 @@ impl Status {
         }
     }
 
-    /// Parses a stored name; anything unrecognised reads as `Unknown`.
-    pub fn parse(name: &str) -> Status {
+    /// The status with this name, if there is one.
+    pub fn from_name(name: &str) -> Option<Status> {
         Status::ALL
             .into_iter()
             .find(|status| status.as_str() == name)
-            .unwrap_or(Status::Unknown)
+    }
+
+    /// Parses a stored name; anything unrecognised reads as `Unknown`.
+    pub fn parse(name: &str) -> Status {
+        Status::from_name(name).unwrap_or(Status::Unknown)
     }
 
     /// Higher is more urgent; the fleet page sorts on it before probability.
@@ -122,6 +128,8 @@ pub struct MachineCard {
     pub display_name: String,
     /// Built-in profile the schema came from (`ai4i2020`, `turbofan`, `custom`).
     pub profile: String,
+    /// Where it stands (a hall, a line, a site), when its registration said.
+    pub place: Option<String>,
     pub status: Status,
     /// Latest predicted failure probability, when a model has scored a reading.
     pub failure_probability: Option<f64>,
@@ -193,14 +201,6 @@ pub struct RiskDriver {
     pub effect: String,
 }
 
-/// The fleet page's data: every machine, most at risk first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fleet {
-    pub machines: Vec<MachineCard>,
-    /// Server time the view was built at (ms since the epoch), so "12 s ago" needs no client clock.
-    pub generated_at: i64,
-}
-
 /// A chart rendered on the server as SVG.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chart {
@@ -247,6 +247,23 @@ pub fn time_ago(then_ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// A count with thousands separated: 10,000.
+pub fn grouped(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut text = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    if count < 0 {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
 /// A probability as a percentage: "0.4 %" below one percent, whole percents above.
 pub fn percent(probability: f64) -> String {
     let value = probability * 100.0;
@@ -272,6 +289,15 @@ pub fn format_value(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(10_000), "10,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(-1_000), "-1,000");
+    }
 
     #[test]
     fn time_ago_picks_the_largest_whole_unit() {

@@ -1,27 +1,45 @@
-//! `/`: the fleet, one card per machine, most at risk first.
+//! `/`: the fleet, counted by status, then one page of machines, riskiest first, with search
+//! and filters. Plain links and a GET form: it all works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::ErrorView;
 use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
-use crate::model::{format_value, percent, time_ago, Fleet, MachineCard, Status};
+use crate::model::{
+    format_value, grouped, percent, time_ago, Fleet, FleetQuery, MachineCard, Status,
+};
 
 /// Sensor values a card shows; the machine page has them all.
 const CARD_VALUES: usize = 6;
 
-/// Every machine, most at risk first.
+/// The fleet counted by status and one page of the machines `query` matches, riskiest first.
 #[server(prefix = "/_fn")]
-pub async fn get_fleet() -> Result<Fleet, AppError> {
-    crate::services::services()?.fleet.fleet().await
+pub async fn get_fleet(query: FleetQuery) -> Result<Fleet, AppError> {
+    crate::services::services()?.fleet.fleet(query).await
 }
 
 /// The fleet page.
 #[component]
 pub fn FleetPage() -> impl IntoView {
-    let fleet = Resource::new(|| (), |_| get_fleet());
+    let params = use_query_map();
+    // The form sends its empty fields too: an empty one filters nothing.
+    let query = move || {
+        params.with(|p| {
+            let get = |key: &str| p.get(key).filter(|value| !value.is_empty());
+            FleetQuery {
+                q: get("q"),
+                status: get("status"),
+                profile: get("profile"),
+                place: get("place"),
+                after: get("after"),
+            }
+        })
+    };
+    let fleet = Resource::new(query, get_fleet);
     view! {
         <Title text="Fleet" />
         <div class="page-head">
@@ -32,7 +50,8 @@ pub fn FleetPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading the fleet…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorView errors /> }>
                     {move || Suspend::new(async move {
-                        fleet.await.map(|fleet| view! { <FleetGrid fleet /> })
+                        let query = query();
+                        fleet.await.map(|fleet| view! { <FleetView fleet query /> })
                     })}
                 </ErrorBoundary>
             </Suspense>
@@ -41,8 +60,8 @@ pub fn FleetPage() -> impl IntoView {
 }
 
 #[component]
-fn FleetGrid(fleet: Fleet) -> impl IntoView {
-    if fleet.machines.is_empty() {
+fn FleetView(fleet: Fleet, query: FleetQuery) -> impl IntoView {
+    if fleet.total == 0 {
         return view! {
             <p class="empty">
                 "No machines yet. Register one through the API, or start icantkube with "
@@ -52,9 +71,33 @@ fn FleetGrid(fleet: Fleet) -> impl IntoView {
         .into_any();
     }
     let now = fleet.generated_at;
-    let count = fleet.machines.len();
+    let shown = fleet.machines.len();
+    let summary = match (fleet.matching, query.is_filtered()) {
+        (0, _) => "No machines match these filters.".to_string(),
+        (matching, filtered) if shown as i64 == matching && query.after.is_none() => {
+            let which = if filtered { " matching" } else { "" };
+            format!("{}{which} machines, riskiest first", grouped(matching))
+        }
+        (matching, filtered) => {
+            let which = if filtered { " matching" } else { "" };
+            format!(
+                "{shown} of {}{which} machines, riskiest first",
+                grouped(matching)
+            )
+        }
+    };
+    let first_page = query
+        .after
+        .is_some()
+        .then(|| query.at(None).to_query_string());
+    let next_page = fleet
+        .next
+        .clone()
+        .map(|next| query.at(Some(next)).to_query_string());
     view! {
-        <p class="muted summary">{format!("{count} machines, most at risk first")}</p>
+        <StatusCounts fleet=fleet.clone() query=query.clone() />
+        <FleetFilters fleet=fleet.clone() query />
+        <p class="muted summary" aria-live="polite">{summary}</p>
         <ul class="cards">
             {fleet
                 .machines
@@ -62,8 +105,139 @@ fn FleetGrid(fleet: Fleet) -> impl IntoView {
                 .map(|machine| view! { <MachineCardView machine now /> })
                 .collect_view()}
         </ul>
+        {(first_page.is_some() || next_page.is_some())
+            .then(|| {
+                view! {
+                    <nav class="pager" aria-label="Pages of the fleet">
+                        {first_page
+                            .map(|href| view! { <a href=format!("/{href}")>"← First page"</a> })}
+                        {next_page
+                            .map(|href| {
+                                view! {
+                                    <a href=format!("/{href}") rel="next">
+                                        "Next machines →"
+                                    </a>
+                                }
+                            })}
+                    </nav>
+                }
+            })}
     }
     .into_any()
+}
+
+/// The fleet counted by status, each count a link to those machines.
+#[component]
+fn StatusCounts(fleet: Fleet, query: FleetQuery) -> impl IntoView {
+    let first_page = query.at(None);
+    let all_current = first_page == FleetQuery::default();
+    view! {
+        <nav class="status-counts" aria-label="Machines by status">
+            <a href="/" class="count" aria-current=all_current.then_some("page")>
+                <strong>{grouped(fleet.total)}</strong>
+                " all"
+            </a>
+            {fleet
+                .counts
+                .into_iter()
+                .filter(|count| count.count > 0)
+                .map(|count| {
+                    let name = count.status.as_str();
+                    let only = FleetQuery::only(count.status);
+                    let is_current = first_page == only;
+                    view! {
+                        <a
+                            href=format!("/{}", only.to_query_string())
+                            class="count"
+                            data-status=name
+                            aria-current=is_current.then_some("page")
+                        >
+                            <strong>{grouped(count.count)}</strong>
+                            {format!(" {name}")}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// Search by name and filters by status, profile and place: a GET form, so a filtered view
+/// is a link like any other.
+#[component]
+fn FleetFilters(fleet: Fleet, query: FleetQuery) -> impl IntoView {
+    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let status_options = Status::ALL
+        .iter()
+        .map(|status| {
+            let name = status.as_str();
+            view! { <option value=name selected=chosen(&query.status, name)>{name}</option> }
+        })
+        .collect_view();
+    let profile_options = fleet
+        .profiles
+        .iter()
+        .map(|profile| {
+            view! {
+                <option value=profile.clone() selected=chosen(&query.profile, profile)>
+                    {profile.clone()}
+                </option>
+            }
+        })
+        .collect_view();
+    let places = (!fleet.places.is_empty()).then(|| {
+        let options = fleet
+            .places
+            .iter()
+            .map(|place| {
+                view! {
+                    <option value=place.clone() selected=chosen(&query.place, place)>
+                        {place.clone()}
+                    </option>
+                }
+            })
+            .collect_view();
+        view! {
+            <label>
+                "Place"
+                <select name="place">
+                    <option value="">"Any"</option>
+                    {options}
+                </select>
+            </label>
+        }
+    });
+    view! {
+        <form class="filters" method="get" action="/" role="search">
+            <label class="search">
+                "Search"
+                <input
+                    type="search"
+                    name="q"
+                    value=query.q.clone().unwrap_or_default()
+                    placeholder="Name"
+                    maxlength="80"
+                />
+            </label>
+            <label>
+                "Status"
+                <select name="status">
+                    <option value="">"Any"</option>
+                    {status_options}
+                </select>
+            </label>
+            <label>
+                "Profile"
+                <select name="profile">
+                    <option value="">"Any"</option>
+                    {profile_options}
+                </select>
+            </label>
+            {places}
+            <button type="submit" class="button">"Filter"</button>
+            {query.is_filtered().then(|| view! { <a href="/">"Clear"</a> })}
+        </form>
+    }
 }
 
 #[component]
@@ -92,6 +266,7 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
                 </div>
                 <div class="card-sub">
                     <span class="machine-name">{machine.name}</span>
+                    {machine.place.map(|place| view! { <span>" · "{place}</span> })}
                     <span>" · "</span>
                     <span>{last}</span>
                 </div>

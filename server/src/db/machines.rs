@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use app::model::{Sensor, Status};
 use sqlx::AnyPool;
 
+use crate::domain::risk::risk_order_sql;
 use crate::domain::time::now_ms;
 use crate::domain::{MachineName, RiskRank, SensorSchema};
 use crate::error::{Error, Result};
@@ -34,12 +35,14 @@ struct MachineRow {
     failure_mode: Option<String>,
     mode_probability: Option<f64>,
     reading_count: i64,
+    place: Option<String>,
+    risk_order: f64,
 }
 
 const COLUMNS: &str = "id, name, display_name, profile, attributes, sensors, monitoring, status, \
                        failure_probability, last_reading_at, last_values, active_model_version_id, \
                        remaining_life, remaining_life_low, remaining_life_high, life_unit, \
-                       failure_mode, mode_probability, reading_count";
+                       failure_mode, mode_probability, reading_count, place, risk_order";
 
 /// A machine with its schema parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +70,10 @@ pub struct Machine {
     pub mode_probability: Option<f64>,
     /// How many readings it has, kept by the ingest transaction.
     pub reading_count: i64,
+    /// Where it stands (a hall, a line, a site), when its registration said.
+    pub place: Option<String>,
+    /// Its rank by risk as stored, smaller is riskier (`RiskRank::order`).
+    pub risk_order: f64,
 }
 
 impl Machine {
@@ -110,6 +117,14 @@ impl Machine {
             failure_mode: None,
             mode_probability: None,
             reading_count: 0,
+            place: None,
+            risk_order: RiskRank {
+                status,
+                failure_probability: probability,
+                remaining_life: life,
+                name,
+            }
+            .order(),
         }
     }
 }
@@ -152,6 +167,8 @@ impl TryFrom<MachineRow> for Machine {
             failure_mode: row.failure_mode,
             mode_probability: row.mode_probability,
             reading_count: row.reading_count,
+            place: row.place,
+            risk_order: row.risk_order,
         })
     }
 }
@@ -163,6 +180,7 @@ pub struct NewMachine {
     pub display_name: String,
     pub profile: String,
     pub attributes: BTreeMap<String, String>,
+    pub place: Option<String>,
     pub schema: SensorSchema,
 }
 
@@ -172,15 +190,24 @@ pub async fn insert(pool: &AnyPool, new: &NewMachine) -> Result<Machine> {
     let now = now_ms();
     let sensors = serde_json::to_string(new.schema.sensors()).expect("sensors serialise");
     let attributes = serde_json::to_string(&new.attributes).expect("attributes serialise");
+    let unknown = RiskRank {
+        status: Status::Unknown,
+        failure_probability: None,
+        remaining_life: None,
+        name: new.name.as_ref(),
+    };
     let inserted = sqlx::query(
-        "INSERT INTO machines (name, display_name, profile, attributes, sensors, monitoring, \
-         status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'unknown', ?, ?)",
+        "INSERT INTO machines (name, display_name, profile, attributes, place, sensors, \
+         monitoring, status, risk_order, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, 1, 'unknown', ?, ?, ?)",
     )
     .bind(new.name.as_ref())
     .bind(&new.display_name)
     .bind(&new.profile)
     .bind(attributes)
+    .bind(new.place.clone())
     .bind(sensors)
+    .bind(unknown.order())
     .bind(now)
     .bind(now)
     .execute(pool)
@@ -241,24 +268,150 @@ pub async fn page(pool: &AnyPool, after: Option<&str>, limit: usize) -> Result<V
     fetch_machines(pool, query).await
 }
 
-/// Up to `limit` machines, riskiest first, ranked by the database as
-/// `domain::risk::riskiest_first` ranks them: the most urgent status, then the highest
-/// failure probability, then the shortest remaining life (unknown values after known ones),
-/// then the name. A scrape then reads its capped machines, not the fleet.
+/// Up to `limit` machines, riskiest first (`domain::risk`), from the index on the order kept
+/// on each row: a scrape reads its capped machines, not the fleet.
 #[tracing::instrument(name = "Listing the riskiest machines", skip(pool))]
 pub async fn riskiest(pool: &AnyPool, limit: usize) -> Result<Vec<Machine>> {
-    let urgency: String = Status::ALL
-        .iter()
-        .map(|status| format!(" WHEN '{}' THEN {}", status.as_str(), status.urgency()))
-        .collect();
+    riskiest_page(pool, &FleetFilter::default(), None, limit).await
+}
+
+/// Which machines a fleet view shows; an empty filter matches every machine.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FleetFilter {
+    /// Part of the name or display name, any case.
+    pub search: Option<String>,
+    pub status: Option<Status>,
+    pub profile: Option<String>,
+    pub place: Option<String>,
+}
+
+impl FleetFilter {
+    /// Only the machines with this status.
+    pub fn only(status: Status) -> FleetFilter {
+        FleetFilter {
+            status: Some(status),
+            ..FleetFilter::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == FleetFilter::default()
+    }
+
+    /// The WHERE clause's conditions, each followed by its values in `binds`.
+    fn conditions(&self) -> (Vec<&'static str>, Vec<String>) {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(search) = &self.search {
+            conditions
+                .push("(LOWER(name) LIKE ? ESCAPE '!' OR LOWER(display_name) LIKE ? ESCAPE '!')");
+            let pattern = format!("%{}%", like_escaped(&search.to_lowercase()));
+            binds.extend([pattern.clone(), pattern]);
+        }
+        if let Some(status) = self.status {
+            conditions.push("status = ?");
+            binds.push(status.as_str().to_string());
+        }
+        if let Some(profile) = &self.profile {
+            conditions.push("profile = ?");
+            binds.push(profile.clone());
+        }
+        if let Some(place) = &self.place {
+            conditions.push("place = ?");
+            binds.push(place.clone());
+        }
+        (conditions, binds)
+    }
+}
+
+/// `text` matched literally by LIKE with `ESCAPE '!'`.
+fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            escaped.push('!');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Where a page of the fleet by risk ends: the last machine's stored order and name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskCursor {
+    pub order: f64,
+    pub name: String,
+}
+
+impl RiskCursor {
+    pub fn after(machine: &Machine) -> RiskCursor {
+        RiskCursor {
+            order: machine.risk_order,
+            name: machine.name.clone(),
+        }
+    }
+}
+
+/// Up to `limit` machines the filter matches, riskiest first, after `after` (a keyset page
+/// on the index of risk order and name: page 100 costs what page 1 does).
+#[tracing::instrument(name = "Listing a page of the fleet", skip(pool))]
+pub async fn riskiest_page(
+    pool: &AnyPool,
+    filter: &FleetFilter,
+    after: Option<&RiskCursor>,
+    limit: usize,
+) -> Result<Vec<Machine>> {
+    let (mut conditions, binds) = filter.conditions();
+    if after.is_some() {
+        conditions.push("(risk_order > ? OR (risk_order = ? AND name > ?))");
+    }
     let sql = format!(
-        "SELECT {COLUMNS} FROM machines ORDER BY CASE status{urgency} ELSE {} END DESC, \
-         failure_probability IS NULL, failure_probability DESC, \
-         remaining_life IS NULL, remaining_life, name LIMIT ?",
-        // A status this binary does not know reads as Unknown, as `Status::parse` has it.
-        Status::Unknown.urgency()
+        "SELECT {COLUMNS} FROM machines{} ORDER BY risk_order, name LIMIT ?",
+        where_clause(&conditions)
     );
-    fetch_machines(pool, sqlx::query_as(&sql).bind(limit_bind(limit))).await
+    let mut query = sqlx::query_as(&sql);
+    for value in binds {
+        query = query.bind(value);
+    }
+    if let Some(cursor) = after {
+        query = query
+            .bind(cursor.order)
+            .bind(cursor.order)
+            .bind(cursor.name.clone());
+    }
+    fetch_machines(pool, query.bind(limit_bind(limit))).await
+}
+
+/// How many machines the filter matches.
+pub async fn count_matching(pool: &AnyPool, filter: &FleetFilter) -> Result<i64> {
+    let (conditions, binds) = filter.conditions();
+    let sql = format!("SELECT COUNT(*) FROM machines{}", where_clause(&conditions));
+    let mut query = sqlx::query_scalar(&sql);
+    for value in binds {
+        query = query.bind(value);
+    }
+    Ok(query.fetch_one(pool).await?)
+}
+
+fn where_clause(conditions: &[&str]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+/// The places and the profiles machines have, each sorted: the choices of the fleet's filters.
+pub async fn places_and_profiles(pool: &AnyPool) -> Result<(Vec<String>, Vec<String>)> {
+    let places = sqlx::query_scalar(
+        "SELECT DISTINCT place FROM machines WHERE place IS NOT NULL ORDER BY place",
+    )
+    .fetch_all(pool)
+    .await?;
+    let profiles = sqlx::query_scalar("SELECT DISTINCT profile FROM machines ORDER BY profile")
+        .fetch_all(pool)
+        .await?;
+    Ok((places, profiles))
 }
 
 /// A monitored machine's name and the time of its latest reading.
@@ -315,6 +468,19 @@ pub struct LatestPrediction {
     pub mode_probability: Option<f64>,
 }
 
+impl LatestPrediction {
+    /// The machine's rank by risk once this is its latest prediction.
+    fn risk_order(&self) -> f64 {
+        RiskRank {
+            status: self.status,
+            failure_probability: self.failure_probability,
+            remaining_life: self.remaining_life,
+            name: "",
+        }
+        .order()
+    }
+}
+
 /// Moves the machine's latest reading, and its prediction when the reading was scored,
 /// forward (never back to an older reading's), in one statement.
 pub async fn record_latest(
@@ -336,7 +502,7 @@ pub async fn record_latest(
             "UPDATE machines SET last_reading_at = ?, last_values = ?, status = ?, \
              failure_probability = ?, remaining_life = ?, remaining_life_low = ?, \
              remaining_life_high = ?, life_unit = ?, failure_mode = ?, mode_probability = ?, \
-             last_predicted_at = ? \
+             last_predicted_at = ?, risk_order = ? \
              WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
         )
         .bind(recorded_at)
@@ -349,7 +515,8 @@ pub async fn record_latest(
         .bind(p.life_unit.clone())
         .bind(p.failure_mode.clone())
         .bind(p.mode_probability)
-        .bind(recorded_at),
+        .bind(recorded_at)
+        .bind(p.risk_order()),
     };
     query
         .bind(machine_id)
@@ -361,7 +528,12 @@ pub async fn record_latest(
 
 /// Sets the status shown until the next prediction (`training`, or `unknown` after a promotion).
 pub async fn set_status(pool: &AnyPool, machine_id: i64, status: Status) -> Result<()> {
-    sqlx::query("UPDATE machines SET status = ?, updated_at = ? WHERE id = ?")
+    let sql = format!(
+        "UPDATE machines SET status = ?, risk_order = {}, updated_at = ? WHERE id = ?",
+        risk_order_sql("?")
+    );
+    sqlx::query(&sql)
+        .bind(status.as_str())
         .bind(status.as_str())
         .bind(now_ms())
         .bind(machine_id)

@@ -1,13 +1,13 @@
 //! Server functions answer every error with 500, whoever caused it. This gives the client's
 //! mistakes their 4xx, read from the error the function returned (the same `AppError` the page
-//! receives): not found 404, sign-in required 401, arguments that do not decode 400.
+//! receives, `AppError::status`): not found 404, a bad request or arguments that do not decode
+//! 400, sign-in required 401.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use leptos::prelude::ServerFnErrorErr;
 
 use app::error::AppError;
 
@@ -28,21 +28,7 @@ pub async fn by_error(request: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = status_of(&error);
+        parts.status = error.status();
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn status_of(error: &AppError) -> StatusCode {
-    match error {
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::SignInRequired => StatusCode::UNAUTHORIZED,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        AppError::ServerFn(
-            ServerFnErrorErr::Args(_)
-            | ServerFnErrorErr::Deserialization(_)
-            | ServerFnErrorErr::MissingArg(_),
-        ) => StatusCode::BAD_REQUEST,
-        AppError::ServerFn(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
 }

@@ -3,17 +3,17 @@
 
 use app::error::AppError;
 use app::model::{
-    Chart, Fleet, LikelyFailure, MachineCard, MachineDetail, RemainingLife, RiskDriver, SensorValue,
+    Chart, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail, RemainingLife, RiskDriver,
+    SensorValue, Status, StatusCount,
 };
 use app::services::FleetQueries;
 
 use crate::charts::{self, PredictionPoint, PredictionScale};
 use crate::configuration::TrackingSettings;
-use crate::db::machines::Machine;
+use crate::db::machines::{FleetFilter, Machine, RiskCursor};
 use crate::db::predictions::StoredPrediction;
 use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
-use crate::domain::riskiest_first;
 use crate::domain::time::now_ms;
 use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
@@ -24,6 +24,13 @@ use ml::Task;
 
 /// Readings per sensor chart, and predictions in the prediction chart, on the machine page.
 const TREND_WINDOW: i64 = 240;
+
+/// Machine cards on one page of the fleet: a phone's few screens, and the page of a fleet of
+/// 10,000 within twice the bytes of a fleet of 10.
+pub const FLEET_PAGE: usize = 24;
+
+/// The longest search text or filter value read; no name, place or profile is longer.
+const LONGEST_FILTER: usize = 80;
 
 /// Reads machines, readings and predictions for the pages.
 pub struct StoredFleet {
@@ -180,6 +187,7 @@ fn card(machine: &Machine) -> MachineCard {
         name: machine.name.clone(),
         display_name: machine.display_name.clone(),
         profile: machine.profile.clone(),
+        place: machine.place.clone(),
         status: machine.status,
         failure_probability: machine.failure_probability,
         remaining_life: machine.remaining_life.map(|value| RemainingLife {
@@ -198,10 +206,57 @@ fn card(machine: &Machine) -> MachineCard {
     }
 }
 
-/// The fleet page's cards, riskiest first.
-fn ranked_cards(mut machines: Vec<Machine>) -> Vec<MachineCard> {
-    machines.sort_by(|a, b| riskiest_first(&a.risk_rank(), &b.risk_rank()));
-    machines.iter().map(card).collect()
+/// The filter a fleet query asks for, or the field it cannot be read from.
+fn fleet_filter(query: &FleetQuery) -> Result<FleetFilter, AppError> {
+    let text = |field: &str, value: &Option<String>| -> Result<Option<String>, AppError> {
+        match value.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(value) if value.chars().count() > LONGEST_FILTER => Err(AppError::Invalid(
+                format!("{field}: at most {LONGEST_FILTER} characters"),
+            )),
+            Some(value) => Ok(Some(value.to_string())),
+        }
+    };
+    let status = match text("status", &query.status)? {
+        None => None,
+        Some(name) => Some(Status::from_name(&name).ok_or_else(|| {
+            let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            AppError::Invalid(format!(
+                "status: {:?} is not a status; use one of {}",
+                echoed(&name),
+                names.join(", ")
+            ))
+        })?),
+    };
+    Ok(FleetFilter {
+        search: text("q", &query.q)?,
+        status,
+        profile: text("profile", &query.profile)?,
+        place: text("place", &query.place)?,
+    })
+}
+
+/// A page cursor as the fleet's links carry it: the last machine's risk order and name.
+fn cursor_text(cursor: &RiskCursor) -> String {
+    format!("{}:{}", cursor.order, cursor.name)
+}
+
+fn parse_cursor(text: &str) -> Result<RiskCursor, AppError> {
+    let invalid = || {
+        AppError::Invalid(format!(
+            "after: {:?} is not a page of the fleet",
+            echoed(text)
+        ))
+    };
+    let (order, name) = text.split_once(':').ok_or_else(invalid)?;
+    let order: f64 = order.parse().map_err(|_| invalid())?;
+    if !order.is_finite() || name.is_empty() {
+        return Err(invalid());
+    }
+    Ok(RiskCursor {
+        order,
+        name: name.to_string(),
+    })
 }
 
 /// A name asked for, as an error may repeat it: no machine name is longer than 64 characters,
@@ -216,10 +271,43 @@ fn echoed(name: &str) -> String {
 
 #[async_trait::async_trait]
 impl FleetQueries for StoredFleet {
-    async fn fleet(&self) -> Result<Fleet, AppError> {
-        let machines = machines::list(self.db.pool()).await?;
+    async fn fleet(&self, query: FleetQuery) -> Result<Fleet, AppError> {
+        let pool = self.db.pool();
+        let filter = fleet_filter(&query)?;
+        let after = query.after.as_deref().map(parse_cursor).transpose()?;
+        // One more than a page tells whether there is a next one.
+        let mut page =
+            machines::riskiest_page(pool, &filter, after.as_ref(), FLEET_PAGE + 1).await?;
+        let next = (page.len() > FLEET_PAGE).then(|| {
+            page.truncate(FLEET_PAGE);
+            page.last()
+                .map(|last| cursor_text(&RiskCursor::after(last)))
+        });
+        let by_status = machines::count_by_status(pool).await?;
+        let counts: Vec<StatusCount> = Status::ALL
+            .iter()
+            .map(|status| StatusCount {
+                status: *status,
+                count: by_status.get(status).copied().unwrap_or(0),
+            })
+            .collect();
+        let total = counts.iter().map(|c| c.count).sum();
+        let matching = match (filter.is_empty(), filter.status) {
+            (true, _) => total,
+            (false, Some(status)) if filter == FleetFilter::only(status) => {
+                by_status.get(&status).copied().unwrap_or(0)
+            }
+            _ => machines::count_matching(pool, &filter).await?,
+        };
+        let (places, profiles) = machines::places_and_profiles(pool).await?;
         Ok(Fleet {
-            machines: ranked_cards(machines),
+            counts,
+            total,
+            matching,
+            machines: page.iter().map(card).collect(),
+            next: next.flatten(),
+            places,
+            profiles,
             generated_at: now_ms(),
         })
     }
@@ -286,25 +374,55 @@ mod tests {
         assert_eq!(echoed(&"é".repeat(100_000)), format!("{}…", "é".repeat(64)));
     }
 
-    fn fleet() -> Vec<Machine> {
-        vec![
-            Machine::example("a", Status::Healthy, Some(0.1), None),
-            Machine::example("b", Status::Unknown, None, None),
-            Machine::example("c", Status::Critical, Some(0.7), None),
-            Machine::example("d", Status::Warning, Some(0.4), None),
-            Machine::example("e", Status::Critical, Some(0.9), None),
-            Machine::example("f", Status::Training, None, None),
-            Machine::example("g", Status::Healthy, None, Some(12.0)),
-        ]
-    }
-
-    fn names(cards: &[MachineCard]) -> Vec<&str> {
-        cards.iter().map(|c| c.name.as_str()).collect()
+    fn query(status: Option<&str>, q: Option<&str>, after: Option<&str>) -> FleetQuery {
+        FleetQuery {
+            q: q.map(str::to_string),
+            status: status.map(str::to_string),
+            after: after.map(str::to_string),
+            ..FleetQuery::default()
+        }
     }
 
     #[test]
-    fn the_riskiest_machine_comes_first() {
-        let cards = ranked_cards(fleet());
-        assert_eq!(names(&cards), ["e", "c", "d", "f", "a", "g", "b"]);
+    fn a_fleet_filter_is_read_from_the_query_or_the_field_named() {
+        let filter = fleet_filter(&query(Some("warning"), Some("  mill "), None)).unwrap();
+        assert_eq!(filter.status, Some(Status::Warning));
+        assert_eq!(filter.search.as_deref(), Some("mill"));
+        assert!(fleet_filter(&query(Some(""), Some(""), None))
+            .unwrap()
+            .is_empty());
+        let error = fleet_filter(&query(Some("broken"), None, None)).unwrap_err();
+        assert!(
+            matches!(&error, AppError::Invalid(m) if m.starts_with("status: \"broken\"")),
+            "{error}"
+        );
+        let error = fleet_filter(&query(None, Some(&"m".repeat(81)), None)).unwrap_err();
+        assert!(
+            matches!(&error, AppError::Invalid(m) if m.starts_with("q: ")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_page_cursor_reads_back_as_written_and_nonsense_is_refused() {
+        let cursor = RiskCursor {
+            order: 13.0 - 0.1 / 3.0,
+            name: "mill-07".into(),
+        };
+        assert_eq!(parse_cursor(&cursor_text(&cursor)).unwrap(), cursor);
+        for bad in [
+            "",
+            "mill-07",
+            "x:mill-07",
+            "NaN:mill-07",
+            "inf:mill-07",
+            "1.5:",
+        ] {
+            let error = parse_cursor(bad).unwrap_err();
+            assert!(
+                matches!(&error, AppError::Invalid(m) if m.starts_with("after: ")),
+                "{bad}: {error}"
+            );
+        }
     }
 }

@@ -26,65 +26,77 @@ use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
 const BACKFILL: usize = 120;
 
 /// The demo fleet: (name, display name, kind).
-const FLEET: [(&str, &str, DemoKind); 12] = [
+const FLEET: [(&str, &str, &str, DemoKind); 12] = [
     (
         "mill-01",
-        "Mill 01 · hall A",
+        "Mill 01",
+        "Hall A",
         DemoKind::Milling(Variant::Low),
     ),
     (
         "mill-02",
-        "Mill 02 · hall A",
+        "Mill 02",
+        "Hall A",
         DemoKind::Milling(Variant::Low),
     ),
     (
         "mill-03",
-        "Mill 03 · hall A",
+        "Mill 03",
+        "Hall A",
         DemoKind::Milling(Variant::Medium),
     ),
     (
         "mill-04",
-        "Mill 04 · hall A",
+        "Mill 04",
+        "Hall A",
         DemoKind::Milling(Variant::High),
     ),
     (
         "mill-05",
-        "Mill 05 · hall B",
+        "Mill 05",
+        "Hall B",
         DemoKind::Milling(Variant::Low),
     ),
     (
         "mill-06",
-        "Mill 06 · hall B",
+        "Mill 06",
+        "Hall B",
         DemoKind::Milling(Variant::Medium),
     ),
     (
         "mill-07",
-        "Mill 07 · hall B",
+        "Mill 07",
+        "Hall B",
         DemoKind::Milling(Variant::Low),
     ),
     (
         "mill-08",
-        "Mill 08 · hall B",
+        "Mill 08",
+        "Hall B",
         DemoKind::Milling(Variant::High),
     ),
     (
         "mill-09",
-        "Mill 09 · hall C",
+        "Mill 09",
+        "Hall C",
         DemoKind::Milling(Variant::Medium),
     ),
     (
         "engine-01",
-        "Engine 01 · test cell",
+        "Engine 01",
+        "Test cell",
         DemoKind::Turbofan(0.1),
     ),
     (
         "engine-02",
-        "Engine 02 · test cell",
+        "Engine 02",
+        "Test cell",
         DemoKind::Turbofan(0.5),
     ),
     (
         "engine-03",
-        "Engine 03 · test cell",
+        "Engine 03",
+        "Test cell",
         DemoKind::Turbofan(0.85),
     ),
 ];
@@ -111,7 +123,7 @@ impl Default for DemoFleet {
         let mut rng = StdRng::seed_from_u64(SEED);
         let machines = FLEET
             .iter()
-            .map(|(_, _, kind)| match *kind {
+            .map(|(_, _, _, kind)| match *kind {
                 DemoKind::Milling(variant) => VirtualMachine::milling(variant, &mut rng),
                 // New engines: seeding runs each through its history up to its wear.
                 DemoKind::Turbofan(_) => VirtualMachine::turbofan(0.0, &mut rng),
@@ -162,13 +174,14 @@ impl DemoFleet {
         }
         let now = now_ms();
         let step = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        for ((name, display_name, kind), machine) in FLEET.iter().zip(&mut self.machines) {
+        for ((name, display_name, place, kind), machine) in FLEET.iter().zip(&mut self.machines) {
             let profile = machine.profile();
             let new = NewMachine {
                 name: MachineName::parse(name).map_err(anyhow::Error::msg)?,
                 display_name: display_name.to_string(),
                 profile: profile.name().to_string(),
                 attributes: machine.attributes().into_iter().collect::<BTreeMap<_, _>>(),
+                place: Some(place.to_string()),
                 schema: profile.schema(),
             };
             let registered = machines::insert(db.pool(), &new).await?;
@@ -219,7 +232,7 @@ impl DemoFleet {
                     continue;
                 }
             };
-            for ((name, _, _), machine) in FLEET.iter().zip(self.machines.iter_mut()) {
+            for ((name, _, _, _), machine) in FLEET.iter().zip(self.machines.iter_mut()) {
                 let reading = machine.next(&mut self.rng).into_reading(now_ms(), None);
                 // A machine removed by an admin is simply no longer fed.
                 let Some(target) = registered.iter().find(|m| m.name == *name) else {
@@ -248,7 +261,7 @@ pub async fn train_models(db: Database) -> anyhow::Result<()> {
             .await?
             .into_iter()
             .filter(|m| m.profile == profile.name() && m.active_model_version_id.is_none())
-            .filter(|m| FLEET.iter().any(|(name, _, _)| *name == m.name))
+            .filter(|m| FLEET.iter().any(|(name, _, _, _)| *name == m.name))
             .collect();
         if waiting.is_empty() {
             continue;

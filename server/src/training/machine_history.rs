@@ -137,19 +137,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             schema: profile.schema(),
-            monitoring: true,
-            status: Status::Unknown,
-            failure_probability: None,
-            last_reading_at: None,
-            last_values: None,
-            active_model_version_id: None,
-            remaining_life: None,
-            remaining_life_low: None,
-            remaining_life_high: None,
-            life_unit: None,
-            failure_mode: None,
-            mode_probability: None,
-            reading_count: 0,
+            ..Machine::example("m-1", Status::Unknown, None, None)
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod api;
 mod faults;
+mod fleet_page;
 mod group_commit;
 mod hostile;
 mod kubernetes;

@@ -29,6 +29,9 @@ pub struct MachineJson {
     display_name: String,
     profile: String,
     attributes: BTreeMap<String, String>,
+    /// Where it stands: a hall, a line, a site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<String>,
     sensors: Vec<Sensor>,
     monitoring: bool,
     status: Status,
@@ -72,6 +75,7 @@ impl MachineJson {
             display_name: machine.display_name,
             profile: machine.profile,
             attributes: machine.attributes,
+            place: machine.place,
             sensors: machine.schema.sensors().to_vec(),
             monitoring: machine.monitoring,
             status: machine.status,
@@ -197,6 +201,8 @@ pub struct CreateMachine {
     sensors: Option<Vec<Sensor>>,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+    /// Where it stands (a hall, a line, a site): the fleet page filters by it.
+    place: Option<String>,
 }
 
 impl CreateMachine {
@@ -240,11 +246,17 @@ impl CreateMachine {
                 }
             }
         }
+        let place = match self.place.as_deref().map(str::trim) {
+            None => None,
+            Some(place) if (1..=64).contains(&place.chars().count()) => Some(place.to_string()),
+            Some(_) => return Err("place: must be 1 to 64 characters".into()),
+        };
         Ok(NewMachine {
             name,
             display_name,
             profile,
             attributes: self.attributes,
+            place,
             schema,
         })
     }

@@ -112,6 +112,7 @@ impl TestDatabase {
             display_name: name.to_string(),
             profile: "ai4i2020".to_string(),
             attributes: BTreeMap::new(),
+            place: None,
             schema: Profile::Ai4i2020.schema(),
         };
         machines::insert(self.db.pool(), &new).await.unwrap()

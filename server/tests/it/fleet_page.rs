@@ -1,0 +1,130 @@
+//! The fleet page of a fleet larger than a page: counts by status first, the riskiest machines,
+//! pages that follow each other through plain links, and filters in the query string.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::app::{spawn_app, TestApp};
+
+/// The machine names of a fleet page's cards, in page order.
+fn card_names(html: &str) -> Vec<String> {
+    html.split(r#"<span class="machine-name">"#)
+        .skip(1)
+        .map(|rest| rest[..rest.find('<').unwrap()].to_string())
+        .collect()
+}
+
+/// The target of the link with `rel="next"`, unescaped as a browser reads it.
+fn next_link(html: &str) -> Option<String> {
+    let start = html.find(r#"rel="next""#)?;
+    let anchor = &html[html[..start].rfind("<a ")?..start];
+    let href = anchor.split(r#"href=""#).nth(1)?;
+    Some(href[..href.find('"')?].replace("&amp;", "&"))
+}
+
+async fn register(app: &TestApp, name: &str, place: &str) {
+    let response = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({ "name": name, "profile": "ai4i2020", "place": place }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+}
+
+#[tokio::test]
+async fn a_fleet_larger_than_a_page_is_counted_then_paged_through_links() {
+    let app = spawn_app().await;
+    for i in 0..30 {
+        let place = if i % 3 == 0 { "Hall B" } else { "Hall A" };
+        register(&app, &format!("mill-{i:02}"), place).await;
+    }
+
+    let first = app.page("/").await;
+    assert!(
+        first.contains("<strong>30</strong> all"),
+        "the fleet's count"
+    );
+    assert!(
+        first.contains("<strong>30</strong> unknown"),
+        "the count by status"
+    );
+    assert!(first.contains("24 of 30 machines"), "the summary");
+    let mut seen = card_names(&first);
+    assert_eq!(seen.len(), 24);
+    let next = next_link(&first).expect("a link to the next page");
+    let second = app.page(&next).await;
+    assert!(second.contains("← First page"));
+    assert_eq!(
+        next_link(&second),
+        None,
+        "the last page links to no next one"
+    );
+    seen.extend(card_names(&second));
+    let mut expected: Vec<String> = (0..30).map(|i| format!("mill-{i:02}")).collect();
+    assert_eq!(
+        seen, expected,
+        "every machine once, in risk order (all unknown: by name)"
+    );
+
+    let hall_b = app.page("/?place=Hall+B&status=&q=").await;
+    expected.retain(|name| name[5..].parse::<u32>().unwrap() % 3 == 0);
+    assert_eq!(card_names(&hall_b), expected);
+    assert!(hall_b.contains("10 matching machines"));
+    assert!(
+        hall_b.contains(r#"<option value="Hall B" selected"#),
+        "the form keeps the filter"
+    );
+
+    let searched = app.page("/?q=MILL-2").await;
+    assert_eq!(card_names(&searched).len(), 10);
+    let nothing = app.page("/?q=lathe").await;
+    assert!(nothing.contains("No machines match these filters."));
+    assert!(card_names(&nothing).is_empty());
+}
+
+#[tokio::test]
+async fn a_filter_or_page_that_cannot_be_read_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    register(&app, "mill-01", "Hall A").await;
+    for (query, field) in [
+        ("?status=broken", r#"<li>status: "broken" is not a status"#),
+        (
+            "?after=nonsense",
+            r#"<li>after: "nonsense" is not a page of the fleet"#,
+        ),
+        ("?after=NaN:mill-01", r#"<li>after: "NaN:mill-01""#),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&format!("/{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(field), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_place_is_registered_with_its_machine_within_bounds() {
+    let app = spawn_app().await;
+    register(&app, "mill-01", " Hall A ").await;
+    let machine: serde_json::Value = app.get_json("/api/v1/machines/mill-01").await;
+    assert_eq!(machine["place"], "Hall A");
+    let response = app
+        .admin_post(
+            "/api/v1/machines",
+            json!({ "name": "mill-02", "profile": "ai4i2020", "place": "x".repeat(65) }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("place: must be 1 to 64 characters"));
+    let page = app.page("/").await;
+    assert_eq!(card_names(&page), ["mill-01"]);
+}
