@@ -23,6 +23,17 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulator::run(args).await,
+        Command::Train(args) if args.demo => {
+            let database = db::Database::connect(
+                &args.database.database_url,
+                args.database.database_max_connections,
+            )
+            .await?;
+            database.migrate().await?;
+            let result = simulator::demo::train_models(database.clone()).await;
+            database.close().await;
+            result
+        }
         Command::Train(args) => match args.run_id {
             Some(run_id) => {
                 let database = db::Database::connect(

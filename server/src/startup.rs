@@ -71,7 +71,7 @@ impl Application {
             db.clone(),
             holder_name(),
             settings.background_lease,
-            background_work(&db, &ingest, &runner, &settings),
+            background_work(&db, &ingest, &runner, &settings)?,
         )
         .await;
 
@@ -194,24 +194,30 @@ impl Application {
 
 /// The fleet's background work, started when this replica takes the lease: the demo fleet
 /// (seeded on its first start, then streaming and training its models), MLflow's retries,
-/// and following the training Jobs on Kubernetes.
+/// and following the training Jobs on Kubernetes. The demo's models train in a child process,
+/// whichever runner trains the runs.
 fn background_work(
     db: &Database,
     ingest: &Ingest,
     runner: &Arc<dyn Runner>,
     settings: &Settings,
-) -> StartWork {
+) -> anyhow::Result<StartWork> {
     let (db, ingest) = (db.clone(), ingest.clone());
     let runner = runner.clone();
     let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
-    Arc::new(move || {
+    let demo_training = demo
+        .enabled
+        .then(|| training::child_program(settings))
+        .transpose()?;
+    Ok(Arc::new(move || {
         let (db, ingest) = (db.clone(), ingest.clone());
         let (demo, tracking) = (demo.clone(), tracking.clone());
+        let demo_training = demo_training.clone();
         let jobs = runner.follow_jobs();
         Box::pin(async move {
             let mut work: Vec<_> = jobs.into_iter().collect();
-            if demo.enabled {
-                match demo::start(&db, &ingest, demo.interval).await {
+            if let Some(demo_training) = demo_training {
+                match demo::start(&db, &ingest, demo.interval, demo_training).await {
                     Ok(tasks) => work.extend(tasks),
                     Err(error) => {
                         tracing::error!(error = %format!("{error:#}"), "the demo fleet did not start")
@@ -223,7 +229,7 @@ fn background_work(
             }
             work
         })
-    })
+    }))
 }
 
 async fn bind(address: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {

@@ -400,6 +400,11 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with_all = ["data", "model_out"])]
     pub run_id: Option<i64>,
 
+    /// Train the demo fleet's models from simulated data and promote them to the demo machines
+    /// that have none: what a demo-mode server runs in a child process at first start.
+    #[arg(long, conflicts_with_all = ["run_id", "data", "model_out"])]
+    pub demo: bool,
+
     /// Where this run executes, recorded on the run (`local`, or the Kubernetes Job's name).
     #[arg(long, env = "ICANTKUBE_RUNNER", default_value = "cli")]
     pub runner: String,
@@ -423,7 +428,7 @@ pub struct TrainArgs {
     pub algorithm: String,
 
     /// Where to write the model.
-    #[arg(long, required_unless_present = "run_id")]
+    #[arg(long, required_unless_present_any = ["run_id", "demo"])]
     pub model_out: Option<PathBuf>,
 
     /// A derived input as NAME=EXPRESSION over the columns' keys; repeatable.
@@ -565,6 +570,13 @@ mod tests {
         assert_eq!(job.active_deadline_seconds, 3600);
         assert_eq!(job.ttl_seconds_after_finished, 86400);
         assert_eq!(job.service_account, None);
+    }
+
+    #[test]
+    fn train_demo_needs_no_data_set_and_takes_none() {
+        let args = TrainArgs::try_parse_from(["train", "--demo"]).unwrap();
+        assert!(args.demo && args.run_id.is_none() && args.data.is_none());
+        assert!(TrainArgs::try_parse_from(["train", "--demo", "--run-id", "3"]).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::ingest::Ingest;
 use crate::simulator::ai4i::MillingMachine;
 use crate::simulator::turbofan::Engine;
 use crate::simulator::VirtualMachine;
+use crate::training::local::ChildProgram;
 use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
 
 /// Readings of history each demo machine starts with.
@@ -134,20 +135,24 @@ impl Default for DemoFleet {
 }
 
 /// Seeds the demo fleet (first start only), then keeps it streaming and trains its models in
-/// the background; answers the two tasks, for the server to stop with it.
+/// the background; answers the two tasks, for the server to stop with it. The models are
+/// trained by `training`, a child process (`icantkube train --demo`) as the local runner
+/// trains a run, so the forests' working memory never lands in the server; stopping the task
+/// kills the process.
 pub async fn start(
     db: &Database,
     ingest: &Ingest,
     interval: Duration,
+    training: ChildProgram,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut fleet = DemoFleet::default();
     fleet.seed(db, ingest, interval).await?;
     let streaming = tokio::spawn(fleet.stream(db.clone(), ingest.clone(), interval));
-    let training = db.clone();
+    let db = db.clone();
     let trained = tokio::spawn(async move {
         // A busy database can refuse a write; the demo must not stay unscored for it.
-        for attempt in 1..=3 {
-            match train_models(training.clone()).await {
+        for attempt in 1..=TRAINING_ATTEMPTS {
+            match train_in_child(&db, &training).await {
                 Ok(()) => break,
                 Err(error) => {
                     tracing::error!(%error, attempt, "demo models not trained");
@@ -157,6 +162,53 @@ pub async fn start(
         }
     });
     Ok(vec![streaming, trained])
+}
+
+/// Times the demo's training process is started before the demo is left unscored.
+const TRAINING_ATTEMPTS: u32 = 3;
+
+/// Why the demo's training process did not train the demo models.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoTrainingError {
+    #[error("the demo machines could not be read: {0}")]
+    Storage(#[from] crate::error::Error),
+    #[error("the demo's training process ({executable}) could not be started: {source}")]
+    Start {
+        executable: String,
+        source: std::io::Error,
+    },
+    #[error("the demo's training process could not be waited for: {0}")]
+    Wait(std::io::Error),
+    /// It ran and failed: how it ended and the last lines of its log.
+    #[error("the demo's training process failed: {0}")]
+    Failed(String),
+}
+
+/// Starts `icantkube train --demo` when a demo machine has no model yet, and waits for it.
+async fn train_in_child(db: &Database, training: &ChildProgram) -> Result<(), DemoTrainingError> {
+    if waiting(db).await?.is_empty() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let mut child =
+        training
+            .spawn(&["train", "--demo"])
+            .map_err(|source| DemoTrainingError::Start {
+                executable: training.executable.display().to_string(),
+                source,
+            })?;
+    let process = child.id();
+    tracing::info!(process, "demo models training in a child process");
+    let status = child.wait().await.map_err(DemoTrainingError::Wait)?;
+    if !status.success() {
+        return Err(DemoTrainingError::Failed(child.reason(status)));
+    }
+    tracing::info!(
+        process,
+        seconds = started.elapsed().as_secs_f64(),
+        "demo models trained in the child process"
+    );
+    Ok(())
 }
 
 impl DemoFleet {
@@ -252,16 +304,26 @@ const TRAINING_MILLS: usize = 8;
 /// Engines run to failure for the demo's remaining-life model.
 const TRAINING_ENGINES: usize = 50;
 
+/// The demo machines without a model yet.
+async fn waiting(db: &Database) -> crate::error::Result<Vec<Machine>> {
+    Ok(machines::list(db.pool())
+        .await?
+        .into_iter()
+        .filter(|m| m.active_model_version_id.is_none())
+        .filter(|m| FLEET.iter().any(|demo| demo.0 == m.name))
+        .collect())
+}
+
 /// Trains a model per demo profile from simulated data, registers it and promotes it to the
-/// demo machines that have no model yet. Runs in the background after seeding.
+/// demo machines that have no model yet: what `icantkube train --demo` does, in the child
+/// process a demo-mode server starts after seeding.
 #[tracing::instrument(name = "Training the demo models", skip_all)]
 pub async fn train_models(db: Database) -> anyhow::Result<()> {
     for profile in Profile::ALL {
-        let waiting: Vec<Machine> = machines::list(db.pool())
+        let waiting: Vec<Machine> = waiting(&db)
             .await?
             .into_iter()
-            .filter(|m| m.profile == profile.name() && m.active_model_version_id.is_none())
-            .filter(|m| FLEET.iter().any(|(name, _, _, _)| *name == m.name))
+            .filter(|m| m.profile == profile.name())
             .collect();
         if waiting.is_empty() {
             continue;

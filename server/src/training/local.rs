@@ -2,7 +2,8 @@
 //! `icantkube train --run-id N` on this machine.
 //!
 //! A separate process keeps a crashing or memory-hungry training away from the web server, and
-//! is the same program a Kubernetes Job runs.
+//! is the same program a Kubernetes Job runs. Demo mode starts its training the same way
+//! (`ChildProgram`).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -12,8 +13,9 @@ use std::sync::{Arc, Mutex};
 use app::model::RunState;
 use async_trait::async_trait;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use super::{Runner, RunnerError};
 use crate::db::{training_runs, Database};
@@ -23,17 +25,101 @@ const LOG_TAIL_LINES: usize = 12;
 /// Runs that may wait in the queue.
 const QUEUE_CAPACITY: usize = 64;
 
-/// How the child process is started.
+/// How the local runner works.
 #[derive(Debug, Clone)]
 pub struct LocalSettings {
     /// Runs trained at the same time.
     pub workers: usize,
+    /// What each run's child process is.
+    pub program: ChildProgram,
+}
+
+/// How a training child process is started: this program, on the same database.
+#[derive(Debug, Clone)]
+pub struct ChildProgram {
     /// The `icantkube` binary (normally this very program).
     pub executable: PathBuf,
     /// Passed to the child, which opens the same database.
     pub database_url: String,
     /// Environment for the child on top of this process' own (the MLflow settings).
     pub environment: Vec<(String, String)>,
+}
+
+impl ChildProgram {
+    /// Starts `icantkube ARGS...`, its stdout discarded and the last lines of its log (stderr)
+    /// kept for the reason it failed. The process is killed when the answer is dropped, so an
+    /// aborted task (a cancelled run, a server stopping) leaves no training behind.
+    pub fn spawn(&self, args: &[&str]) -> std::io::Result<ChildProcess> {
+        let mut child = Command::new(&self.executable)
+            .args(args)
+            // In the environment, not on the command line: every user of the machine can read a
+            // process's arguments, and a MariaDB URL carries a password.
+            .envs(self.environment.iter().cloned())
+            .env("DATABASE_URL", &self.database_url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_TAIL_LINES)));
+        let log = child.stderr.take().map(|stderr| {
+            let tail = tail.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut tail = tail.lock().expect("log lock");
+                    if tail.len() == LOG_TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            })
+        });
+        Ok(ChildProcess { child, tail, log })
+    }
+}
+
+/// A training child process, killed when dropped.
+pub struct ChildProcess {
+    child: Child,
+    tail: Arc<Mutex<VecDeque<String>>>,
+    log: Option<JoinHandle<()>>,
+}
+
+impl ChildProcess {
+    /// Its process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits until it exits and its log is read to the end.
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        let status = self.child.wait().await?;
+        if let Some(log) = self.log.take() {
+            let _ = log.await;
+        }
+        Ok(status)
+    }
+
+    /// Kills it and waits for it; one that has already exited is left as it is.
+    pub async fn kill(&mut self) -> std::io::Result<()> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        self.child.kill().await
+    }
+
+    /// How it ended, in words, with the last lines of its log.
+    pub fn reason(&self, status: ExitStatus) -> String {
+        let tail: Vec<String> = self
+            .tail
+            .lock()
+            .expect("log lock")
+            .iter()
+            .cloned()
+            .collect();
+        format!("{}; last log lines:\n{}", describe(status), tail.join("\n"))
+    }
 }
 
 /// Trains queued runs in child processes.
@@ -125,43 +211,19 @@ async fn train(runner: &LocalRunner, settings: &LocalSettings, run_id: i64) -> a
         // Cancelled (or taken by someone else) while it waited.
         _ => return Ok(()),
     }
-    let mut child = Command::new(&settings.executable)
-        .args([
-            "train",
-            "--run-id",
-            &run_id.to_string(),
-            "--runner",
-            "local",
-        ])
-        // In the environment, not on the command line: every user of the machine can read a
-        // process's arguments, and a MariaDB URL carries a password.
-        .envs(settings.environment.iter().cloned())
-        .env("DATABASE_URL", &settings.database_url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
+    let mut child = settings.program.spawn(&[
+        "train",
+        "--run-id",
+        &run_id.to_string(),
+        "--runner",
+        "local",
+    ])?;
     let (stop, stopped) = oneshot::channel();
     runner
         .running
         .lock()
         .expect("running lock")
         .insert(run_id, stop);
-    let tail = Arc::new(Mutex::new(VecDeque::with_capacity(LOG_TAIL_LINES)));
-    let log = child.stderr.take().map(|stderr| {
-        let tail = tail.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut tail = tail.lock().expect("log lock");
-                if tail.len() == LOG_TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
-        })
-    });
     let status = tokio::select! {
         status = child.wait() => Some(status?),
         _ = stopped => {
@@ -170,15 +232,11 @@ async fn train(runner: &LocalRunner, settings: &LocalSettings, run_id: i64) -> a
         }
     };
     runner.running.lock().expect("running lock").remove(&run_id);
-    if let Some(log) = log {
-        let _ = log.await;
-    }
     let Some(status) = status else {
         tracing::info!(run_id, "local training run cancelled");
         return Ok(());
     };
-    let tail: Vec<String> = tail.lock().expect("log lock").iter().cloned().collect();
-    let reason = format!("{}; last log lines:\n{}", describe(status), tail.join("\n"));
+    let reason = child.reason(status);
     if training_runs::fail_unfinished(pool, run_id, &reason).await? {
         tracing::warn!(run_id, %reason, "local training run died");
     }
@@ -198,5 +256,54 @@ fn describe(status: ExitStatus) -> String {
         Some(0) => "the training process exited without finishing the run".to_string(),
         Some(code) => format!("the training process exited with status {code}"),
         None => "the training process ended abnormally".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell() -> ChildProgram {
+        ChildProgram {
+            executable: "/bin/sh".into(),
+            database_url: "sqlite://unused.db".into(),
+            environment: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_childs_reason_names_its_exit_status_and_its_last_log_lines() {
+        let mut child = shell()
+            .spawn(&["-c", "echo starting >&2; echo out of luck >&2; exit 3"])
+            .unwrap();
+        let status = child.wait().await.unwrap();
+        let reason = child.reason(status);
+        assert!(
+            reason.starts_with("the training process exited with status 3"),
+            "{reason}"
+        );
+        assert!(reason.ends_with("starting\nout of luck"), "{reason}");
+    }
+
+    #[tokio::test]
+    async fn a_child_is_killed_when_its_handle_is_dropped() {
+        let child = shell().spawn(&["-c", "exec sleep 60"]).unwrap();
+        let id = child.id().unwrap();
+        drop(child);
+        // Killed, it is gone, or a zombie until the runtime reaps it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let state = std::fs::read_to_string(format!("/proc/{id}/stat"))
+                .map(|stat| stat.rsplit(')').next().unwrap_or("").trim().to_string());
+            match state {
+                Err(_) => break,
+                Ok(state) if state.starts_with('Z') => break,
+                Ok(state) => assert!(
+                    std::time::Instant::now() < deadline,
+                    "process {id} still runs: {state}"
+                ),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use crate::configuration::{Settings, TrackingSettings, TrainingBackend};
 use crate::db::{training_runs, Database};
 use kubernetes::KubernetesRunner;
-use local::{LocalRunner, LocalSettings};
+use local::{ChildProgram, LocalRunner, LocalSettings};
 
 /// Why a runner could not start or stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -93,16 +93,9 @@ pub async fn mark_cancelled(db: &Database, run_id: i64) -> Result<(), RunnerErro
 pub async fn start_runner(settings: &Settings, db: &Database) -> anyhow::Result<Arc<dyn Runner>> {
     match &settings.training.backend {
         TrainingBackend::Local => {
-            let executable = match &settings.training.local_executable {
-                Some(path) => path.clone(),
-                None => std::env::current_exe()
-                    .context("the local training runner needs this program's path")?,
-            };
             let settings = LocalSettings {
                 workers: settings.training.local_workers,
-                executable,
-                database_url: settings.database_url.clone(),
-                environment: tracking_environment(settings.tracking.as_ref()),
+                program: child_program(settings)?,
             };
             Ok(Arc::new(LocalRunner::start(db.clone(), settings).await?))
         }
@@ -114,6 +107,21 @@ pub async fn start_runner(settings: &Settings, db: &Database) -> anyhow::Result<
             Ok(Arc::new(runner))
         }
     }
+}
+
+/// A training child process as the local runner and demo mode start it: this program (or the
+/// one the settings name), on the same database, with MLflow's settings.
+pub fn child_program(settings: &Settings) -> anyhow::Result<ChildProgram> {
+    let executable = match &settings.training.local_executable {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .context("training in a child process needs this program's path")?,
+    };
+    Ok(ChildProgram {
+        executable,
+        database_url: settings.database_url.clone(),
+        environment: tracking_environment(settings.tracking.as_ref()),
+    })
 }
 
 /// MLflow's settings as the variables a training process reads.

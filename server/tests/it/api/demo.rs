@@ -1,4 +1,5 @@
-//! Demo mode: a mixed fleet with history on first start, streaming, never seeded twice.
+//! Demo mode: a mixed fleet with history on first start, streaming, never seeded twice; its
+//! models trained by a child process.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::app::{spawn_app_with, TestApp};
+use crate::support::binary::icantkube;
 
 async fn demo_app(database_url: Option<String>) -> TestApp {
     spawn_app_with(|settings| {
@@ -48,8 +50,32 @@ async fn demo_mode_seeds_a_mixed_fleet_with_history_and_keeps_it_streaming() {
 }
 
 #[tokio::test]
-async fn demo_mode_trains_its_models_and_scores_the_fleet() {
-    let app = demo_app(None).await;
+async fn demo_mode_trains_its_models_in_a_child_process_and_scores_the_fleet() {
+    // The training program: a script that records who started it and how, then runs the real
+    // binary. The server runs in this test process, so its children name it as their parent.
+    let folder = tempfile::tempdir().unwrap();
+    let started = folder.path().join("started");
+    let program = folder.path().join("icantkube");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\necho \"$PPID $*\" >> '{}'\nexec '{}' \"$@\"\n",
+            started.display(),
+            icantkube()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let app = spawn_app_with(|settings| {
+        settings.demo.enabled = true;
+        settings.demo.interval = Duration::from_millis(100);
+        settings.training.local_executable = Some(program.clone());
+    })
+    .await;
     let deadline = std::time::Instant::now() + Duration::from_secs(300);
     loop {
         let machines: Vec<Value> = app.get_json("/api/v1/machines").await;
@@ -66,6 +92,13 @@ async fn demo_mode_trains_its_models_and_scores_the_fleet() {
             assert!(engines.clone().all(|m| m["remaining_life"].is_f64()));
             let mills = machines.iter().filter(|m| m["profile"] == "ai4i2020");
             assert!(mills.clone().all(|m| m["failure_probability"].is_f64()));
+            // Once, or again after an attempt a busy database refused.
+            let started = std::fs::read_to_string(&started).unwrap_or_default();
+            let by_the_server = format!("{} train --demo", std::process::id());
+            assert!(
+                !started.is_empty() && started.lines().all(|line| line == by_the_server),
+                "the server did not start the training program as `train --demo`: {started:?}"
+            );
             break;
         }
         assert!(
