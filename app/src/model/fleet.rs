@@ -39,6 +39,19 @@ impl FleetQuery {
         }
     }
 
+    /// The query with its empty values left out: a GET form sends its empty fields too, and an
+    /// empty one filters nothing.
+    pub fn without_empty(self) -> FleetQuery {
+        let keep = |value: Option<String>| value.filter(|v| !v.is_empty());
+        FleetQuery {
+            q: keep(self.q),
+            status: keep(self.status),
+            profile: keep(self.profile),
+            place: keep(self.place),
+            after: keep(self.after),
+        }
+    }
+
     /// The same filters on another page (`after`) or the first (`None`).
     pub fn at(&self, after: Option<String>) -> FleetQuery {
         FleetQuery {

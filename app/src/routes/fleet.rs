@@ -26,18 +26,16 @@ pub async fn get_fleet(query: FleetQuery) -> Result<Fleet, AppError> {
 #[component]
 pub fn FleetPage() -> impl IntoView {
     let params = use_query_map();
-    // The form sends its empty fields too: an empty one filters nothing.
     let query = move || {
-        params.with(|p| {
-            let get = |key: &str| p.get(key).filter(|value| !value.is_empty());
-            FleetQuery {
-                q: get("q"),
-                status: get("status"),
-                profile: get("profile"),
-                place: get("place"),
-                after: get("after"),
-            }
-        })
+        params
+            .with(|p| FleetQuery {
+                q: p.get("q"),
+                status: p.get("status"),
+                profile: p.get("profile"),
+                place: p.get("place"),
+                after: p.get("after"),
+            })
+            .without_empty()
     };
     let fleet = Resource::new(query, get_fleet);
     view! {

@@ -37,12 +37,13 @@ struct MachineRow {
     reading_count: i64,
     place: Option<String>,
     risk_order: f64,
+    updated_at: i64,
 }
 
 const COLUMNS: &str = "id, name, display_name, profile, attributes, sensors, monitoring, status, \
                        failure_probability, last_reading_at, last_values, active_model_version_id, \
                        remaining_life, remaining_life_low, remaining_life_high, life_unit, \
-                       failure_mode, mode_probability, reading_count, place, risk_order";
+                       failure_mode, mode_probability, reading_count, place, risk_order, updated_at";
 
 /// A machine with its schema parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +75,9 @@ pub struct Machine {
     pub place: Option<String>,
     /// Its rank by risk as stored, smaller is riskier (`RiskRank::order`).
     pub risk_order: f64,
+    /// When its row last changed (a reading, a status, a promotion), ms since the epoch: what
+    /// tells a page showing it that it changed.
+    pub updated_at: i64,
 }
 
 impl Machine {
@@ -125,6 +129,7 @@ impl Machine {
                 name,
             }
             .order(),
+            updated_at: 0,
         }
     }
 }
@@ -169,6 +174,7 @@ impl TryFrom<MachineRow> for Machine {
             reading_count: row.reading_count,
             place: row.place,
             risk_order: row.risk_order,
+            updated_at: row.updated_at,
         })
     }
 }

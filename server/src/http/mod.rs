@@ -6,6 +6,7 @@ pub mod client;
 pub mod connections;
 pub mod forms;
 mod page_messages;
+mod page_versions;
 mod security_headers;
 mod server_fn_status;
 mod state;
@@ -46,13 +47,14 @@ fn page_routes() -> Vec<AxumRouteListing> {
 
 /// The whole HTTP surface: API, probes, pages, server functions and static files.
 pub fn router(state: AppState) -> Router {
+    let fleet = Arc::new(StoredFleet {
+        db: state.db.clone(),
+        models: state.models.clone(),
+        tracking: state.tracking.clone(),
+        grafana_url: state.grafana_url.clone(),
+    });
     let services = Services {
-        fleet: Arc::new(StoredFleet {
-            db: state.db.clone(),
-            models: state.models.clone(),
-            tracking: state.tracking.clone(),
-            grafana_url: state.grafana_url.clone(),
-        }),
+        fleet: fleet.clone(),
         training: Arc::new(StoredTraining {
             db: state.db.clone(),
             models: state.models.clone(),
@@ -82,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             security_headers::allow_this_page_scripts,
             shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            fleet,
+            page_versions::not_modified,
         ))
         // Inside compression: it reads the error a server function answered, uncompressed.
         .layer(middleware::from_fn(server_fn_status::by_error))

@@ -1,6 +1,9 @@
 //! What the fleet and machine pages show, read from storage (the `FleetQueries` the app
 //! declares).
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use app::error::AppError;
 use app::model::{
     Chart, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail, RemainingLife, RiskDriver,
@@ -259,6 +262,66 @@ fn parse_cursor(text: &str) -> Result<RiskCursor, AppError> {
     })
 }
 
+/// What a fleet view shows that can change: its page of machines and the counts by status.
+struct FleetView {
+    filter: FleetFilter,
+    page: Vec<Machine>,
+    next: Option<RiskCursor>,
+    by_status: HashMap<Status, i64>,
+}
+
+impl StoredFleet {
+    async fn fleet_view(&self, query: &FleetQuery) -> Result<FleetView, AppError> {
+        let pool = self.db.pool();
+        let filter = fleet_filter(query)?;
+        let after = query.after.as_deref().map(parse_cursor).transpose()?;
+        // One more than a page tells whether there is a next one.
+        let mut page =
+            machines::riskiest_page(pool, &filter, after.as_ref(), FLEET_PAGE + 1).await?;
+        let next = (page.len() > FLEET_PAGE).then(|| {
+            page.truncate(FLEET_PAGE);
+            page.last().map(RiskCursor::after)
+        });
+        let by_status = machines::count_by_status(pool).await?;
+        Ok(FleetView {
+            filter,
+            page,
+            next: next.flatten(),
+            by_status,
+        })
+    }
+
+    /// A digest of what the fleet view `query` shows, without rendering it: the Live refresh
+    /// asks with it and gets 304 while it holds. Every row change (a reading, a status, a
+    /// promotion) moves the machine's `updated_at`.
+    pub async fn fleet_version(&self, query: &FleetQuery) -> Result<u64, AppError> {
+        let view = self.fleet_view(query).await?;
+        let mut hasher = DefaultHasher::new();
+        let mut counts: Vec<(&str, i64)> = view
+            .by_status
+            .iter()
+            .map(|(s, n)| (s.as_str(), *n))
+            .collect();
+        counts.sort_unstable();
+        counts.hash(&mut hasher);
+        for machine in &view.page {
+            (machine.id, machine.updated_at, machine.risk_order.to_bits()).hash(&mut hasher);
+        }
+        view.next.map(|next| next.name).hash(&mut hasher);
+        Ok(hasher.finish())
+    }
+
+    /// A digest of what the page of machine `name` shows, `None` when there is no such machine.
+    pub async fn machine_version(&self, name: &str) -> Result<Option<u64>, AppError> {
+        let Some(machine) = machines::find(self.db.pool(), name).await? else {
+            return Ok(None);
+        };
+        let mut hasher = DefaultHasher::new();
+        (machine.id, machine.updated_at, machine.reading_count).hash(&mut hasher);
+        Ok(Some(hasher.finish()))
+    }
+}
+
 /// A name asked for, as an error may repeat it: no machine name is longer than 64 characters,
 /// so a longer one is cut there. Echoed whole, a 100 KB name made the error too large for the
 /// server functions' status middleware to read, and the answer an empty 500.
@@ -273,39 +336,29 @@ fn echoed(name: &str) -> String {
 impl FleetQueries for StoredFleet {
     async fn fleet(&self, query: FleetQuery) -> Result<Fleet, AppError> {
         let pool = self.db.pool();
-        let filter = fleet_filter(&query)?;
-        let after = query.after.as_deref().map(parse_cursor).transpose()?;
-        // One more than a page tells whether there is a next one.
-        let mut page =
-            machines::riskiest_page(pool, &filter, after.as_ref(), FLEET_PAGE + 1).await?;
-        let next = (page.len() > FLEET_PAGE).then(|| {
-            page.truncate(FLEET_PAGE);
-            page.last()
-                .map(|last| cursor_text(&RiskCursor::after(last)))
-        });
-        let by_status = machines::count_by_status(pool).await?;
+        let view = self.fleet_view(&query).await?;
         let counts: Vec<StatusCount> = Status::ALL
             .iter()
             .map(|status| StatusCount {
                 status: *status,
-                count: by_status.get(status).copied().unwrap_or(0),
+                count: view.by_status.get(status).copied().unwrap_or(0),
             })
             .collect();
         let total = counts.iter().map(|c| c.count).sum();
-        let matching = match (filter.is_empty(), filter.status) {
+        let matching = match (view.filter.is_empty(), view.filter.status) {
             (true, _) => total,
-            (false, Some(status)) if filter == FleetFilter::only(status) => {
-                by_status.get(&status).copied().unwrap_or(0)
+            (false, Some(status)) if view.filter == FleetFilter::only(status) => {
+                view.by_status.get(&status).copied().unwrap_or(0)
             }
-            _ => machines::count_matching(pool, &filter).await?,
+            _ => machines::count_matching(pool, &view.filter).await?,
         };
         let (places, profiles) = machines::places_and_profiles(pool).await?;
         Ok(Fleet {
             counts,
             total,
             matching,
-            machines: page.iter().map(card).collect(),
-            next: next.flatten(),
+            machines: view.page.iter().map(card).collect(),
+            next: view.next.as_ref().map(cursor_text),
             places,
             profiles,
             generated_at: now_ms(),

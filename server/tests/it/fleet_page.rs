@@ -1,10 +1,12 @@
 //! The fleet page of a fleet larger than a page: counts by status first, the riskiest machines,
 //! pages that follow each other through plain links, and filters in the query string.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::app::{spawn_app, TestApp};
+use crate::support::app::{ai4i_json_batch, spawn_app, TestApp};
 
 /// The machine names of a fleet page's cards, in page order.
 fn card_names(html: &str) -> Vec<String> {
@@ -127,4 +129,98 @@ async fn a_place_is_registered_with_its_machine_within_bounds() {
         .contains("place: must be 1 to 64 characters"));
     let page = app.page("/").await;
     assert_eq!(card_names(&page), ["mill-01"]);
+}
+
+/// The status and ETag of a GET of `path` holding `etag`.
+async fn conditional(app: &TestApp, path: &str, etag: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    (response.status(), etag)
+}
+
+/// Waits until a minute has at least 20 s left: the ETag covers the minute (so relative times
+/// are never stale for longer), and the test's requests must fall within one.
+async fn within_one_minute() {
+    let into_minute = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 60_000;
+    if into_minute > 40_000 {
+        tokio::time::sleep(Duration::from_millis((60_100 - into_minute) as u64)).await;
+    }
+}
+
+async fn etag_of(app: &TestApp, path: &str) -> String {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "private, no-cache",
+        "{path}"
+    );
+    response.headers()["etag"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_unchanged_page_answers_304_and_a_new_reading_changes_it() {
+    let app = spawn_app().await;
+    register(&app, "mill-01", "Hall A").await;
+    register(&app, "mill-02", "Hall B").await;
+    within_one_minute().await;
+    for path in ["/", "/?place=Hall+A", "/machines/mill-01"] {
+        let etag = etag_of(&app, path).await;
+        let (status, _) = conditional(&app, path, &etag).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{path} unchanged");
+    }
+
+    let fleet = etag_of(&app, "/").await;
+    let hall_b = etag_of(&app, "/?place=Hall+B").await;
+    let machine = etag_of(&app, "/machines/mill-01").await;
+    let body = ai4i_json_batch(1, "live");
+    let response = app
+        .post_readings("mill-01", "application/json", &body)
+        .await;
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let (status, changed) = conditional(&app, "/", &fleet).await;
+    assert_eq!(status, StatusCode::OK, "the fleet shows the new reading");
+    assert_ne!(changed, fleet);
+    let (status, _) = conditional(&app, "/machines/mill-01", &machine).await;
+    assert_eq!(status, StatusCode::OK, "the machine page shows it");
+    let (status, _) = conditional(&app, "/?place=Hall+B", &hall_b).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_MODIFIED,
+        "a view without mill-01 is unchanged"
+    );
+
+    // Signing in changes the page (the header says who is signed in): never a stale 304.
+    let response = app
+        .client
+        .get(app.url("/"))
+        .header("if-none-match", &changed)
+        .header("cookie", "icantkube_session=someone-else")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let response = app
+        .client
+        .get(app.url("/machines/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.headers().get("etag").is_none());
 }
