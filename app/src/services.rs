@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    Fleet, FleetQuery, MachineDetail, ModelsOverview, TrainingForm, TrainingRunDetail,
-    TrainingRuns, Viewer,
+    Fleet, FleetQuery, MachineDetail, MachinesPage, ModelsOverview, TrainingForm,
+    TrainingRunDetail, TrainingRuns, Viewer,
 };
 
 /// Read access to machines and their readings, as the pages show them.
@@ -30,7 +30,8 @@ pub trait TrainingQueries: Send + Sync {
     async fn run(&self, id: i64) -> Result<TrainingRunDetail, AppError>;
     /// The form's choices, with the preview of `dataset` when one is chosen.
     async fn form(&self, dataset: Option<i64>) -> Result<TrainingForm, AppError>;
-    async fn models(&self) -> Result<ModelsOverview, AppError>;
+    /// Every profile's versions, with one page of its machines (`page` picks one profile's).
+    async fn models(&self, page: MachinesPage) -> Result<ModelsOverview, AppError>;
 }
 
 /// Who is asking, from the request's session cookie.

@@ -25,7 +25,8 @@ pub struct ModelVersionView {
     pub created_at: i64,
     pub training_run_id: Option<i64>,
     pub metrics: Vec<MetricComparison>,
-    /// Machines it is active on.
+    /// How many machines it is active on, and the first few of them by name.
+    pub active_count: i64,
     pub active_on: Vec<String>,
     pub charts: Vec<Chart>,
     pub mlflow_url: Option<String>,
@@ -54,10 +55,22 @@ pub struct MachineModel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileModels {
     pub profile: String,
+    /// Machines of the profile, and one page of them by name with their versions.
+    pub machine_count: i64,
     pub machines: Vec<MachineModel>,
+    /// The last name on this page, when more follow.
+    pub next: Option<String>,
     /// Newest first.
     pub versions: Vec<ModelVersionView>,
     pub promotions: Vec<PromotionRecord>,
+}
+
+/// Which page of a profile's machines `/models` shows (`?profile=&after=`); the other
+/// profiles show their first page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachinesPage {
+    pub profile: Option<String>,
+    pub after: Option<String>,
 }
 
 /// The `/models` page.

@@ -7,13 +7,15 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::ErrorView;
 use crate::error::AppError;
-use crate::model::{time_ago, ModelVersionView, ModelsOverview, ProfileModels, Viewer};
+use crate::model::{
+    grouped, time_ago, MachinesPage, ModelVersionView, ModelsOverview, ProfileModels, Viewer,
+};
 use crate::routes::login::get_viewer;
 use crate::routes::machine::ChartView;
 
 #[server(prefix = "/_fn")]
-pub async fn get_models() -> Result<ModelsOverview, AppError> {
-    crate::services::services()?.training.models().await
+pub async fn get_models(page: MachinesPage) -> Result<ModelsOverview, AppError> {
+    crate::services::services()?.training.models(page).await
 }
 
 #[component]
@@ -21,7 +23,13 @@ pub fn ModelsPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.read().get("error");
     let notice = move || query.read().get("notice");
-    let models = Resource::new(|| (), |_| get_models());
+    let page = move || {
+        query.with(|q| MachinesPage {
+            profile: q.get("profile").filter(|v| !v.is_empty()),
+            after: q.get("after").filter(|v| !v.is_empty()),
+        })
+    };
+    let models = Resource::new(page, get_models);
     let viewer = Resource::new(|| (), |_| get_viewer());
     view! {
         <Title text="Models" />
@@ -64,9 +72,28 @@ pub fn ModelsPage() -> impl IntoView {
 fn ProfileSection(profile: ProfileModels, viewer: Viewer, now: i64) -> impl IntoView {
     let csrf = viewer.csrf_token.clone();
     let machine_names: Vec<String> = profile.machines.iter().map(|m| m.name.clone()).collect();
+    let shown = profile.machines.len();
+    let count = match profile.machine_count {
+        1 => "1 machine".to_string(),
+        n if n as usize == shown => format!("{} machines", grouped(n)),
+        n => format!("{} machines, {shown} on this page by name", grouped(n)),
+    };
+    let next = profile.next.clone().map(|after| {
+        let href = format!(
+            "/models?profile={}&after={after}#machines-{}",
+            profile.profile, profile.profile
+        );
+        view! {
+            <nav class="pager" aria-label=format!("Pages of the {} machines", profile.profile)>
+                <a href=format!("/models#machines-{}", profile.profile)>"← First page"</a>
+                <a href=href rel="next">"Next machines →"</a>
+            </nav>
+        }
+    });
     view! {
         <section class="profile-models" data-profile=profile.profile.clone()>
-            <h2>{profile.profile.clone()}</h2>
+            <h2 id=format!("machines-{}", profile.profile)>{profile.profile.clone()}</h2>
+            <p class="muted">{count}</p>
             <div class="table-scroll">
                 <table class="active-models">
                     <thead>
@@ -112,6 +139,7 @@ fn ProfileSection(profile: ProfileModels, viewer: Viewer, now: i64) -> impl Into
                     </tbody>
                 </table>
             </div>
+            {next}
             {profile
                 .versions
                 .into_iter()
@@ -167,7 +195,12 @@ fn VersionCard(
     machines: Vec<String>,
     now: i64,
 ) -> impl IntoView {
-    let active = !version.active_on.is_empty();
+    let active = version.active_count > 0;
+    let active_on = if version.active_count as usize > version.active_on.len() {
+        format!("active on {} machines", grouped(version.active_count))
+    } else {
+        format!("active on {}", version.active_on.join(", "))
+    };
     let promote = csrf.map(|csrf| {
         view! {
             <form class="promote" method="post" action=format!("/models/{}/promote", version.id)>
@@ -176,6 +209,7 @@ fn VersionCard(
                     "Promote on "
                     <select name="machine">
                         <option value="">"every machine of the profile"</option>
+                        // The machines of this page; the others are a page away.
                         {machines
                             .iter()
                             .map(|m| view! { <option value=m.clone()>{m.clone()}</option> })
@@ -197,7 +231,7 @@ fn VersionCard(
                     .then(|| {
                         view! {
                             <span class="badge" data-state="active">
-                                {format!("active on {}", version.active_on.join(", "))}
+                                {active_on.clone()}
                             </span>
                         }
                     })}

@@ -263,15 +263,58 @@ async fn fetch_machines<'q>(
         .collect()
 }
 
-/// Up to `limit` machines by name, those after `after` (a keyset page: it costs the same
-/// wherever it starts, unlike an OFFSET).
+/// Up to `limit` machines by name, of `profile` when one is given, those after `after` (a
+/// keyset page: it costs the same wherever it starts, unlike an OFFSET).
 #[tracing::instrument(name = "Listing a page of machines", skip(pool))]
-pub async fn page(pool: &AnyPool, after: Option<&str>, limit: usize) -> Result<Vec<Machine>> {
-    let sql = format!("SELECT {COLUMNS} FROM machines WHERE name > ? ORDER BY name LIMIT ?");
-    let query = sqlx::query_as(&sql)
-        .bind(after.unwrap_or(""))
-        .bind(limit_bind(limit));
-    fetch_machines(pool, query).await
+pub async fn page(
+    pool: &AnyPool,
+    profile: Option<&str>,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Machine>> {
+    let of_profile = if profile.is_some() {
+        " AND profile = ?"
+    } else {
+        ""
+    };
+    let sql =
+        format!("SELECT {COLUMNS} FROM machines WHERE name > ?{of_profile} ORDER BY name LIMIT ?");
+    let mut query = sqlx::query_as(&sql).bind(after.unwrap_or("").to_string());
+    if let Some(profile) = profile {
+        query = query.bind(profile.to_string());
+    }
+    fetch_machines(pool, query.bind(limit_bind(limit))).await
+}
+
+/// How many machines of each profile have each active model version (`None`: no model).
+pub async fn count_by_active_version(
+    pool: &AnyPool,
+) -> Result<HashMap<(String, Option<i64>), i64>> {
+    let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT profile, active_model_version_id, COUNT(*) FROM machines \
+         GROUP BY profile, active_model_version_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(profile, version, count)| ((profile, version), count))
+        .collect())
+}
+
+/// The names of up to `limit` machines a model version is active on, by name.
+pub async fn names_with_version(
+    pool: &AnyPool,
+    version_id: i64,
+    limit: usize,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM machines WHERE active_model_version_id = ? ORDER BY name LIMIT ?",
+    )
+    .bind(version_id)
+    .bind(limit_bind(limit))
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Up to `limit` machines, riskiest first (`domain::risk`), from the index on the order kept

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::error::AppError;
 use app::model::{
-    duration, ColumnPreview, DatasetPreview, DatasetSummary, MachineModel, MetricComparison,
-    ModelVersionView, ModelsOverview, ProfileModels, PromotionRecord, Tracking, TrainingForm,
-    TrainingRunDetail, TrainingRunSummary, TrainingRuns, Viewer,
+    duration, ColumnPreview, DatasetPreview, DatasetSummary, MachineModel, MachinesPage,
+    MetricComparison, ModelVersionView, ModelsOverview, ProfileModels, PromotionRecord, Tracking,
+    TrainingForm, TrainingRunDetail, TrainingRunSummary, TrainingRuns, Viewer,
 };
 use app::services::{TrainingQueries, ViewerQueries};
 use axum::http::HeaderMap;
@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use crate::auth::sessions::Sessions;
 use crate::charts;
 use crate::configuration::TrackingSettings;
-use crate::db::machines::{self, Machine};
+use crate::db::machines;
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, promotions, Database};
 use crate::domain::time::now_ms;
@@ -30,6 +30,12 @@ use ml::LoadOptions;
 
 /// Runs on the `/training` page.
 const LISTED_RUNS: i64 = 100;
+/// Machines listed per profile on one page of `/models`.
+const MACHINES_PAGE: usize = 24;
+/// Machines named beside a version ("active on mill-01, mill-02"); beyond, a count.
+const NAMED_ACTIVE: usize = 3;
+/// Promotions in each profile's history on `/models`.
+const LISTED_PROMOTIONS: i64 = 200;
 
 /// Reads runs, data sets and model versions for the pages.
 pub struct StoredTraining {
@@ -114,8 +120,8 @@ impl TrainingQueries for StoredTraining {
         })
     }
 
-    async fn models(&self) -> Result<ModelsOverview, AppError> {
-        Ok(self.overview().await?)
+    async fn models(&self, page: MachinesPage) -> Result<ModelsOverview, AppError> {
+        Ok(self.overview(page).await?)
     }
 }
 
@@ -245,11 +251,11 @@ impl StoredTraining {
         })
     }
 
-    async fn overview(&self) -> Result<ModelsOverview, Error> {
+    async fn overview(&self, page: MachinesPage) -> Result<ModelsOverview, Error> {
         let pool = self.db.pool();
         let versions = model_versions::list(pool).await?;
-        let machines = machines::list(pool).await?;
-        let history = promotions::history(pool, 200).await?;
+        let by_version = machines::count_by_active_version(pool).await?;
+        let history = promotions::history(pool, LISTED_PROMOTIONS).await?;
         let runs: HashMap<i64, TrainingRun> = training_runs::list(pool, i64::MAX)
             .await?
             .into_iter()
@@ -265,23 +271,26 @@ impl StoredTraining {
                 .entry(version.profile.clone())
                 .or_insert_with(|| ProfileModels {
                     profile: version.profile.clone(),
+                    machine_count: 0,
                     machines: Vec::new(),
+                    next: None,
                     versions: Vec::new(),
                     promotions: Vec::new(),
                 });
         }
-        for machine in &machines {
-            let Some(profile) = profiles.get_mut(&machine.profile) else {
-                continue;
-            };
-            profile.machines.push(MachineModel {
-                name: machine.name.clone(),
-                active: machine
-                    .active_model_version_id
-                    .and_then(|id| labels.get(&id).cloned()),
-                previous: previous_version(machine, &history)
-                    .map(|id| (id, labels.get(&id).cloned().unwrap_or_default())),
-            });
+        for ((profile, _), count) in &by_version {
+            if let Some(models) = profiles.get_mut(profile) {
+                models.machine_count += count;
+            }
+        }
+        for (name, profile) in profiles.iter_mut() {
+            let after = page
+                .after
+                .as_deref()
+                .filter(|_| page.profile.as_deref() == Some(name.as_str()));
+            let (machines, next) = self.machines_page(name, after, &labels).await?;
+            profile.machines = machines;
+            profile.next = next;
         }
         for promotion in &history {
             if let Some(profile) = profiles.get_mut(&promotion.profile) {
@@ -295,9 +304,7 @@ impl StoredTraining {
             }
         }
         for (name, profile) in profiles.iter_mut() {
-            let of_profile: Vec<&Machine> =
-                machines.iter().filter(|m| &m.profile == name).collect();
-            let reference_id = most_active(&of_profile);
+            let reference_id = most_active(name, &by_version);
             let reference = match reference_id {
                 Some(id) => Some(self.models.card(id).await?),
                 None => None,
@@ -317,11 +324,11 @@ impl StoredTraining {
                         &card.evaluation,
                         compare_with.map(|reference| &reference.evaluation),
                     ),
-                    active_on: of_profile
-                        .iter()
-                        .filter(|m| m.active_model_version_id == Some(version.id))
-                        .map(|m| m.name.clone())
-                        .collect(),
+                    active_count: by_version
+                        .get(&(name.clone(), Some(version.id)))
+                        .copied()
+                        .unwrap_or(0),
+                    active_on: machines::names_with_version(pool, version.id, NAMED_ACTIVE).await?,
                     charts: charts::evaluation_charts(&card),
                     mlflow_url: version
                         .training_run_id
@@ -335,29 +342,47 @@ impl StoredTraining {
             generated_at: now_ms(),
         })
     }
+
+    /// One page of the profile's machines by name, each with its active version and the one
+    /// before it (to roll back to), and the cursor of the next page.
+    async fn machines_page(
+        &self,
+        profile: &str,
+        after: Option<&str>,
+        labels: &HashMap<i64, String>,
+    ) -> Result<(Vec<MachineModel>, Option<String>), Error> {
+        let pool = self.db.pool();
+        let mut page = machines::page(pool, Some(profile), after, MACHINES_PAGE + 1).await?;
+        let next = (page.len() > MACHINES_PAGE).then(|| {
+            page.truncate(MACHINES_PAGE);
+            page.last().map(|m| m.name.clone())
+        });
+        let ids: Vec<i64> = page.iter().map(|m| m.id).collect();
+        let previous = promotions::previous_versions(pool, &ids).await?;
+        let machines = page
+            .into_iter()
+            .map(|machine| MachineModel {
+                active: machine
+                    .active_model_version_id
+                    .and_then(|id| labels.get(&id).cloned()),
+                previous: previous
+                    .get(&machine.id)
+                    .map(|id| (*id, labels.get(id).cloned().unwrap_or_default())),
+                name: machine.name,
+            })
+            .collect();
+        Ok((machines, next.flatten()))
+    }
 }
 
-/// The version active on most of these machines: what a new version is compared with.
-fn most_active(machines: &[&Machine]) -> Option<i64> {
-    let mut counts: HashMap<i64, usize> = HashMap::new();
-    for id in machines.iter().filter_map(|m| m.active_model_version_id) {
-        *counts.entry(id).or_default() += 1;
-    }
-    counts
-        .into_iter()
+/// The version active on most machines of the profile: what a new version is compared with.
+fn most_active(profile: &str, by_version: &HashMap<(String, Option<i64>), i64>) -> Option<i64> {
+    by_version
+        .iter()
+        .filter(|((of, _), _)| of == profile)
+        .filter_map(|((_, version), count)| Some(((*version)?, *count)))
         .max_by_key(|(id, count)| (*count, *id))
         .map(|(id, _)| id)
-}
-
-/// The version the machine had before its current one, from the promotion history (newest
-/// first), to roll back to.
-fn previous_version(machine: &Machine, history: &[promotions::PromotionRow]) -> Option<i64> {
-    let active = machine.active_model_version_id?;
-    history
-        .iter()
-        .filter(|p| p.machine_id == machine.id)
-        .map(|p| p.model_version_id)
-        .find(|id| *id != active)
 }
 
 /// Metrics of `evaluation`, each beside the active version's, with which is better.

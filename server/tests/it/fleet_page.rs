@@ -1,12 +1,17 @@
-//! The fleet page of a fleet larger than a page: counts by status first, the riskiest machines,
-//! pages that follow each other through plain links, and filters in the query string.
+//! Pages of a fleet larger than a page: the fleet page (counts by status first, the riskiest
+//! machines, pages that follow each other through plain links, filters in the query string,
+//! 304 while nothing changed) and `/models` (counts, and each profile's machines paged).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
 use serde_json::json;
 
+use icantkube::db::model_versions;
+
 use crate::support::app::{ai4i_json_batch, spawn_app, TestApp};
+use crate::support::data::milling_csv;
+use crate::support::model::{register_in, train};
 
 /// The machine names of a fleet page's cards, in page order.
 fn card_names(html: &str) -> Vec<String> {
@@ -223,4 +228,65 @@ async fn an_unchanged_page_answers_304_and_a_new_reading_changes_it() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.headers().get("etag").is_none());
+}
+
+/// The machine links of a page, in page order.
+fn machine_links(html: &str) -> Vec<String> {
+    html.split(r#"<a href="/machines/"#)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn models_counts_its_machines_and_lists_them_a_page_at_a_time() {
+    let app = spawn_app().await;
+    for i in 0..30 {
+        register(&app, &format!("mill-{i:02}"), "Hall A").await;
+    }
+    let model = train(&milling_csv(3, 2, 400), 5, true);
+    let db = app.database().await;
+    let first = register_in(&db, "ai4i2020", &model, model.to_bytes()).await;
+    let second = register_in(&db, "ai4i2020", &model, model.to_bytes()).await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM machines ORDER BY name")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        model_versions::promote(db.pool(), *id, first, "test", "test")
+            .await
+            .unwrap();
+        if i < 2 {
+            model_versions::promote(db.pool(), *id, second, "test", "test")
+                .await
+                .unwrap();
+        }
+    }
+    db.close().await;
+
+    let page = app.page("/models").await;
+    assert!(
+        page.contains("30 machines, 24 on this page by name"),
+        "{page}"
+    );
+    assert!(
+        page.contains("active on 28 machines"),
+        "a count beyond a few names"
+    );
+    assert!(
+        page.contains("active on mill-00, mill-01"),
+        "a few machines are named"
+    );
+    let listed = machine_links(&page);
+    let expected: Vec<String> = (0..30).map(|i| format!("mill-{i:02}")).collect();
+    assert_eq!(listed, expected[..24]);
+    assert_eq!(
+        page.matches("to ai4i2020 v1").count(),
+        2,
+        "the two machines on v2 roll back"
+    );
+    let next = next_link(&page).expect("a link to the next machines");
+    let rest = app.page(&next).await;
+    assert_eq!(machine_links(&rest), expected[24..]);
+    assert_eq!(next_link(&rest), None);
 }

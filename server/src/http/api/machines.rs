@@ -136,6 +136,7 @@ pub async fn list(
     // One more than asked says whether another page follows.
     let mut machines = machines::page(
         state.db.pool(),
+        None,
         after.as_ref().map(|n| n.as_ref()),
         limit + 1,
     )
