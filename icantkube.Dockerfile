@@ -15,10 +15,11 @@ ARG BINARIES=build
 FROM ${BUILDER} AS build
 WORKDIR /src
 COPY . .
-# The same build as the README's: setup.sh installs cargo-leptos, wasm-bindgen and binaryen.
+# The same build as the README's: setup.sh installs cargo-leptos, wasm-bindgen, binaryen and
+# brotli; build-site.sh builds, names the site's files after their content and precompresses them.
 ENV CARGO_TARGET_DIR=/src/target LEPTOS_SITE_ROOT=target/site
 RUN scripts/setup.sh \
- && cargo leptos build --release \
+ && scripts/build-site.sh --release \
  && mkdir -p /out/data \
  && strip -o /out/icantkube target/release/icantkube \
  && cp -r target/site /out/site

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
-cargo leptos build --release
+scripts/build-site.sh --release
 export ICANTKUBE_DEMO="${ICANTKUBE_DEMO:-1}"
 exec "$CARGO_TARGET_DIR/release/icantkube" serve "$@"

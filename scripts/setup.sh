@@ -43,6 +43,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_v
 fi
 
 command -v wasm-opt >/dev/null || apt_install binaryen
+# The site's precompressed copies (scripts/build-site.sh); gzip is in every Debian.
+command -v brotli >/dev/null || apt_install brotli
 
 if [ "$want_test" = 1 ]; then
   # Licences, duplicate crates and crate sources are checked by the test command.

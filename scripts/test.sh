@@ -30,8 +30,8 @@ step "lints: browser build (hydrate, wasm32)"
 cargo clippy -p app --lib --no-default-features --features hydrate \
   --target wasm32-unknown-unknown --locked -- -D warnings
 
-step "site build (server + WebAssembly + CSS)"
-cargo leptos build
+step "site build (server + WebAssembly + CSS, hashed names, precompressed copies)"
+scripts/build-site.sh
 
 # Runs the tests with every log line kept in a file: on failure it shows the failures and
 # where the whole log is; then no line may show a configured secret (the database password,

@@ -238,9 +238,10 @@ async fn bind(address: SocketAddr, variable: &str) -> anyhow::Result<TcpListener
         .with_context(|| format!("Failed to listen on {address} ({variable})"))
 }
 
-/// Leptos' site settings from its `LEPTOS_*` variables (the bundle's name is set at build time).
+/// Leptos' site settings from its `LEPTOS_*` variables (the bundle's name is set at build time),
+/// with the hashed file names the site root lists.
 fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let configuration = leptos::config::get_configuration(None)
         .context("Failed to read the Leptos site settings (LEPTOS_* variables)")?;
-    Ok(configuration.leptos_options)
+    Ok(http::assets::with_site_hashes(configuration.leptos_options))
 }

@@ -111,11 +111,15 @@ if [ "$ready" = ok ]; then
   else
     check no "the fleet page: ${page##*$'\n'}"
   fi
-  css=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/pkg/icantkube.css")
-  if [ "$css" = 200 ]; then
-    check ok "the site bundle is served from LEPTOS_SITE_ROOT"
+  # The page links the stylesheet by its hashed name, from the hash file in the site root.
+  css=$(grep -o '/pkg/icantkube\.[A-Za-z0-9_-]*\.css' <<<"$page" | head -1 || true)
+  answer=$(curl -s -o /dev/null -D - -H 'Accept-Encoding: br' "http://127.0.0.1:$http_port${css:-/pkg/none.css}" | tr -d '\r')
+  if [ -n "$css" ] && grep -q '^HTTP/[0-9.]* 200' <<<"$answer" &&
+    grep -qi '^content-encoding: br$' <<<"$answer" &&
+    grep -qi '^cache-control: public, max-age=31536000, immutable$' <<<"$answer"; then
+    check ok "the site bundle is served from LEPTOS_SITE_ROOT: $css, precompressed, immutable"
   else
-    check no "/pkg/icantkube.css answered $css"
+    check no "the page's stylesheet (${css:-none linked}) answered: $(head -1 <<<"$answer")"
   fi
   metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
   if grep -q '^icantkube_http_requests_total' <<<"$metrics"; then

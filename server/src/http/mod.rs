@@ -1,7 +1,8 @@
-//! The HTTP surface outside the Leptos pages: the JSON API and probes (`api`) and the admin
-//! forms the pages post to (`forms`).
+//! The HTTP surface outside the Leptos pages: the JSON API and probes (`api`), the admin
+//! forms the pages post to (`forms`) and the site's files (`assets`).
 
 pub mod api;
+pub mod assets;
 pub mod client;
 pub mod connections;
 pub mod forms;
@@ -21,9 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{
-    file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
-};
+use leptos_axum::{generate_route_list, AxumRouteListing, ErrorHandler, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
@@ -67,6 +66,12 @@ pub fn router(state: AppState) -> Router {
         }),
     };
     let leptos_options = state.leptos_options.clone();
+    let not_found = ErrorHandler::new_with_context(
+        security_headers::allow_this_page_scripts,
+        shell,
+        leptos_options.clone(),
+    );
+    let site_files = assets::files(&leptos_options, not_found);
     let metrics = state.metrics.clone();
     let proxies = state.proxies.clone();
     let pages = page_routes();
@@ -81,10 +86,7 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(leptos_options.clone()),
         )
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            security_headers::allow_this_page_scripts,
-            shell,
-        ))
+        .fallback_service(site_files)
         .layer(middleware::from_fn_with_state(
             fleet,
             page_versions::not_modified,

@@ -1,7 +1,8 @@
 //! icantkube's integration tests, one binary so the server links once: black-box API tests
 //! against a real server (`api`), the Kubernetes runner against a stand-in API server, MLflow
 //! tracking against a real `mlflow server`, the failure models through the library and the
-//! binary, and the simulator against the real data. `support` holds what they share.
+//! binary, the simulator against the real data, and the site's files as the binary serves them.
+//! `support` holds what they share.
 
 mod api;
 mod faults;
@@ -16,4 +17,5 @@ mod reading_counts;
 mod replicas;
 mod route_table;
 mod simulator;
+mod site_files;
 mod support;
