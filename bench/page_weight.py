@@ -1,27 +1,133 @@
-"""bench/page-weight.sh's measure: fetches PAGE from BASE_URL and every /pkg/ asset its HTML
-references (stylesheet, scripts, WebAssembly, preloads), each without and with
-Accept-Encoding: gzip, and prints their sizes in KiB and the total.
+"""bench/page-weight.sh's measure: what a browser downloads for PAGE of BASE_URL.
+
+First load: the HTML and every file of this site it links (stylesheet, icon, manifest, script,
+WebAssembly), each asked for with Accept-Encoding: br, gzip as a browser does; the bytes are
+what came over the wire, headers included. Repeat visit, as a browser with those answers in
+its cache: the HTML asked again with If-None-Match / If-Modified-Since when the first answer
+gave an ETag / Last-Modified; files marked `immutable` (or still fresh by max-age) not asked at
+all; the others asked conditionally. Both are compared with issue 15's goals. A table of each
+file's size raw, gzip and brotli comes first.
 
     python3 bench/page_weight.py BASE_URL PAGE
 """
 
-import re, sys, urllib.request
+import re
+import sys
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+
+FIRST_LOAD_GOAL = 60_000
+REPEAT_VISIT_GOAL = 5_000
+BROWSER_ENCODINGS = "br, gzip"
+
 base, page = sys.argv[1].rstrip("/"), sys.argv[2]
 
-def fetch(path, gzip):
-    request = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"} if gzip else {})
-    with urllib.request.urlopen(request) as response:
-        return response.read()
 
-html = fetch(page, False).decode()
-# Stylesheet, script and WebAssembly links, preloads and the hydration script's import.
-assets = set(re.findall(r'["\'](/pkg/[^"\']+)["\']', html))
-rows = [(page, len(html.encode()), len(fetch(page, True)))]
-for asset in sorted(assets):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+opener = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(path, headers):
+    """(status, headers, body, bytes over the wire: status line, headers and body)."""
+    request = urllib.request.Request(base + path, headers=headers)
     try:
-        rows.append((asset, len(fetch(asset, False)), len(fetch(asset, True))))
-    except Exception as error:
-        print(f"  {asset}: {error}")
-for name, raw, gz in rows:
-    print(f"  {name:40} {raw/1024:9.1f} KiB raw {gz/1024:9.1f} KiB gzip")
-print(f"  {'total':40} {sum(r[1] for r in rows)/1024:9.1f} KiB raw {sum(r[2] for r in rows)/1024:9.1f} KiB gzip")
+        response = opener.open(request)
+    except urllib.error.HTTPError as error:
+        response = error
+    with response:
+        body = response.read()
+        status, reason = response.status, response.reason
+        head = len(f"HTTP/1.1 {status} {reason}\r\n") + sum(
+            len(f"{name}: {value}\r\n") for name, value in response.headers.items()
+        ) + 2
+        return status, response.headers, body, head + len(body)
+
+
+class Links(HTMLParser):
+    """Same-site files a browser loads with the page: link hrefs and script srcs."""
+
+    RELS = {"stylesheet", "icon", "manifest", "modulepreload", "preload"}
+
+    def __init__(self):
+        super().__init__()
+        self.paths = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and self.RELS & set((attrs.get("rel") or "").split()):
+            self.add(attrs.get("href"))
+        elif tag == "script":
+            self.add(attrs.get("src"))
+
+    def add(self, path):
+        if path and path.startswith("/") and not path.startswith("//") and path not in self.paths:
+            self.paths.append(path)
+
+
+def kb(n):
+    return f"{n / 1000:8.1f} KB"
+
+
+def fresh_without_asking(headers):
+    """Whether a browser reuses the cached answer without a request."""
+    cache = (headers.get("Cache-Control") or "").lower()
+    if "no-cache" in cache or "no-store" in cache:
+        return False
+    max_age = re.search(r"max-age=(\d+)", cache)
+    return "immutable" in cache or bool(max_age and int(max_age.group(1)) > 0)
+
+
+status, html_headers, html, html_wire = fetch(page, {"Accept-Encoding": BROWSER_ENCODINGS})
+if status != 200:
+    sys.exit(f"{page} answered {status}")
+_, _, plain_html, _ = fetch(page, {})
+links = Links()
+links.feed(plain_html.decode())
+paths = [page] + links.paths
+
+print(f"{'file':52} {'raw':>11} {'gzip':>11} {'brotli':>11}  sent as")
+first = {page: (html_headers, html_wire)}
+for path in paths:
+    sizes = [len(fetch(path, {"Accept-Encoding": e} if e else {})[2]) for e in ("", "gzip", "br")]
+    if path != page:
+        status, headers, _, wire = fetch(path, {"Accept-Encoding": BROWSER_ENCODINGS})
+        if status != 200:
+            print(f"  {path}: {status}")
+            continue
+        first[path] = (headers, wire)
+    headers = first[path][0]
+    print(
+        f"{path:52} {kb(sizes[0])} {kb(sizes[1])} {kb(sizes[2])}  "
+        f"{headers.get('Content-Encoding') or 'identity'}; {headers.get('Cache-Control') or 'no Cache-Control'}"
+    )
+
+first_load = sum(wire for _, wire in first.values())
+
+print(f"\nrepeat visit (Accept-Encoding: {BROWSER_ENCODINGS}):")
+repeat = 0
+for path, (headers, _) in first.items():
+    if path != page and fresh_without_asking(headers):
+        print(f"  {path:50} not asked (cached: {headers.get('Cache-Control')})")
+        continue
+    conditions = {"Accept-Encoding": BROWSER_ENCODINGS}
+    if headers.get("ETag"):
+        conditions["If-None-Match"] = headers["ETag"]
+    if headers.get("Last-Modified"):
+        conditions["If-Modified-Since"] = headers["Last-Modified"]
+    status, _, _, wire = fetch(path, conditions)
+    asked = ", ".join(name for name in conditions if name.startswith("If-")) or "no validator"
+    print(f"  {path:50} {status} {wire:7} bytes ({asked})")
+    repeat += wire
+
+print()
+for name, value, met, goal in (
+    ("first load, as a browser gets it (br, gzip)", first_load, first_load <= FIRST_LOAD_GOAL,
+     f"at most {kb(FIRST_LOAD_GOAL)}"),
+    ("repeat visit", repeat, repeat < REPEAT_VISIT_GOAL, f"under {kb(REPEAT_VISIT_GOAL)}"),
+):
+    print(f"{name:45} {value:8} bytes = {kb(value)}  goal {goal}: {'met' if met else 'NOT met'}")
