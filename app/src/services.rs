@@ -8,7 +8,7 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    Fleet, FleetQuery, MachineDetail, MachinesPage, ModelsOverview, TrainingForm,
+    ChartWindow, Fleet, FleetQuery, MachineDetail, MachinesPage, ModelsOverview, TrainingForm,
     TrainingRunDetail, TrainingRuns, Viewer,
 };
 
@@ -18,8 +18,13 @@ pub trait FleetQueries: Send + Sync {
     /// The fleet counted by status and one page of the machines `query` matches, riskiest
     /// first; `AppError::Invalid` naming the field when a filter or cursor cannot be read.
     async fn fleet(&self, query: FleetQuery) -> Result<Fleet, AppError>;
-    /// One machine with its charts; `AppError::NotFound` when no machine has that name.
-    async fn machine(&self, name: &str) -> Result<MachineDetail, AppError>;
+    /// One machine with its charts over `window` (the latest readings when `None`);
+    /// `AppError::NotFound` when no machine has that name.
+    async fn machine(
+        &self,
+        name: &str,
+        window: Option<ChartWindow>,
+    ) -> Result<MachineDetail, AppError>;
 }
 
 /// Training runs, data sets and model versions, as the admin pages show them.

@@ -1,5 +1,6 @@
 //! Work one replica does for the whole fleet: streaming the demo fleet and training its
-//! models, offering MLflow the runs it missed, and following the training Jobs on Kubernetes. The replica holding the `background` lease
+//! models, rolling up readings for the charts, offering MLflow the runs it missed, and
+//! following the training Jobs on Kubernetes. The replica holding the `background` lease
 //! does it. It renews the lease every third of its lifetime and stops the work when it cannot.
 //! It lets go of the lease when it stops, so another replica takes the work over at its next
 //! try (within a third of a lifetime), or within one lifetime when the holder dies silently.

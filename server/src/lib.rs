@@ -16,6 +16,7 @@ pub mod configuration;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod ingest;
 pub mod metrics;

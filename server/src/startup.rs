@@ -16,6 +16,7 @@ use crate::auth::{PasswordChecks, Sessions};
 use crate::background::{holder_name, Background, StartWork};
 use crate::configuration::{ConnectionSettings, Settings};
 use crate::db::Database;
+use crate::history;
 use crate::http::client::Proxies;
 use crate::http::{self, connections, AppState};
 use crate::ingest::{Ingest, ModelCache};
@@ -26,6 +27,9 @@ use crate::training::{self, tracking, Runner};
 
 /// How often runs MLflow missed are offered to it again.
 const TRACKING_RETRY: Duration = Duration::from_secs(60);
+/// How often the rollups catch up with the readings: a window's chart lags them by at most
+/// this and the minute a reading settles for.
+const ROLLUP_EVERY: Duration = Duration::from_secs(30);
 
 /// A built service, bound to its ports, ready to run.
 pub struct Application {
@@ -224,6 +228,7 @@ fn background_work(
                     }
                 }
             }
+            work.push(history::rollups::keep_rolling_up(db.clone(), ROLLUP_EVERY));
             if let Some(tracking) = tracking {
                 work.push(tracking::keep_retrying(db, tracking, TRACKING_RETRY));
             }

@@ -233,7 +233,57 @@ pub struct MachineDetail {
     pub model_version_url: Option<String>,
     /// The machine's Grafana dashboard.
     pub grafana_url: Option<String>,
+    /// The span the sensor charts cover; `None`: the latest readings, one point each.
+    pub window: Option<ChartWindow>,
     pub generated_at: i64,
+}
+
+/// A span of history the machine page charts, drawn from per-bucket summaries so a year reads
+/// as few points as an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChartWindow {
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl ChartWindow {
+    pub const ALL: [ChartWindow; 5] = [
+        ChartWindow::Hour,
+        ChartWindow::Day,
+        ChartWindow::Week,
+        ChartWindow::Month,
+        ChartWindow::Year,
+    ];
+
+    /// As the page's `?window=` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChartWindow::Hour => "1h",
+            ChartWindow::Day => "24h",
+            ChartWindow::Week => "7d",
+            ChartWindow::Month => "30d",
+            ChartWindow::Year => "1y",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ChartWindow> {
+        ChartWindow::ALL.into_iter().find(|w| w.as_str() == name)
+    }
+
+    /// How far back it reaches, in milliseconds.
+    pub fn span_ms(self) -> i64 {
+        const HOUR: i64 = 3_600_000;
+        match self {
+            ChartWindow::Hour => HOUR,
+            ChartWindow::Day => 24 * HOUR,
+            ChartWindow::Week => 7 * 24 * HOUR,
+            ChartWindow::Month => 30 * 24 * HOUR,
+            ChartWindow::Year => 365 * 24 * HOUR,
+        }
+    }
 }
 
 /// "12 s ago", "5 min ago", "3 h ago", "2 d ago": how long before `now` a time was.

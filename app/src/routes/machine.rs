@@ -2,26 +2,46 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::error_view::ErrorView;
 use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
-use crate::model::{format_value, percent, time_ago, Chart, MachineDetail};
+use crate::model::{format_value, percent, time_ago, Chart, ChartWindow, MachineDetail};
 
-/// One machine with its charts.
+/// One machine with its charts over `window` (`1h`, `24h`, `7d`, `30d`, `1y`; the latest
+/// readings when `None`).
 #[server(prefix = "/_fn")]
-pub async fn get_machine(name: String) -> Result<MachineDetail, AppError> {
-    crate::services::services()?.fleet.machine(&name).await
+pub async fn get_machine(name: String, window: Option<String>) -> Result<MachineDetail, AppError> {
+    let window = match window.as_deref().filter(|w| !w.is_empty()) {
+        None => None,
+        Some(text) => Some(ChartWindow::from_name(text).ok_or_else(|| {
+            let names: Vec<&str> = ChartWindow::ALL.iter().map(|w| w.as_str()).collect();
+            AppError::Invalid(format!(
+                "window: {:?} is not a window; use one of {}",
+                text.chars().take(16).collect::<String>(),
+                names.join(", ")
+            ))
+        })?),
+    };
+    crate::services::services()?
+        .fleet
+        .machine(&name, window)
+        .await
 }
 
 /// The machine page.
 #[component]
 pub fn MachinePage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let name = move || params.read().get("name").unwrap_or_default();
-    let detail = Resource::new(name, get_machine);
+    let window = move || query.read().get("window");
+    let detail = Resource::new(
+        move || (name(), window()),
+        |(name, window)| get_machine(name, window),
+    );
     view! {
         <Title text=name />
         <p class="crumbs">
@@ -59,6 +79,7 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
         .clone()
         .unwrap_or_else(|| "none yet: readings are stored but not scored".to_string());
     let drivers = detail.drivers;
+    let card_name = card.name.clone();
     view! {
         <div class="page-head">
             <h1>{card.display_name}</h1>
@@ -153,10 +174,30 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
-        <h2>"Sensor trends"</h2>
+        <h2 id="trends">"Sensor trends"</h2>
+        <WindowLinks name=card_name window=detail.window />
         <div class="charts">
             {detail.charts.into_iter().map(|chart| view! { <ChartView chart /> }).collect_view()}
         </div>
+    }
+}
+
+/// The spans the sensor charts can cover: plain links, the current one marked.
+#[component]
+fn WindowLinks(name: String, window: Option<ChartWindow>) -> impl IntoView {
+    let link = move |label: &'static str, target: Option<ChartWindow>| {
+        let href = match target {
+            Some(w) => format!("/machines/{name}?window={}#trends", w.as_str()),
+            None => format!("/machines/{name}#trends"),
+        };
+        let current = (target == window).then_some("page");
+        view! { <a href=href aria-current=current>{label}</a> }
+    };
+    view! {
+        <nav class="windows" aria-label="Span of the sensor charts">
+            {link("Latest", None)}
+            {ChartWindow::ALL.map(|w| link(w.as_str(), Some(w))).into_iter().collect_view()}
+        </nav>
     }
 }
 

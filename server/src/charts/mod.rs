@@ -64,6 +64,54 @@ pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)], limits: &[Limit]) ->
     }
 }
 
+/// One sensor over a chart window: a point per bucket at its mean, the current model's limits,
+/// and the window's extremes (the lowest and highest reading, not mean) in the description.
+/// `buckets` are (bucket start, min, mean, max), oldest first.
+pub fn sensor_window(
+    sensor: &Sensor,
+    window: &str,
+    buckets: &[(i64, f64, f64, f64)],
+    limits: &[Limit],
+) -> Chart {
+    let unit = if sensor.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", sensor.unit)
+    };
+    let means: Vec<(i64, f64)> = buckets
+        .iter()
+        .map(|(at, _, mean, _)| (*at, *mean))
+        .collect();
+    let low = buckets.iter().map(|b| b.1).fold(f64::INFINITY, f64::min);
+    let high = buckets
+        .iter()
+        .map(|b| b.3)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let description = if buckets.is_empty() {
+        format!(
+            "{}: no readings summarised over the last {window} yet.",
+            sensor.label
+        )
+    } else {
+        format!(
+            "{} over the last {window}, the mean of each of {} intervals: lowest reading {low:.2}, highest {high:.2} {}.{}",
+            sensor.label,
+            buckets.len(),
+            sensor.unit,
+            describe_limits(limits, &sensor.unit)
+        )
+    };
+    let svg = render(&means, &unit, limits).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, sensor = %sensor.key, "chart rendering failed");
+        String::new()
+    });
+    Chart {
+        title: format!("{}{unit}, last {window}", sensor.label),
+        description,
+        svg,
+    }
+}
+
 /// The limits in words: " With the other inputs as they are now, the model says warning
 /// above 58.2 Nm, critical above 63.0 Nm."
 fn describe_limits(limits: &[Limit], unit: &str) -> String {

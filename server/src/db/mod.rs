@@ -14,6 +14,7 @@ pub mod model_versions;
 pub mod predictions;
 pub mod promotions;
 pub mod readings;
+pub mod rollups;
 pub mod sign_in_attempts;
 mod sqlite;
 mod text;

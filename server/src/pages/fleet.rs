@@ -6,8 +6,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use app::error::AppError;
 use app::model::{
-    Chart, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail, RemainingLife, RiskDriver,
-    SensorValue, Status, StatusCount,
+    Chart, ChartWindow, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail,
+    RemainingLife, RiskDriver, SensorValue, Status, StatusCount,
 };
 use app::services::FleetQueries;
 
@@ -16,9 +16,11 @@ use crate::configuration::TrackingSettings;
 use crate::db::machines::{FleetFilter, Machine, RiskCursor};
 use crate::db::predictions::StoredPrediction;
 use crate::db::readings::{CurrentRun, StoredReading};
+use crate::db::rollups as db_rollups;
 use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
 use crate::domain::time::now_ms;
 use crate::error::Error;
+use crate::history::rollups;
 use crate::ingest::scoring::ModelCache;
 use crate::pages::links;
 use ml::limits::Limit;
@@ -134,6 +136,61 @@ impl StoredFleet {
             ),
         };
         Ok(Some(charts::prediction_history(&points, &scale)))
+    }
+}
+
+/// A chart per sensor of the machine's latest readings, one point each.
+fn latest_charts(machine: &Machine, recent: &[StoredReading], limits: &[Vec<Limit>]) -> Vec<Chart> {
+    machine
+        .schema
+        .sensors()
+        .iter()
+        .zip(limits)
+        .enumerate()
+        .map(|(index, (sensor, limits))| {
+            let points: Vec<(i64, f64)> = recent
+                .iter()
+                .filter_map(|r| r.values.get(index).map(|v| (r.recorded_at, *v)))
+                .collect();
+            charts::sensor_trend(sensor, &points, limits)
+        })
+        .collect()
+}
+
+impl StoredFleet {
+    /// A chart per sensor over `window`, from the rollups of its width.
+    async fn window_charts(
+        &self,
+        machine: &Machine,
+        window: ChartWindow,
+        limits: &[Vec<Limit>],
+    ) -> Result<Vec<Chart>, Error> {
+        let width = rollups::width_for(window);
+        let from = now_ms() - window.span_ms();
+        let buckets =
+            db_rollups::machine_since(self.db.pool(), machine.id, width, from - from % width)
+                .await?;
+        Ok(machine
+            .schema
+            .sensors()
+            .iter()
+            .zip(limits)
+            .enumerate()
+            .map(|(index, (sensor, limits))| {
+                let points: Vec<(i64, f64, f64, f64)> = buckets
+                    .iter()
+                    .filter_map(|b| {
+                        Some((
+                            b.bucket_start,
+                            *b.mins.get(index)?,
+                            *b.means.get(index)?,
+                            *b.maxs.get(index)?,
+                        ))
+                    })
+                    .collect();
+                charts::sensor_window(sensor, window.as_str(), &points, limits)
+            })
+            .collect())
     }
 }
 
@@ -365,7 +422,11 @@ impl FleetQueries for StoredFleet {
         })
     }
 
-    async fn machine(&self, name: &str) -> Result<MachineDetail, AppError> {
+    async fn machine(
+        &self,
+        name: &str,
+        window: Option<ChartWindow>,
+    ) -> Result<MachineDetail, AppError> {
         let pool = self.db.pool();
         let machine = machines::find(pool, name)
             .await?
@@ -373,20 +434,10 @@ impl FleetQueries for StoredFleet {
         let recent = readings::recent(pool, machine.id, TREND_WINDOW).await?;
         let reading_count = machine.reading_count;
         let limits = self.sensor_limits(&machine, &recent).await?;
-        let charts = machine
-            .schema
-            .sensors()
-            .iter()
-            .zip(&limits)
-            .enumerate()
-            .map(|(index, (sensor, limits))| {
-                let points: Vec<(i64, f64)> = recent
-                    .iter()
-                    .filter_map(|r| r.values.get(index).map(|v| (r.recorded_at, *v)))
-                    .collect();
-                charts::sensor_trend(sensor, &points, limits)
-            })
-            .collect();
+        let charts = match window {
+            None => latest_charts(&machine, &recent, &limits),
+            Some(window) => self.window_charts(&machine, window, &limits).await?,
+        };
         let history = predictions::recent(pool, machine.id, TREND_WINDOW).await?;
         let prediction_chart = self.prediction_chart(&history).await?;
         let model_version = match machine.active_model_version_id {
@@ -410,6 +461,7 @@ impl FleetQueries for StoredFleet {
             model_version,
             model_version_url,
             grafana_url: links::grafana_machine(self.grafana_url.as_deref(), &machine.name),
+            window,
             generated_at: now_ms(),
         })
     }

@@ -15,6 +15,7 @@ mod mlflow;
 mod models;
 mod reading_counts;
 mod replicas;
+mod rollups;
 mod route_table;
 mod simulator;
 mod site_files;
