@@ -64,12 +64,14 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     /// Most machines whose own series (risk, remaining life, model version) are exported.
     pub metrics_machine_cap: usize,
-    /// How long requests in flight may still finish after SIGTERM before the process stops.
     /// How long the background lease lasts unless renewed.
     pub background_lease: Duration,
     /// After SIGTERM, how long the replica serves on, unready.
     pub shutdown_delay: Duration,
+    /// How long requests in flight may still finish after SIGTERM before the process stops.
     pub shutdown_drain: Duration,
+    /// How long unlabelled raw readings are kept; `None` keeps them all.
+    pub raw_retention: Option<Duration>,
     /// Limits on client connections to the app's port.
     pub connections: ConnectionSettings,
     /// Proxies in front, and whether the site is HTTPS-only.
@@ -284,9 +286,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => value / 1000.0,
         "m" => value * 60.0,
         "h" => value * 3600.0,
+        "d" => value * 86_400.0,
         _ => {
             return Err(format!(
-                "unknown unit {unit:?} in {text:?}: use ms, s, m or h"
+                "unknown unit {unit:?} in {text:?}: use ms, s, m, h or d"
             ))
         }
     };

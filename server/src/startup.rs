@@ -30,6 +30,8 @@ const TRACKING_RETRY: Duration = Duration::from_secs(60);
 /// How often the rollups catch up with the readings: a window's chart lags them by at most
 /// this and the minute a reading settles for.
 const ROLLUP_EVERY: Duration = Duration::from_secs(30);
+/// How often readings past their retention are looked for.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// A built service, bound to its ports, ready to run.
 pub struct Application {
@@ -209,6 +211,7 @@ fn background_work(
     let (db, ingest) = (db.clone(), ingest.clone());
     let runner = runner.clone();
     let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
+    let raw_retention = settings.raw_retention;
     let demo_training = demo
         .enabled
         .then(|| training::child_program(settings))
@@ -229,6 +232,13 @@ fn background_work(
                 }
             }
             work.push(history::rollups::keep_rolling_up(db.clone(), ROLLUP_EVERY));
+            if let Some(retention) = raw_retention {
+                work.push(history::retention::keep_pruning(
+                    db.clone(),
+                    retention,
+                    PRUNE_EVERY,
+                ));
+            }
             if let Some(tracking) = tracking {
                 work.push(tracking::keep_retrying(db, tracking, TRACKING_RETRY));
             }

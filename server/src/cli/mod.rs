@@ -265,6 +265,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_SHUTDOWN_DRAIN", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_drain: Duration,
 
+    /// How long raw readings without labels are kept (`90d`); older ones are deleted once
+    /// they are in the charts' rollups, except each machine's first and last readings of its
+    /// current run. Labelled readings, which training learns from, are kept. Unset: keep all.
+    #[arg(long, env = "ICANTKUBE_RAW_RETENTION", value_parser = parse_duration)]
+    pub raw_retention: Option<Duration>,
+
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
@@ -307,6 +313,7 @@ impl ServeArgs {
             shutdown_drain: self.shutdown_drain,
             shutdown_delay: self.shutdown_delay,
             background_lease: self.background_lease,
+            raw_retention: self.raw_retention,
             connections: self.connections,
             proxies: self.proxies,
         })

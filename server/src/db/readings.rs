@@ -267,3 +267,107 @@ pub async fn labelled_history(
         })
         .collect()
 }
+
+/// Where a machine's current run starts: after the reading with this id (0 before any).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunStart {
+    pub machine_id: i64,
+    pub run_started_after: i64,
+}
+
+/// Every machine's run start.
+pub async fn run_starts(pool: &AnyPool) -> Result<Vec<RunStart>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT id, run_started_after FROM machines")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(machine_id, run_started_after)| RunStart {
+            machine_id,
+            run_started_after,
+        })
+        .collect())
+}
+
+/// The readings a retention keeps at each end of a machine's history: its current run's first
+/// readings (ids after the run start up to `head_end`) and its latest (ids from `tail_start`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunEnds {
+    pub head_end: i64,
+    pub tail_start: i64,
+}
+
+/// The ends of `n` readings each; a shorter history is kept whole.
+pub async fn run_ends(pool: &AnyPool, run: &RunStart, n: usize) -> Result<RunEnds> {
+    let offset = i64::try_from(n.saturating_sub(1)).unwrap_or(i64::MAX);
+    let head_end: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM readings WHERE machine_id = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?",
+    )
+    .bind(run.machine_id)
+    .bind(run.run_started_after)
+    .bind(offset)
+    .fetch_optional(pool)
+    .await?;
+    let tail_start: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM readings WHERE machine_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+    )
+    .bind(run.machine_id)
+    .bind(offset)
+    .fetch_optional(pool)
+    .await?;
+    Ok(RunEnds {
+        head_end: head_end.unwrap_or(i64::MAX),
+        tail_start: tail_start.unwrap_or(0),
+    })
+}
+
+/// Up to `limit` ids of the machine's readings past retention: recorded before `cutoff`,
+/// without labels, summarised (id at most `rolled_up`), and at neither end of its history.
+pub async fn expired(
+    pool: &AnyPool,
+    run: &RunStart,
+    kept: &RunEnds,
+    cutoff: i64,
+    rolled_up: i64,
+    limit: usize,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM readings WHERE machine_id = ? AND recorded_at < ? \
+         AND failure IS NULL AND failure_mode IS NULL AND time_to_failure IS NULL \
+         AND id <= ? AND id < ? AND (id <= ? OR id > ?) ORDER BY id LIMIT ?",
+    )
+    .bind(run.machine_id)
+    .bind(cutoff)
+    .bind(rolled_up)
+    .bind(kept.tail_start)
+    .bind(run.run_started_after)
+    .bind(kept.head_end)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Deletes these readings of the machine (and their predictions), keeping its reading count
+/// true, in one transaction; answers how many went.
+pub async fn delete(pool: &AnyPool, machine_id: i64, ids: &[i64]) -> Result<u64> {
+    let mut tx = pool.begin().await?;
+    let mut deleted = 0;
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let mut delete: QueryBuilder<Any> =
+            QueryBuilder::new("DELETE FROM readings WHERE machine_id = ");
+        delete.push_bind(machine_id).push(" AND id IN (");
+        let mut list = delete.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        deleted += delete.build().execute(&mut *tx).await?.rows_affected();
+    }
+    sqlx::query("UPDATE machines SET reading_count = reading_count - ? WHERE id = ?")
+        .bind(i64::try_from(deleted).unwrap_or(i64::MAX))
+        .bind(machine_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(deleted)
+}

@@ -19,7 +19,7 @@ const HOUR: i64 = 60 * MINUTE;
 pub const WIDTHS: [i64; 5] = [MINUTE, 5 * MINUTE, HOUR, 6 * HOUR, 24 * HOUR];
 
 /// The job's name in `job_positions`.
-const JOB: &str = "rollups";
+pub const JOB: &str = "rollups";
 /// Readings folded per transaction.
 const STEP: usize = 20_000;
 /// A reading is folded only this long after it was received: ids are given at insert, so a

@@ -64,6 +64,7 @@ pub fn settings(folder: &TempDir) -> Settings {
         shutdown_drain: Duration::from_secs(5),
         shutdown_delay: Duration::ZERO,
         background_lease: Duration::from_secs(30),
+        raw_retention: None,
         connections: ConnectionSettings {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
