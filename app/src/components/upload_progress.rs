@@ -1,25 +1,29 @@
 //! Upload progress for a file form: with JavaScript the form is sent by `XMLHttpRequest`, whose
 //! upload events drive a progress bar, and the browser then follows the server's answer;
 //! without JavaScript the form posts as usual.
+//!
+//! The island takes no props and shows whole percents: props would bring a JSON decoder into
+//! the bundle, and a formatted `f64` the float printing.
 
 use leptos::prelude::*;
 
-/// A progress bar for the form with id `form_id`.
+/// A progress bar for the form it sits in.
 #[island]
-pub fn UploadProgress(form_id: String) -> impl IntoView {
+pub fn UploadProgress() -> impl IntoView {
     let sent = RwSignal::new(None::<f64>);
+    let bar = NodeRef::<leptos::html::P>::new();
     #[cfg(feature = "hydrate")]
-    {
-        let form_id = form_id.clone();
-        Effect::new(move |_| attach(&form_id, sent));
-    }
-    let _ = &form_id;
+    Effect::new(move |_| {
+        if let Some(bar) = bar.get() {
+            attach(&bar, sent);
+        }
+    });
     view! {
-        <p class="upload-progress" aria-live="polite">
+        <p node_ref=bar class="upload-progress" aria-live="polite">
             {move || {
                 sent.get()
                     .map(|share| {
-                        let percent = (share * 100.0).round();
+                        let percent = (share * 100.0).round() as u32;
                         view! {
                             <progress max="100" value=percent aria-label="Upload progress">
                                 {format!("{percent} %")}
@@ -39,13 +43,14 @@ pub fn UploadProgress(form_id: String) -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn attach(form_id: &str, sent: RwSignal<Option<f64>>) {
+fn attach(bar: &web_sys::Element, sent: RwSignal<Option<f64>>) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
-    let Some(form) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(form_id))
+    let Some(form) = bar
+        .closest("form")
+        .ok()
+        .flatten()
         .and_then(|e| e.dyn_into::<web_sys::HtmlFormElement>().ok())
     else {
         return;

@@ -82,7 +82,7 @@ fn FormSteps(form: TrainingForm, csrf: String) -> impl IntoView {
                     {format!("CSV file (up to {limit_mb} MB)")}
                     <input type="file" name="file" accept=".csv,.txt,text/csv" required />
                 </label>
-                <UploadProgress form_id="upload".to_string() />
+                <UploadProgress />
                 <button type="submit">"Upload and check"</button>
             </form>
             {(!form.all_machines.is_empty())
