@@ -10,7 +10,7 @@ use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
 use crate::model::{
-    format_value, grouped, percent, time_ago, Fleet, FleetQuery, MachineCard, Status,
+    format_value, grouped, percent, time_ago, Fleet, FleetQuery, MachineCard, Status, StatusCount,
 };
 
 /// Sensor values a card shows; the machine page has them all.
@@ -70,19 +70,14 @@ fn FleetView(fleet: Fleet, query: FleetQuery) -> impl IntoView {
     }
     let now = fleet.generated_at;
     let shown = fleet.machines.len();
-    let summary = match (fleet.matching, query.is_filtered()) {
-        (0, _) => "No machines match these filters.".to_string(),
-        (matching, filtered) if shown as i64 == matching && query.after.is_none() => {
-            let which = if filtered { " matching" } else { "" };
-            format!("{}{which} machines, riskiest first", grouped(matching))
-        }
-        (matching, filtered) => {
-            let which = if filtered { " matching" } else { "" };
-            format!(
-                "{shown} of {}{which} machines, riskiest first",
-                grouped(matching)
-            )
-        }
+    let which = if query.is_filtered() { " matching" } else { "" };
+    let matching = grouped(fleet.matching);
+    let summary = if fleet.matching == 0 {
+        "No machines match these filters.".to_string()
+    } else if shown as i64 == fleet.matching && query.after.is_none() {
+        format!("{matching}{which} machines, riskiest first")
+    } else {
+        format!("{shown} of {matching}{which} machines, riskiest first")
     };
     let first_page = query
         .after
@@ -93,9 +88,9 @@ fn FleetView(fleet: Fleet, query: FleetQuery) -> impl IntoView {
         .clone()
         .map(|next| query.at(Some(next)).to_query_string());
     view! {
-        <StatusCounts fleet=fleet.clone() query=query.clone() />
-        <FleetFilters fleet=fleet.clone() query />
-        <p class="muted summary" aria-live="polite">{summary}</p>
+        <StatusCounts counts=fleet.counts total=fleet.total query=query.clone() />
+        <FleetFilters places=fleet.places profiles=fleet.profiles query />
+        <p class="muted summary">{summary}</p>
         <ul class="cards">
             {fleet
                 .machines
@@ -126,17 +121,16 @@ fn FleetView(fleet: Fleet, query: FleetQuery) -> impl IntoView {
 
 /// The fleet counted by status, each count a link to those machines.
 #[component]
-fn StatusCounts(fleet: Fleet, query: FleetQuery) -> impl IntoView {
+fn StatusCounts(counts: Vec<StatusCount>, total: i64, query: FleetQuery) -> impl IntoView {
     let first_page = query.at(None);
     let all_current = first_page == FleetQuery::default();
     view! {
         <nav class="status-counts" aria-label="Machines by status">
             <a href="/" class="count" aria-current=all_current.then_some("page")>
-                <strong>{grouped(fleet.total)}</strong>
+                <strong>{grouped(total)}</strong>
                 " all"
             </a>
-            {fleet
-                .counts
+            {counts
                 .into_iter()
                 .filter(|count| count.count > 0)
                 .map(|count| {
@@ -163,7 +157,7 @@ fn StatusCounts(fleet: Fleet, query: FleetQuery) -> impl IntoView {
 /// Search by name and filters by status, profile and place: a GET form, so a filtered view
 /// is a link like any other.
 #[component]
-fn FleetFilters(fleet: Fleet, query: FleetQuery) -> impl IntoView {
+fn FleetFilters(places: Vec<String>, profiles: Vec<String>, query: FleetQuery) -> impl IntoView {
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let status_options = Status::ALL
         .iter()
@@ -172,8 +166,7 @@ fn FleetFilters(fleet: Fleet, query: FleetQuery) -> impl IntoView {
             view! { <option value=name selected=chosen(&query.status, name)>{name}</option> }
         })
         .collect_view();
-    let profile_options = fleet
-        .profiles
+    let profile_options = profiles
         .iter()
         .map(|profile| {
             view! {
@@ -183,9 +176,8 @@ fn FleetFilters(fleet: Fleet, query: FleetQuery) -> impl IntoView {
             }
         })
         .collect_view();
-    let places = (!fleet.places.is_empty()).then(|| {
-        let options = fleet
-            .places
+    let places = (!places.is_empty()).then(|| {
+        let options = places
             .iter()
             .map(|place| {
                 view! {
