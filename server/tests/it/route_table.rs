@@ -722,7 +722,11 @@ impl Probe {
         let args: Vec<(String, &str)> = function
             .args
             .iter()
-            .filter(|(_, kind)| !kind.starts_with("Option<"))
+            // The query structs of the paged pages have only optional fields.
+            .filter(|(_, kind)| {
+                !kind.starts_with("Option<")
+                    && !["FleetQuery", "MachinesPage"].contains(&kind.as_str())
+            })
             .map(|(name, kind)| {
                 let value = match kind.as_str() {
                     "String" => "mill-1",
