@@ -13,6 +13,10 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 
+use smartcore_trees::SmartNode;
+
+mod smartcore_trees;
+
 /// Rows of features, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
@@ -50,8 +54,8 @@ impl Matrix {
         selected
     }
 
-    fn dense(&self) -> DenseMatrix<f64> {
-        DenseMatrix::new(self.rows, self.cols, self.values.clone(), false)
+    fn into_dense(self) -> DenseMatrix<f64> {
+        DenseMatrix::new(self.rows, self.cols, self.values, false)
             .expect("shape matches the values")
     }
 }
@@ -227,59 +231,55 @@ impl FlatTree {
         Ok(())
     }
 
-    /// Copies smartcore's trees out of its serde form (its nodes are private), merging
-    /// subtrees whose leaves all give the same value.
+    /// Copies smartcore's trees out of its serde form (its nodes are private) one tree at a
+    /// time, merging subtrees whose leaves all give the same value.
     fn from_smartcore(forest: &SmartForest) -> Result<Vec<FlatTree>, FitError> {
-        let shape = |what: &str| FitError(format!("unexpected smartcore forest layout: {what}"));
-        let value = serde_json::to_value(forest).map_err(|e| FitError(e.to_string()))?;
-        let trees = value["forest_regressor"]["trees"]
-            .as_array()
-            .ok_or_else(|| shape("trees"))?;
-        trees
-            .iter()
-            .map(|tree| {
-                let nodes = tree["nodes"].as_array().ok_or_else(|| shape("nodes"))?;
-                let mut flat = FlatTree { nodes: Vec::new() };
-                flat.copy(nodes, 0, 0, &shape)?;
-                Ok(flat)
-            })
-            .collect()
+        let mut trees = Vec::new();
+        smartcore_trees::for_each_tree(forest, &mut |nodes| {
+            trees.push(FlatTree::from_smartcore_nodes(nodes)?);
+            Ok(())
+        })?;
+        if trees.is_empty() {
+            return Err(layout("no trees"));
+        }
+        Ok(trees)
+    }
+
+    fn from_smartcore_nodes(nodes: &[SmartNode]) -> Result<FlatTree, FitError> {
+        let mut flat = FlatTree {
+            nodes: Vec::with_capacity(nodes.len()),
+        };
+        flat.copy(nodes, 0, 0)?;
+        // Merged splits leave spare room, and the forest keeps its trees for good.
+        flat.nodes.shrink_to_fit();
+        Ok(flat)
     }
 
     /// Appends node `index` of `source`, `depth` below the root, and its subtree; answers
     /// its position.
-    fn copy(
-        &mut self,
-        source: &[serde_json::Value],
-        index: usize,
-        depth: usize,
-        shape: &dyn Fn(&str) -> FitError,
-    ) -> Result<u32, FitError> {
+    fn copy(&mut self, source: &[SmartNode], index: usize, depth: usize) -> Result<u32, FitError> {
         if depth > MAX_TREE_DEPTH {
             return Err(FitError(format!(
                 "a tree grew deeper than {MAX_TREE_DEPTH}: set max_depth"
             )));
         }
-        let node = source.get(index).ok_or_else(|| shape("child index"))?;
-        let output = node["output"].as_f64().ok_or_else(|| shape("output"))?;
+        let node = source.get(index).ok_or_else(|| layout("child index"))?;
+        let output = node.output.ok_or_else(|| layout("output"))?;
         let position = self.nodes.len();
-        let at = u32::try_from(position).map_err(|_| shape("too many nodes"))?;
+        let at = u32::try_from(position).map_err(|_| layout("too many nodes"))?;
         self.nodes.push(FlatNode {
             value: output,
             feature: LEAF,
             right: 0,
         });
-        let (Some(left), Some(right)) = (node["true_child"].as_u64(), node["false_child"].as_u64())
-        else {
+        let (Some(left), Some(right)) = (node.true_child, node.false_child) else {
             return Ok(at);
         };
-        let feature = node["split_feature"]
-            .as_u64()
-            .ok_or_else(|| shape("split_feature"))?;
-        let threshold = node["split_value"].as_f64().unwrap_or(f64::NAN);
-        let left = self.copy(source, left as usize, depth + 1, shape)? as usize;
+        let feature = node.split_feature.ok_or_else(|| layout("split_feature"))?;
+        let threshold = node.split_value.unwrap_or(f64::NAN);
+        let left = self.copy(source, left as usize, depth + 1)? as usize;
         debug_assert_eq!(left, position + 1, "the true child follows its parent");
-        let right = self.copy(source, right as usize, depth + 1, shape)?;
+        let right = self.copy(source, right as usize, depth + 1)?;
         let (l, r) = (self.nodes[left], self.nodes[right as usize]);
         if l.feature == LEAF && r.feature == LEAF && l.value == r.value {
             // Both sides agree: the split changes nothing, keep a leaf.
@@ -288,12 +288,16 @@ impl FlatTree {
         } else {
             self.nodes[position] = FlatNode {
                 value: threshold,
-                feature: u32::try_from(feature).map_err(|_| shape("feature index"))?,
+                feature: u32::try_from(feature).map_err(|_| layout("feature index"))?,
                 right,
             };
         }
         Ok(at)
     }
+}
+
+fn layout(what: &str) -> FitError {
+    FitError(format!("unexpected smartcore forest layout: {what}"))
 }
 
 /// One core's share of a forest: its trees and their feature importances.
@@ -309,13 +313,14 @@ pub struct Forest {
 impl Forest {
     fn fit(
         parameters: &Hyperparameters,
-        x: &Matrix,
+        x: Matrix,
         y: &[f64],
         classification: bool,
     ) -> Result<Forest, FitError> {
-        let dense = x.dense();
+        let cols = x.cols;
+        let dense = x.into_dense();
         let features =
-            ((x.cols as f64 * parameters.features_per_split).round() as usize).clamp(1, x.cols);
+            ((cols as f64 * parameters.features_per_split).round() as usize).clamp(1, cols);
         let weights = (classification && parameters.balanced).then(|| balanced_weights(y));
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -359,7 +364,7 @@ impl Forest {
                 .collect()
         });
         let mut trees = Vec::with_capacity(parameters.trees);
-        let mut importances = vec![0.0; x.cols];
+        let mut importances = vec![0.0; cols];
         for (part_trees, part_importances) in parts? {
             let share = part_trees.len() as f64 / parameters.trees as f64;
             for (total, value) in importances.iter_mut().zip(part_importances) {
@@ -400,11 +405,12 @@ pub enum Estimator {
 pub struct FitError(pub String);
 
 impl Estimator {
-    /// Fits on `x` and `y` (0/1 for classification).
+    /// Fits on `x` and `y` (0/1 for classification). It takes `x` so that smartcore gets its
+    /// values without another copy of the training rows.
     pub fn fit(
         algorithm: Algorithm,
         parameters: &Hyperparameters,
-        x: &Matrix,
+        x: Matrix,
         y: &[f64],
         classification: bool,
     ) -> Result<Estimator, FitError> {
@@ -521,18 +527,18 @@ fn balanced_weights(y: &[f64]) -> Vec<f64> {
 impl Linear {
     fn fit(
         parameters: &Hyperparameters,
-        x: &Matrix,
+        x: Matrix,
         y: &[f64],
         classification: bool,
     ) -> Result<Linear, FitError> {
-        let (means, scales) = standardisation(x);
-        let mut scaled = x.clone();
-        for row in scaled.values.chunks_mut(x.cols) {
+        let (means, scales) = standardisation(&x);
+        let mut scaled = x;
+        for row in scaled.values.chunks_mut(scaled.cols) {
             for ((value, mean), scale) in row.iter_mut().zip(&means).zip(&scales) {
                 *value = (*value - mean) / scale;
             }
         }
-        let dense = scaled.dense();
+        let dense = scaled.into_dense();
         let fail = |e: smartcore::error::Failed| FitError(e.to_string());
         let (weights, intercept) = if classification {
             let labels: Vec<i32> = y.iter().map(|v| i32::from(*v >= 0.5)).collect();
@@ -634,7 +640,7 @@ mod tests {
                 ..Hyperparameters::defaults(true)
             };
             let forest =
-                Estimator::fit(Algorithm::RandomForest, &parameters, &x, &y, true).unwrap();
+                Estimator::fit(Algorithm::RandomForest, &parameters, x.clone(), &y, true).unwrap();
             assert!(forest.predict_row(&[10.0, 5.0]) < 0.1);
             assert!(forest.predict_row(&[190.0, 5.0]) > 0.9);
             let importances = forest.importances();
@@ -644,37 +650,91 @@ mod tests {
         }
     }
 
+    /// Each tree's nodes as the conversion read them before it walked the forest: from a
+    /// `serde_json::Value` of the whole forest.
+    fn nodes_through_json(forest: &SmartForest) -> Vec<Vec<SmartNode>> {
+        let value = serde_json::to_value(forest).unwrap();
+        let trees = value["forest_regressor"]["trees"].as_array().unwrap();
+        trees
+            .iter()
+            .map(|tree| {
+                let nodes = tree["nodes"].as_array().unwrap();
+                nodes
+                    .iter()
+                    .map(|node| SmartNode {
+                        output: node["output"].as_f64(),
+                        split_feature: node["split_feature"].as_u64(),
+                        split_value: node["split_value"].as_f64(),
+                        true_child: node["true_child"].as_u64(),
+                        false_child: node["false_child"].as_u64(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
-    fn flat_trees_predict_exactly_what_smartcore_predicts_and_are_smaller() {
-        let (x, _) = step_data();
-        let y: Vec<f64> = (0..x.rows)
+    fn flat_trees_are_the_trees_serde_json_saw_and_predict_exactly_what_smartcore_predicts() {
+        let (x, step) = step_data();
+        let staircase: Vec<f64> = (0..x.rows)
             .map(|r| (x.row(r)[0] / 20.0).floor() + (x.row(r)[1] / 50.0).floor() * 0.5)
             .collect();
-        let parameters = RandomForestRegressorParameters {
-            max_depth: None,
-            min_samples_leaf: 1,
-            min_samples_split: 2,
-            n_trees: 10,
-            m: Some(1),
-            keep_samples: false,
-            seed: 3,
-        };
-        let dense = x.dense();
-        let smart = SmartForest::fit(&dense, &y, parameters).unwrap();
-        let expected = smart.predict(&dense).unwrap();
-        let flat = FlatTree::from_smartcore(&smart).unwrap();
-        assert_eq!(flat.len(), 10);
-        for (row, expected) in expected.iter().enumerate() {
-            let mean = flat.iter().map(|t| t.predict(x.row(row))).sum::<f64>() / 10.0;
-            assert!(
-                (mean - expected).abs() < 1e-9,
-                "row {row}: {mean} vs {expected}"
-            );
+        let dense = x.clone().into_dense();
+        // A deep regression forest, and a failure forest as training grows it (depth cap,
+        // balanced weights).
+        let regression = SmartForest::fit(
+            &dense,
+            &staircase,
+            RandomForestRegressorParameters {
+                n_trees: 10,
+                m: Some(1),
+                seed: 3,
+                ..smart_defaults()
+            },
+        )
+        .unwrap();
+        let failures = SmartForest::fit_with_weights(
+            &dense,
+            &step,
+            &balanced_weights(&step),
+            RandomForestRegressorParameters {
+                max_depth: Some(12),
+                n_trees: 10,
+                ..smart_defaults()
+            },
+        )
+        .unwrap();
+        for smart in [regression, failures] {
+            let mut walked = Vec::new();
+            smartcore_trees::for_each_tree(&smart, &mut |nodes| {
+                walked.push(nodes.to_vec());
+                Ok(())
+            })
+            .unwrap();
+            let through_json = nodes_through_json(&smart);
+            assert_eq!(walked, through_json);
+            let flat = FlatTree::from_smartcore(&smart).unwrap();
+            let before: Vec<FlatTree> = through_json
+                .iter()
+                .map(|nodes| FlatTree::from_smartcore_nodes(nodes).unwrap())
+                .collect();
+            assert_eq!(flat, before);
+            assert_eq!(flat.len(), 10);
+            assert!(flat.iter().any(|tree| tree.nodes.len() > 1));
+            let forest = Forest {
+                trees: flat,
+                importances: Vec::new(),
+            };
+            assert_eq!(forest.predict(&x), smart.predict(&dense).unwrap());
         }
-        // A pure target needs no splits at all once equal leaves are merged.
+    }
+
+    #[test]
+    fn equal_leaves_merge_so_a_pure_target_needs_no_split() {
+        let (x, _) = step_data();
         let constant = vec![1.0; x.rows];
         let smart = SmartForest::fit(
-            &dense,
+            &x.clone().into_dense(),
             &constant,
             RandomForestRegressorParameters {
                 n_trees: 2,
@@ -703,7 +763,7 @@ mod tests {
     fn logistic_and_ridge_fit_the_direction_of_the_signal() {
         let (x, y) = step_data();
         let parameters = Hyperparameters::defaults(true);
-        let logistic = Estimator::fit(Algorithm::Linear, &parameters, &x, &y, true).unwrap();
+        let logistic = Estimator::fit(Algorithm::Linear, &parameters, x.clone(), &y, true).unwrap();
         assert!(logistic.predict_row(&[199.0, 100.0]) > logistic.predict_row(&[0.0, 100.0]));
         let line: Vec<f64> = (0..200).map(|i| 3.0 * i as f64 + 7.0).collect();
         let ridge = Estimator::fit(
@@ -712,7 +772,7 @@ mod tests {
                 alpha: 0.0,
                 ..Hyperparameters::defaults(false)
             },
-            &x,
+            x,
             &line,
             false,
         )
@@ -728,15 +788,16 @@ mod tests {
             features_per_split: 0.0,
             ..Hyperparameters::defaults(true)
         };
-        let error = Estimator::fit(Algorithm::RandomForest, &parameters, &x, &y, true).unwrap_err();
+        let error =
+            Estimator::fit(Algorithm::RandomForest, &parameters, x.clone(), &y, true).unwrap_err();
         assert!(error.to_string().contains("features_per_split"), "{error}");
         for depth in [0, 10_000] {
             let parameters = Hyperparameters {
                 max_depth: Some(depth),
                 ..Hyperparameters::defaults(true)
             };
-            let error =
-                Estimator::fit(Algorithm::RandomForest, &parameters, &x, &y, true).unwrap_err();
+            let error = Estimator::fit(Algorithm::RandomForest, &parameters, x.clone(), &y, true)
+                .unwrap_err();
             assert!(error.to_string().contains("max_depth"), "{error}");
         }
     }
@@ -765,7 +826,7 @@ mod tests {
                 trees: 10,
                 ..Hyperparameters::defaults(true)
             };
-            let fitted = Estimator::fit(algorithm, &parameters, &x, &y, true).unwrap();
+            let fitted = Estimator::fit(algorithm, &parameters, x.clone(), &y, true).unwrap();
             assert_eq!(fitted.check(2), Ok(()));
             assert!(
                 fitted.check(1).is_err(),

@@ -69,6 +69,9 @@ pub fn raw_rows(dataset: &Dataset, recipe: &Recipe) -> Result<Vec<Vec<f64>>, Dat
 pub fn build(dataset: &Dataset, recipe: &CompiledRecipe) -> Result<Examples, DatasetError> {
     let raw = raw_rows(dataset, recipe.recipe())?;
     let mut x = Matrix::with_cols(recipe.feature_names().len());
+    // One feature row per data set row: room for all of them, without the spare capacity
+    // that growing by doubling leaves for the whole of training.
+    x.values.reserve_exact(dataset.rows * x.cols);
     if recipe.window().is_none() {
         for row in &raw {
             x.push(&recipe.row_values(row));

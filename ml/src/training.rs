@@ -373,7 +373,7 @@ fn fit_rows(
     Estimator::fit(
         algorithm,
         parameters,
-        &x.select(rows),
+        x.select(rows),
         &targets,
         classification,
     )
