@@ -18,7 +18,7 @@ const CARD_VALUES: usize = 6;
 
 /// The fleet counted by status and one page of the machines `query` matches, riskiest first.
 #[server(prefix = "/_fn")]
-pub async fn get_fleet(query: FleetQuery) -> Result<Fleet, AppError> {
+pub async fn get_fleet(#[server(default)] query: FleetQuery) -> Result<Fleet, AppError> {
     crate::services::services()?.fleet.fleet(query).await
 }
 

@@ -14,7 +14,7 @@ use crate::routes::login::get_viewer;
 use crate::routes::machine::ChartView;
 
 #[server(prefix = "/_fn")]
-pub async fn get_models(page: MachinesPage) -> Result<ModelsOverview, AppError> {
+pub async fn get_models(#[server(default)] page: MachinesPage) -> Result<ModelsOverview, AppError> {
     crate::services::services()?.training.models(page).await
 }
 

@@ -304,7 +304,10 @@ fn declared_server_fns() -> Vec<ServerFn> {
     let mut found = Vec::new();
     for file in files {
         let source = std::fs::read_to_string(&file).unwrap();
-        for at in after_each(&source, "#[server") {
+        // `#[server(default)]` marks an argument, not a function.
+        for at in
+            after_each(&source, "#[server").filter(|at| !source[*at..].starts_with("(default)"))
+        {
             let attribute = &source[at..at + source[at..].find(']').unwrap()];
             assert!(
                 !attribute.contains("endpoint"),
@@ -722,10 +725,9 @@ impl Probe {
         let args: Vec<(String, &str)> = function
             .args
             .iter()
-            // The query structs of the paged pages have only optional fields.
-            .filter(|(_, kind)| {
-                !kind.starts_with("Option<")
-                    && !["FleetQuery", "MachinesPage"].contains(&kind.as_str())
+            // Optional arguments, and those the function defaults when absent.
+            .filter(|(name, kind)| {
+                !kind.starts_with("Option<") && !name.starts_with("#[server(default)]")
             })
             .map(|(name, kind)| {
                 let value = match kind.as_str() {
