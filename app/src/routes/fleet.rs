@@ -158,45 +158,7 @@ fn StatusCounts(counts: Vec<StatusCount>, total: i64, query: FleetQuery) -> impl
 /// is a link like any other.
 #[component]
 fn FleetFilters(places: Vec<String>, profiles: Vec<String>, query: FleetQuery) -> impl IntoView {
-    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
-    let status_options = Status::ALL
-        .iter()
-        .map(|status| {
-            let name = status.as_str();
-            view! { <option value=name selected=chosen(&query.status, name)>{name}</option> }
-        })
-        .collect_view();
-    let profile_options = profiles
-        .iter()
-        .map(|profile| {
-            view! {
-                <option value=profile.clone() selected=chosen(&query.profile, profile)>
-                    {profile.clone()}
-                </option>
-            }
-        })
-        .collect_view();
-    let places = (!places.is_empty()).then(|| {
-        let options = places
-            .iter()
-            .map(|place| {
-                view! {
-                    <option value=place.clone() selected=chosen(&query.place, place)>
-                        {place.clone()}
-                    </option>
-                }
-            })
-            .collect_view();
-        view! {
-            <label>
-                "Place"
-                <select name="place">
-                    <option value="">"Any"</option>
-                    {options}
-                </select>
-            </label>
-        }
-    });
+    let statuses = Status::ALL.iter().map(|s| s.as_str().to_string()).collect();
     view! {
         <form class="filters" method="get" action="/" role="search">
             <label class="search">
@@ -209,24 +171,43 @@ fn FleetFilters(places: Vec<String>, profiles: Vec<String>, query: FleetQuery) -
                     maxlength="80"
                 />
             </label>
-            <label>
-                "Status"
-                <select name="status">
-                    <option value="">"Any"</option>
-                    {status_options}
-                </select>
-            </label>
-            <label>
-                "Profile"
-                <select name="profile">
-                    <option value="">"Any"</option>
-                    {profile_options}
-                </select>
-            </label>
-            {places}
+            <Choice label="Status" name="status" options=statuses chosen=query.status.clone() />
+            <Choice label="Profile" name="profile" options=profiles chosen=query.profile.clone() />
+            {(!places.is_empty())
+                .then(|| {
+                    view! {
+                        <Choice label="Place" name="place" options=places chosen=query.place.clone() />
+                    }
+                })}
             <button type="submit" class="button">"Filter"</button>
             {query.is_filtered().then(|| view! { <a href="/">"Clear"</a> })}
         </form>
+    }
+}
+
+/// One filter's select: "Any" first, then `options`, the `chosen` one selected.
+#[component]
+fn Choice(
+    label: &'static str,
+    name: &'static str,
+    options: Vec<String>,
+    chosen: Option<String>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select name=name>
+                <option value="">"Any"</option>
+                {options
+                    .into_iter()
+                    .map(|option| {
+                        let selected = chosen.as_deref() == Some(option.as_str());
+                        let text = option.clone();
+                        view! { <option value=option selected=selected>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }
 

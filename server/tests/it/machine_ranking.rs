@@ -10,7 +10,7 @@ use icantkube::db::machines::{self, FleetFilter, LatestPrediction, Machine, Risk
 use icantkube::domain::risk::risk_order_sql;
 use icantkube::domain::riskiest_first;
 
-use crate::support::database::TestDatabase;
+use crate::support::database::{migration_updates, TestDatabase};
 
 /// A machine's state as the ingest path leaves it on its row.
 struct State {
@@ -164,17 +164,7 @@ async fn the_database_ranks_the_riskiest_machines_as_the_fleet_page_does() {
         true => SQLITE_MIGRATION,
         false => MARIADB_MIGRATION,
     };
-    let backfill: Vec<String> = migration
-        .split(';')
-        .map(|statement| {
-            statement
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|statement| statement.trim_start().starts_with("UPDATE"))
-        .collect();
+    let backfill = migration_updates(migration);
     assert_eq!(backfill.len(), 1);
     sqlx::query(&backfill[0]).execute(pool).await.unwrap();
     assert_eq!(orders(&test).await, before);

@@ -7,7 +7,7 @@ use icantkube::db::readings::{self, CurrentRun};
 use icantkube::db::Database;
 use icantkube::domain::{Labels, NewReading};
 
-use crate::support::database::TestDatabase;
+use crate::support::database::{migration_updates, TestDatabase};
 
 const SQLITE_BACKFILL: &str =
     include_str!("../../migrations/sqlite/20261201140000_reading_counts.sql");
@@ -113,22 +113,11 @@ async fn reading_counts_kept_on_the_machine_equal_the_readings_and_are_backfille
         true => SQLITE_BACKFILL,
         false => MARIADB_BACKFILL,
     };
-    let statements = migration
-        .split(';')
-        .map(|statement| {
-            statement
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|statement| statement.trim_start().starts_with("UPDATE"));
-    let mut backfilled = 0;
+    let statements = migration_updates(migration);
+    assert_eq!(statements.len(), 2);
     for statement in statements {
         sqlx::query(&statement).execute(db.pool()).await.unwrap();
-        backfilled += 1;
     }
-    assert_eq!(backfilled, 2);
     assert_eq!(kept(db, mill).await, (9, 1));
     assert_eq!(kept(db, other).await, (1, 1));
 }

@@ -187,3 +187,19 @@ impl QueuedRun {
         .unwrap()
     }
 }
+
+/// The UPDATE statements of a migration file, comments left out: a test reruns a migration's
+/// backfill to check it computes what the code keeps.
+pub fn migration_updates(migration: &str) -> Vec<String> {
+    migration
+        .split(';')
+        .map(|statement| {
+            statement
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|statement| statement.trim_start().starts_with("UPDATE"))
+        .collect()
+}
