@@ -8,9 +8,9 @@
 # (bench/page-weight.sh). Ends with the goals met or not met.
 #   bench/scale.sh [--quick] [--fleets 10,1000,10000] [--readings 1000000] [--seconds 5] [--no-demo] [--keep]
 # --quick: fleets of 10, 100 and 1,000, 100,000 readings, 2 s per load. The first fleet is the
-# baseline, the last the one held to the goals; --keep leaves the work folder (database, logs,
-# each tool's output). One server on one fresh SQLite file takes
+# baseline, the last the one held to the goals. One server on one fresh SQLite file takes
 # everything but demo mode: the fleet grows in place, so its memory is sampled throughout.
+# --keep leaves the work folder (database, logs, each tool's output).
 # Release build and site (scripts/build-site.sh); ICANTKUBE_BIN=path/to/icantkube measures that
 # binary instead, with the site in ICANTKUBE_SITE (a site root; without it the page weight is
 # not measured). Free ports, so a running icantkube does not matter. Debian's wrk is installed
@@ -58,9 +58,10 @@ fi
 
 work=$(mktemp -d)
 sampler=""
+reported=""
 cleanup() {
   local status=$?
-  if [ "$status" != 0 ] && [ -s "$work/icantkube.log" ]; then
+  if [ "$status" != 0 ] && [ -z "$reported" ] && [ -s "$work/icantkube.log" ]; then
     echo "failed (status $status); the last lines of the server's log:" >&2
     tail -n 15 "$work/icantkube.log" >&2
   fi
@@ -192,7 +193,8 @@ measure "machine page" 1 "$base/machines/new"
 # Single readings from 1 and 8 clients to eight machines of the fleet with the model (every
 # 20th has none), so each is scored live.
 phase "ingest: 1 and 8 clients"
-mills=$(python3 -c 'import sys; print(",".join(f"mill-{i:04}" for i in range(1, 9)))')
+mills=$(printf 'mill-%04d,' {1..8})
+mills=${mills%,}
 ICANTKUBE_INGEST_TOKEN=$token python3 bench/ingest_concurrency.py "${base##*:}" "$icantkube_pid" \
   "$ingest_seconds" "$mills" 1 8 >"$work/ingest.txt" 2>&1 || echo "bench/ingest_concurrency.py failed: status $?" >>"$work/ingest.txt"
 
@@ -210,5 +212,9 @@ fi
 
 echo
 cat "$work/setup.txt"
-python3 bench/scale_report.py "$work" "$readings" "$seconds" "${sizes[@]}"
+report=0
+python3 bench/scale_report.py "$work" "$readings" "$seconds" "${sizes[@]}" || report=$?
 echo "whole run (after the build): $((SECONDS - run_started)) s; load average after it: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
+# A figure not measured fails the run; its tool's output is above, the server's log is no help.
+reported=1
+exit "$report"

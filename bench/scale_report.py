@@ -187,7 +187,7 @@ header = ("figure", "measured", "baseline, same run", "ratio", "goal", "")
 widths = [max(len(r[i]) for r in rows + [header]) for i in range(6)]
 for r in [header, tuple("-" * w for w in widths)] + rows:
     print("| " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)) + " |")
-print("Baselines by design: the fleet page lists 24 machines a page (all of them at 10), "
+print("Baselines by design (since issue 15's paging): the fleet page lists 24 machines a page (all of them at 10), "
       "/api/v1/machines 100 by default, /metrics the series of at most 200 machines (its cap); "
       "'failed requests' are wrk's non-2xx answers and dropped connections.")
 if problems:
