@@ -21,6 +21,25 @@ pub async fn begin(
         .bind(expired)
         .execute(pool)
         .await?;
+    // A success from the same client deletes the row, and may do so between the steps
+    // below: then count again, on a fresh window. Each turn lost means a success (an argon2
+    // check) in between, so a few turns are enough; past them the attempt counts as refused.
+    for _ in 0..8 {
+        if let Some(counted) = count(pool, client, now, expired, allowed).await? {
+            return Ok(counted);
+        }
+    }
+    Ok(Err(now))
+}
+
+/// One turn of `begin`: `None` when the client's row vanished under it.
+async fn count(
+    pool: &AnyPool,
+    client: &str,
+    now: i64,
+    expired: i64,
+    allowed: i64,
+) -> Result<Option<std::result::Result<(), i64>>> {
     let known: Option<i64> =
         sqlx::query_scalar("SELECT attempts FROM sign_in_attempts WHERE client = ?")
             .bind(client)
@@ -57,14 +76,14 @@ pub async fn begin(
     .execute(pool)
     .await?;
     if counted.rows_affected() == 1 {
-        return Ok(Ok(()));
+        return Ok(Some(Ok(())));
     }
-    let opened_at: i64 =
+    let opened_at: Option<i64> =
         sqlx::query_scalar("SELECT window_opened_at FROM sign_in_attempts WHERE client = ?")
             .bind(client)
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await?;
-    Ok(Err(opened_at))
+    Ok(opened_at.map(Err))
 }
 
 /// Forgets the client's attempts: it knew the password.
