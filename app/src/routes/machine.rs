@@ -42,12 +42,15 @@ pub fn MachinePage() -> impl IntoView {
         move || (name(), window()),
         |(name, window)| get_machine(name, window),
     );
+    // Read once: a title reading the route's params reactively panicked when rendered after
+    // they were disposed, under concurrent requests.
+    let title = params.with_untracked(|p| p.get("name").unwrap_or_default());
     view! {
-        <Title text=name />
+        <Title text=title.clone() />
         <p class="crumbs">
             <a href="/">"Fleet"</a>
             " / "
-            <span>{name}</span>
+            <span>{title}</span>
             <LiveRefresh target="machine".to_string() seconds=10 />
         </p>
         <div id="machine">

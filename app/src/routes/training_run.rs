@@ -28,12 +28,15 @@ pub fn TrainingRunPage() -> impl IntoView {
     };
     let detail = Resource::new(id, get_training_run);
     let viewer = Resource::new(|| (), |_| get_viewer());
+    // Read once: a title reading the route's params reactively panicked when rendered after
+    // they were disposed, under concurrent requests.
+    let run = untrack(id);
     view! {
-        <Title text=move || format!("Training run {}", id()) />
+        <Title text=format!("Training run {run}") />
         <p class="crumbs">
             <a href="/training">"Training"</a>
             " / "
-            <span>{move || format!("Run #{}", id())}</span>
+            <span>{format!("Run #{run}")}</span>
             <LiveRefresh target="run".to_string() seconds=2 />
         </p>
         <div id="run">

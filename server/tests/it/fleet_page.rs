@@ -290,3 +290,23 @@ async fn models_counts_its_machines_and_lists_them_a_page_at_a_time() {
     assert_eq!(machine_links(&rest), expected[24..]);
     assert_eq!(next_link(&rest), None);
 }
+
+/// The machine page panicked ("a reactive value that has already been disposed") when its
+/// title read the route's parameters after the page had moved on, under concurrent requests.
+#[tokio::test]
+async fn the_machine_page_serves_concurrent_requests() {
+    let app = spawn_app().await;
+    register(&app, "mill-01", "Hall A").await;
+    for round in 0..10 {
+        let requests: Vec<_> = (0..6)
+            .map(|_| {
+                let request = app.client.get(app.url("/machines/mill-01"));
+                tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+            })
+            .collect();
+        for request in requests {
+            let status = request.await.unwrap().map_err(|e| e.to_string());
+            assert_eq!(status, Ok(StatusCode::OK), "round {round}");
+        }
+    }
+}
