@@ -42,21 +42,14 @@ const LIMIT_FONT: u32 = 18;
 /// the active model's limits for it (where the machine's status would change), dashed in the
 /// status' colour.
 pub fn sensor_trend(sensor: &Sensor, points: &[(i64, f64)], limits: &[Limit]) -> Chart {
-    let unit = if sensor.unit.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", sensor.unit)
-    };
+    let unit = unit_suffix(sensor);
     let title = format!("{}{unit}", sensor.label);
     let description = format!(
         "{}{}",
         describe(&sensor.label, &sensor.unit, points),
         describe_limits(limits, &sensor.unit)
     );
-    let svg = render(points, &unit, limits).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, sensor = %sensor.key, "chart rendering failed");
-        String::new()
-    });
+    let svg = sensor_svg(sensor, points, &unit, limits);
     Chart {
         title,
         description,
@@ -73,11 +66,7 @@ pub fn sensor_window(
     buckets: &[(i64, f64, f64, f64)],
     limits: &[Limit],
 ) -> Chart {
-    let unit = if sensor.unit.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", sensor.unit)
-    };
+    let unit = unit_suffix(sensor);
     let means: Vec<(i64, f64)> = buckets
         .iter()
         .map(|(at, _, mean, _)| (*at, *mean))
@@ -101,15 +90,29 @@ pub fn sensor_window(
             describe_limits(limits, &sensor.unit)
         )
     };
-    let svg = render(&means, &unit, limits).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, sensor = %sensor.key, "chart rendering failed");
-        String::new()
-    });
+    let svg = sensor_svg(sensor, &means, &unit, limits);
     Chart {
         title: format!("{}{unit}, last {window}", sensor.label),
         description,
         svg,
     }
+}
+
+/// " (Nm)" after a sensor's label, or nothing for a sensor without a unit.
+fn unit_suffix(sensor: &Sensor) -> String {
+    if sensor.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", sensor.unit)
+    }
+}
+
+/// A sensor's chart as SVG; empty, and a warning in the log, when it cannot be drawn.
+fn sensor_svg(sensor: &Sensor, points: &[(i64, f64)], unit: &str, limits: &[Limit]) -> String {
+    render(points, unit, limits).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, sensor = %sensor.key, "chart rendering failed");
+        String::new()
+    })
 }
 
 /// The limits in words: " With the other inputs as they are now, the model says warning

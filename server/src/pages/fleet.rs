@@ -7,7 +7,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use app::error::AppError;
 use app::model::{
     Chart, ChartWindow, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail,
-    RemainingLife, RiskDriver, SensorValue, Status, StatusCount,
+    RemainingLife, RiskDriver, Sensor, SensorValue, Status, StatusCount,
 };
 use app::services::FleetQueries;
 
@@ -141,19 +141,28 @@ impl StoredFleet {
 
 /// A chart per sensor of the machine's latest readings, one point each.
 fn latest_charts(machine: &Machine, recent: &[StoredReading], limits: &[Vec<Limit>]) -> Vec<Chart> {
+    per_sensor(machine, limits, |index, sensor, limits| {
+        let points: Vec<(i64, f64)> = recent
+            .iter()
+            .filter_map(|r| r.values.get(index).map(|v| (r.recorded_at, *v)))
+            .collect();
+        charts::sensor_trend(sensor, &points, limits)
+    })
+}
+
+/// A chart per sensor of the machine, in schema order, each with its limits.
+fn per_sensor(
+    machine: &Machine,
+    limits: &[Vec<Limit>],
+    chart: impl Fn(usize, &Sensor, &[Limit]) -> Chart,
+) -> Vec<Chart> {
     machine
         .schema
         .sensors()
         .iter()
         .zip(limits)
         .enumerate()
-        .map(|(index, (sensor, limits))| {
-            let points: Vec<(i64, f64)> = recent
-                .iter()
-                .filter_map(|r| r.values.get(index).map(|v| (r.recorded_at, *v)))
-                .collect();
-            charts::sensor_trend(sensor, &points, limits)
-        })
+        .map(|(index, (sensor, limits))| chart(index, sensor, limits))
         .collect()
 }
 
@@ -170,27 +179,20 @@ impl StoredFleet {
         let buckets =
             db_rollups::machine_since(self.db.pool(), machine.id, width, from - from % width)
                 .await?;
-        Ok(machine
-            .schema
-            .sensors()
-            .iter()
-            .zip(limits)
-            .enumerate()
-            .map(|(index, (sensor, limits))| {
-                let points: Vec<(i64, f64, f64, f64)> = buckets
-                    .iter()
-                    .filter_map(|b| {
-                        Some((
-                            b.bucket_start,
-                            *b.mins.get(index)?,
-                            *b.means.get(index)?,
-                            *b.maxs.get(index)?,
-                        ))
-                    })
-                    .collect();
-                charts::sensor_window(sensor, window.as_str(), &points, limits)
-            })
-            .collect())
+        Ok(per_sensor(machine, limits, |index, sensor, limits| {
+            let points: Vec<(i64, f64, f64, f64)> = buckets
+                .iter()
+                .filter_map(|b| {
+                    Some((
+                        b.bucket_start,
+                        *b.mins.get(index)?,
+                        *b.means.get(index)?,
+                        *b.maxs.get(index)?,
+                    ))
+                })
+                .collect();
+            charts::sensor_window(sensor, window.as_str(), &points, limits)
+        }))
     }
 }
 
