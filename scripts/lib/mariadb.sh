@@ -27,7 +27,7 @@ mariadb_start() {
     { cat "$MARIADB_DIR/install.log"; return 1; }
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
     -keyout "$MARIADB_DIR/key.pem" -out "$MARIADB_DIR/cert.pem" >/dev/null 2>&1
-  # Uploads and model files are single values: the packet limit must hold the largest.
+  # Model files are single values: the packet limit must hold the largest.
   /usr/sbin/mariadbd --no-defaults --user=root --datadir="$MARIADB_DIR/data" \
     --socket="$MARIADB_DIR/mariadb.sock" --pid-file="$MARIADB_DIR/mariadb.pid" \
     --bind-address=127.0.0.1 --port="$MARIADB_PORT" --skip-name-resolve \

@@ -27,6 +27,14 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The storage fault behind the error, when waiting can fix it (503, not 500).
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        match self {
+            Error::Database(error) => StorageFault::of(error),
+            _ => None,
+        }
+    }
+
     /// Short label for logs and metrics.
     pub fn metric_label(&self) -> &'static str {
         match self {

@@ -255,7 +255,6 @@ impl Dataset {
     /// outline, then one more pass that stores each column's values once, in their final form.
     pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Dataset, DatasetError> {
         let outline = DatasetOutline::read(bytes, options)?;
-        let text = records::text(bytes)?;
         let mut values: Vec<Values> = outline
             .columns
             .iter()
@@ -272,7 +271,7 @@ impl Dataset {
                 }
             })
             .collect();
-        records::each(text, outline.layout, |_, fields| {
+        records::each(bytes, outline.layout, |_, fields| {
             for (values, field) in values.iter_mut().zip(fields) {
                 match values {
                     Values::Numeric(numbers) => {
@@ -501,6 +500,49 @@ Rotational speed [rpm],Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,O
         let data = Dataset::load(csv.as_bytes(), &options).unwrap();
         assert_eq!(data.target().name, "c");
         assert_eq!(data.columns[3].role, Role::Label);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_with_their_line_in_either_layout() {
+        let mut csv = AI4I.as_bytes().to_vec();
+        let third = csv.len() - 10;
+        csv[third] = 0xff;
+        let error = Dataset::load(&csv, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.to_string(), "line 3: the file is not UTF-8 text");
+
+        let mut header = AI4I.as_bytes().to_vec();
+        header[1] = 0xc3;
+        let error = DatasetOutline::read(&header, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.to_string(), "line 1: the file is not UTF-8 text");
+
+        let line = |cycle: usize| format!("1 {cycle} {}\n", "0.5 ".repeat(24));
+        let mut cmapss = format!("{}{}", line(1), line(2)).into_bytes();
+        let second = cmapss.len() - 3;
+        cmapss[second] = 0xfe;
+        let options = LoadOptions {
+            layout: Some(Layout::Cmapss),
+            ..LoadOptions::default()
+        };
+        let error = Dataset::load(&cmapss, &options).unwrap_err();
+        assert_eq!(error.to_string(), "line 2: the file is not UTF-8 text");
+    }
+
+    #[test]
+    fn a_file_on_disk_outlines_as_its_bytes_do() {
+        let path = std::env::temp_dir().join(format!("ml-outline-{}.csv", std::process::id()));
+        std::fs::write(&path, AI4I).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let from_file = DatasetOutline::read_file(&file, &LoadOptions::default()).unwrap();
+        // Read twice: each reading starts again from the top of the file.
+        let again = DatasetOutline::read_file(&file, &LoadOptions::default()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let from_bytes = DatasetOutline::read(AI4I.as_bytes(), &LoadOptions::default()).unwrap();
+        for outline in [&from_file, &again] {
+            assert_eq!(outline.columns, from_bytes.columns);
+            assert_eq!(outline.rows, 2);
+            assert_eq!(outline.fingerprint, from_bytes.fingerprint);
+            assert_eq!(outline.profile, DatasetProfile::Ai4i2020);
+        }
     }
 
     #[test]

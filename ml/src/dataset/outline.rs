@@ -4,13 +4,14 @@
 //! file (holding every value took about 30 times its size).
 
 use std::collections::HashMap;
+use std::fs::File;
 
+use super::records::Source;
 use super::roles::{assign_roles, detect_profile, CATEGORY_LEVELS, FLAT_LEVELS};
 use super::{
     parse_number, records, DatasetError, DatasetProfile, Layout, LoadOptions, Role,
     DEFAULT_LIFE_CAP, REMAINING_LIFE,
 };
-use sha2::{Digest, Sha256};
 
 /// First values of each column kept for showing.
 pub const SAMPLES: usize = 4;
@@ -53,12 +54,25 @@ impl DatasetOutline {
     /// Reads a data set's outline, detecting its layout, profile and column roles, and checks
     /// it. Fails exactly where loading the data set would.
     pub fn read(bytes: &[u8], options: &LoadOptions) -> Result<DatasetOutline, DatasetError> {
-        let text = records::text(bytes)?;
-        let fingerprint = hex::encode(Sha256::digest(bytes));
-        let layout = options
-            .layout
-            .unwrap_or_else(|| records::detect_layout(text));
-        let (mut columns, rows) = survey(text, layout)?;
+        Self::read_from(bytes, options)
+    }
+
+    /// [`DatasetOutline::read`] of a file on disk, read again for each pass and never held in
+    /// memory.
+    pub fn read_file(file: &File, options: &LoadOptions) -> Result<DatasetOutline, DatasetError> {
+        Self::read_from(file, options)
+    }
+
+    pub(super) fn read_from(
+        source: &(impl Source + ?Sized),
+        options: &LoadOptions,
+    ) -> Result<DatasetOutline, DatasetError> {
+        let fingerprint = records::fingerprint(source)?;
+        let layout = match options.layout {
+            Some(layout) => layout,
+            None => records::detect_layout(source)?,
+        };
+        let (mut columns, rows) = survey(source, layout)?;
         if rows == 0 {
             return Err(DatasetError::general("the data set has no rows"));
         }
@@ -79,7 +93,7 @@ impl DatasetOutline {
             && options.target.is_none()
             && !outline.columns.iter().any(|c| c.role == Role::Target)
         {
-            outline.add_remaining_life(text, options.life_cap.unwrap_or(DEFAULT_LIFE_CAP))?;
+            outline.add_remaining_life(source, options.life_cap.unwrap_or(DEFAULT_LIFE_CAP))?;
         }
         if let Some(target) = &options.target {
             outline.set_target(target)?;
@@ -121,7 +135,11 @@ impl DatasetOutline {
 
     /// Adds the remaining-life target, with its first values counted in one more pass that
     /// keeps each unit's last time only.
-    fn add_remaining_life(&mut self, text: &str, cap: f64) -> Result<(), DatasetError> {
+    fn add_remaining_life(
+        &mut self,
+        source: &(impl Source + ?Sized),
+        cap: f64,
+    ) -> Result<(), DatasetError> {
         let unit = self
             .columns
             .iter()
@@ -146,7 +164,7 @@ impl DatasetOutline {
         let unit_is_numeric = self.columns[unit].numeric;
         let mut last: HashMap<String, f64> = HashMap::new();
         let mut first_rows = Vec::with_capacity(SAMPLES);
-        records::each(text, self.layout, |_, fields| {
+        records::each(source, self.layout, |_, fields| {
             let key = unit_key(fields[unit], unit_is_numeric);
             let t = parse_number(fields[time]).expect("the time column is numeric");
             if first_rows.len() < SAMPLES {
@@ -286,8 +304,11 @@ impl Tally {
 }
 
 /// One pass over the records: every one checked, each column's kind and levels learned.
-fn survey(text: &str, layout: Layout) -> Result<(Vec<ColumnOutline>, usize), DatasetError> {
-    let mut tallies: Vec<Tally> = records::headers(text, layout)?
+fn survey(
+    source: &(impl Source + ?Sized),
+    layout: Layout,
+) -> Result<(Vec<ColumnOutline>, usize), DatasetError> {
+    let mut tallies: Vec<Tally> = records::headers(source, layout)?
         .into_iter()
         .map(|header| Tally {
             header,
@@ -299,7 +320,7 @@ fn survey(text: &str, layout: Layout) -> Result<(Vec<ColumnOutline>, usize), Dat
         })
         .collect();
     let mut rows = 0;
-    records::each(text, layout, |line, fields| {
+    records::each(source, layout, |line, fields| {
         for (tally, field) in tallies.iter_mut().zip(fields) {
             if field.is_empty() {
                 return Err(DatasetError::at(line, Some(&tally.header), "empty value"));

@@ -1,43 +1,119 @@
 //! The rows of a data set's file, one record at a time, in either layout. Nothing is kept
-//! between records, so a pass costs memory for one record, however long the file.
+//! between records, so a pass costs memory for one record, however long the file, and the
+//! file may stay on disk: each pass reads it again from its start.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek};
+
+use sha2::{Digest, Sha256};
 
 use super::{column_key, parse_number, DatasetError, Layout, CMAPSS_COLUMNS};
 
-/// The file as text, or the line where it stops being UTF-8.
-pub(super) fn text(bytes: &[u8]) -> Result<&str, DatasetError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1;
-        DatasetError::at(line, None, "the file is not UTF-8 text")
-    })
+/// A data set's file, read from its start once per pass: bytes in memory, or a file on disk so
+/// that checking an upload never holds it in memory.
+pub(super) trait Source {
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>>;
 }
 
-pub(super) fn detect_layout(text: &str) -> Layout {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let fields: Vec<&str> = first.split_whitespace().collect();
-    if !first.contains(',')
-        && fields.len() == CMAPSS_COLUMNS.len()
-        && fields.iter().all(|f| f.parse::<f64>().is_ok())
-    {
-        Layout::Cmapss
-    } else {
-        Layout::Csv
+impl Source for [u8] {
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(self))
     }
+}
+
+impl Source for File {
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        let mut file = self;
+        file.rewind()?;
+        Ok(Box::new(file))
+    }
+}
+
+fn unreadable(error: std::io::Error) -> DatasetError {
+    DatasetError::general(format!("the file could not be read: {error}"))
+}
+
+fn not_utf8(line: usize) -> DatasetError {
+    DatasetError::at(line, None, "the file is not UTF-8 text")
+}
+
+/// SHA-256 of the file's bytes, hex.
+pub(super) fn fingerprint(source: &(impl Source + ?Sized)) -> Result<String, DatasetError> {
+    let mut reader = source.open().map_err(unreadable)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 64 << 10];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => hasher.update(&buffer[..read]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(e)),
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The file's lines, without their line ends (and trailing blanks, which neither reader of
+/// lines minds), each as bytes with its 1-based number, until `each` answers false.
+fn each_line(
+    source: &(impl Source + ?Sized),
+    mut each: impl FnMut(usize, &[u8]) -> Result<bool, DatasetError>,
+) -> Result<(), DatasetError> {
+    let mut reader = BufReader::with_capacity(64 << 10, source.open().map_err(unreadable)?);
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(unreadable)? == 0 {
+            return Ok(());
+        }
+        number += 1;
+        if !each(number, line.trim_ascii_end())? {
+            return Ok(());
+        }
+    }
+}
+
+pub(super) fn detect_layout(source: &(impl Source + ?Sized)) -> Result<Layout, DatasetError> {
+    let mut layout = Layout::Csv;
+    each_line(source, |_, line| {
+        // A first line that is not text is reported by the pass that reads it as records.
+        let Ok(first) = std::str::from_utf8(line) else {
+            return Ok(false);
+        };
+        if first.trim().is_empty() {
+            return Ok(true);
+        }
+        let fields: Vec<&str> = first.split_whitespace().collect();
+        if !first.contains(',')
+            && fields.len() == CMAPSS_COLUMNS.len()
+            && fields.iter().all(|f| f.parse::<f64>().is_ok())
+        {
+            layout = Layout::Cmapss;
+        }
+        Ok(false)
+    })?;
+    Ok(layout)
 }
 
 /// The columns' headers as written, checked: each has a usable name, no two the same key.
-pub(super) fn headers(text: &str, layout: Layout) -> Result<Vec<String>, DatasetError> {
+pub(super) fn headers(
+    source: &(impl Source + ?Sized),
+    layout: Layout,
+) -> Result<Vec<String>, DatasetError> {
     if layout == Layout::Cmapss {
         return Ok(CMAPSS_COLUMNS.iter().map(|c| c.to_string()).collect());
     }
-    let headers: Vec<String> = csv_reader(text)
+    let headers: Vec<String> = csv_reader(source.open().map_err(unreadable)?)
         .headers()
-        .map_err(|e| DatasetError::at(1, None, format!("unreadable header: {e}")))?
+        .map_err(|e| match e.kind() {
+            csv::ErrorKind::Utf8 { .. } => not_utf8(1),
+            csv::ErrorKind::Io(io) => {
+                DatasetError::general(format!("the file could not be read: {io}"))
+            }
+            _ => DatasetError::at(1, None, format!("unreadable header: {e}")),
+        })?
         .iter()
         .map(str::to_string)
         .collect();
@@ -69,25 +145,23 @@ pub(super) fn headers(text: &str, layout: Layout) -> Result<Vec<String>, Dataset
 /// header has. A ragged record, or text in the C-MAPSS layout (all numbers), stops the pass
 /// with its line.
 pub(super) fn each(
-    text: &str,
+    source: &(impl Source + ?Sized),
     layout: Layout,
     mut each: impl FnMut(usize, &[&str]) -> Result<(), DatasetError>,
 ) -> Result<(), DatasetError> {
-    let mut fields: Vec<&str> = Vec::with_capacity(CMAPSS_COLUMNS.len());
     match layout {
-        Layout::Cmapss => {
-            for (index, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                fields.clear();
-                fields.extend(line.split_whitespace());
-                check_cmapss(index + 1, &fields)?;
-                each(index + 1, &fields)?;
+        Layout::Cmapss => each_line(source, |number, line| {
+            let line = std::str::from_utf8(line).map_err(|_| not_utf8(number))?;
+            if line.trim().is_empty() {
+                return Ok(true);
             }
-        }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            check_cmapss(number, &fields)?;
+            each(number, &fields)?;
+            Ok(true)
+        })?,
         Layout::Csv => {
-            let mut reader = csv_reader(text);
+            let mut reader = csv_reader(source.open().map_err(unreadable)?);
             let mut record = csv::StringRecord::new();
             while reader.read_record(&mut record).map_err(record_error)? {
                 let line = record.position().map_or(0, |p| p.line() as usize);
@@ -123,12 +197,13 @@ fn check_cmapss(line: usize, fields: &[&str]) -> Result<(), DatasetError> {
     Ok(())
 }
 
-fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .flexible(false)
-        .from_reader(text.as_bytes())
+        .buffer_capacity(64 << 10)
+        .from_reader(reader)
 }
 
 fn record_error(error: csv::Error) -> DatasetError {
@@ -137,6 +212,10 @@ fn record_error(error: csv::Error) -> DatasetError {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => format!("expected {expected_len} fields like the header, found {len}"),
+        csv::ErrorKind::Utf8 { .. } => "the file is not UTF-8 text".to_string(),
+        csv::ErrorKind::Io(io) => {
+            return DatasetError::general(format!("the file could not be read: {io}"))
+        }
         other => format!("{other:?}"),
     };
     DatasetError::at(line, None, message)

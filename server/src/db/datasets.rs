@@ -1,6 +1,9 @@
-//! Data sets: uploaded CSV files, kept whole, with the role chosen for each column.
+//! Data sets: uploaded CSV files, kept whole in parts of at most [`PART_BYTES`], with the role
+//! chosen for each column. Parts keep every statement small: storing a file as one value made
+//! the driver copy it twice, and MariaDB refuse it past `max_allowed_packet`.
 
 use sqlx::AnyPool;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::domain::time::now_ms;
 use crate::error::Result;
@@ -15,11 +18,12 @@ pub struct NewDataset<'a> {
     pub column_roles: String,
     pub row_count: i64,
     pub content_sha256: &'a str,
-    /// The file, moved into the statement: a large upload is not copied again.
-    pub content: Vec<u8>,
 }
 
-/// A stored data set with its file.
+/// The longest part of a data set's file.
+pub const PART_BYTES: u64 = 1 << 20;
+
+/// A stored data set, without its file (see [`content`] and [`copy_content`]).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StoredDataset {
     pub id: i64,
@@ -30,13 +34,19 @@ pub struct StoredDataset {
     pub column_roles: String,
     pub row_count: i64,
     pub content_sha256: String,
-    pub content: Vec<u8>,
 }
 
-pub async fn insert(pool: &AnyPool, new: NewDataset<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+/// Stores a data set and its file, read from `file` a part at a time, in one transaction: the
+/// data set exists whole or not at all.
+pub async fn insert(
+    pool: &AnyPool,
+    new: NewDataset<'_>,
+    mut file: impl AsyncRead + Unpin,
+) -> Result<i64> {
+    let mut transaction = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO datasets (name, file_name, profile, column_roles, row_count, \
-         content_sha256, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         content_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(new.name)
     .bind(new.file_name)
@@ -44,15 +54,59 @@ pub async fn insert(pool: &AnyPool, new: NewDataset<'_>) -> Result<i64> {
     .bind(new.column_roles)
     .bind(new.row_count)
     .bind(new.content_sha256)
-    .bind(new.content)
     .bind(now_ms())
-    .fetch_one(pool)
-    .await?)
+    .fetch_one(&mut *transaction)
+    .await?;
+    for position in 0_i64.. {
+        let mut part = Vec::with_capacity(PART_BYTES as usize);
+        (&mut file)
+            .take(PART_BYTES)
+            .read_to_end(&mut part)
+            .await
+            .map_err(sqlx::Error::Io)?;
+        if part.is_empty() {
+            break;
+        }
+        sqlx::query("INSERT INTO dataset_parts (dataset_id, position, bytes) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(position)
+            .bind(part)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(id)
+}
+
+/// The data set's file, whole: for training, which holds every value anyway.
+pub async fn content(pool: &AnyPool, id: i64) -> Result<Vec<u8>> {
+    let mut content = Vec::new();
+    copy_content(pool, id, &mut content).await?;
+    Ok(content)
+}
+
+/// Writes the data set's file to `to` a part at a time, so reading it back costs a part of
+/// memory, not the file.
+pub async fn copy_content(pool: &AnyPool, id: i64, mut to: impl AsyncWrite + Unpin) -> Result<()> {
+    // One part a query: a cursor over all of them may read ahead.
+    for position in 0_i64.. {
+        let part: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT bytes FROM dataset_parts WHERE dataset_id = ? AND position = ?",
+        )
+        .bind(id)
+        .bind(position)
+        .fetch_optional(pool)
+        .await?;
+        let Some(part) = part else { break };
+        to.write_all(&part).await.map_err(sqlx::Error::Io)?;
+    }
+    to.flush().await.map_err(sqlx::Error::Io)?;
+    Ok(())
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> Result<Option<StoredDataset>> {
     Ok(sqlx::query_as(
-        "SELECT id, name, file_name, profile, column_roles, row_count, content_sha256, content \
+        "SELECT id, name, file_name, profile, column_roles, row_count, content_sha256 \
          FROM datasets WHERE id = ?",
     )
     .bind(id)

@@ -7,7 +7,6 @@ pub mod training;
 
 use app::error::AppError;
 
-use crate::db::StorageFault;
 use crate::error::{cause_chain, Error};
 pub use fleet::StoredFleet;
 pub use training::{SessionViewers, StoredTraining};
@@ -16,14 +15,12 @@ pub use training::{SessionViewers, StoredTraining};
 /// as a message without internals, so the adapters just use `?`.
 impl From<Error> for AppError {
     fn from(error: Error) -> AppError {
-        if let Error::Database(database) = &error {
-            if let Some(fault) = StorageFault::of(database) {
-                tracing::warn!(cause_chain = %cause_chain(&error), "storage {fault}: page refused");
-                return AppError::Unavailable(format!(
-                    "storage {fault}; try again in {} s",
-                    fault.retry_after().as_secs()
-                ));
-            }
+        if let Some(fault) = error.storage_fault() {
+            tracing::warn!(cause_chain = %cause_chain(&error), "storage {fault}: page refused");
+            return AppError::Unavailable(format!(
+                "storage {fault}; try again in {} s",
+                fault.retry_after().as_secs()
+            ));
         }
         tracing::error!(cause_chain = %cause_chain(&error), "page query failed");
         AppError::Internal("the data could not be read; the server log has the details".into())

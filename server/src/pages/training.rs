@@ -23,8 +23,9 @@ use crate::domain::TrackingState;
 use crate::error::Error;
 use crate::ingest::scoring::ModelCache;
 use crate::pages::links;
+use crate::training::dataset_file::DatasetFile;
 use crate::training::promotion::headline;
-use ml::dataset::{DatasetOutline, Role};
+use ml::dataset::Role;
 use ml::evaluation::Evaluation;
 use ml::LoadOptions;
 
@@ -206,25 +207,21 @@ impl StoredTraining {
 
     /// The data set's columns with their roles and a few values, read from the stored file.
     async fn preview(&self, id: i64) -> Result<DatasetPreview, AppError> {
-        let mut stored = datasets::find(self.db.pool(), id)
+        let stored = datasets::find(self.db.pool(), id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("data set {id}")))?;
         let roles = crate::training::column_roles(&stored.column_roles)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        // Taken, not cloned: the file may be hundreds of megabytes.
-        let content = std::mem::take(&mut stored.content);
-        let outline = tokio::task::spawn_blocking(move || {
-            DatasetOutline::read(
-                &content,
-                &LoadOptions {
-                    roles,
-                    ..LoadOptions::default()
-                },
-            )
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("the stored data set no longer loads: {e}")))?;
+        let (_, outline) = DatasetFile::stored(self.db.pool(), id)
+            .await?
+            .outline(LoadOptions {
+                roles,
+                ..LoadOptions::default()
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let outline = outline
+            .map_err(|e| AppError::Internal(format!("the stored data set no longer loads: {e}")))?;
         let target = outline
             .columns
             .iter()

@@ -3,6 +3,7 @@
 //! own history as a data set (`machine_history`), tracking in MLflow (`tracking` over the
 //! `mlflow` client), and the promotion of a better model (`promotion`).
 
+pub mod dataset_file;
 pub mod kubernetes;
 pub mod local;
 pub mod machine_history;

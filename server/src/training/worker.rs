@@ -83,7 +83,7 @@ async fn train_run(db: &Database, run: &TrainingRun) -> anyhow::Result<i64> {
         serde_json::from_str(&run.parameters).context("the run's parameters do not parse")?;
 
     let (sender, mut receiver) = mpsc::unbounded_channel::<(String, u8)>();
-    let content = stored.content;
+    let content = datasets::content(pool, dataset_id).await?;
     let training = tokio::task::spawn_blocking(move || -> anyhow::Result<Model> {
         let dataset = Dataset::load(&content, &options)?;
         let hyperparameters = merged(

@@ -1,5 +1,6 @@
 //! Faults injected under a running server: the disk filling under its SQLite file, the file
-//! turning unwritable, and its MariaDB server stopping under load. What a
+//! turning unwritable, the temporary folder too small for an upload, and its MariaDB server
+//! stopping under load. What a
 //! client was told was stored must be stored, refusals must say "try again later", and the
 //! server must recover by itself once the fault is gone.
 
@@ -7,11 +8,17 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tempfile::TempDir;
 
-use crate::support::app::{ai4i_json_batch, spawn_app_with, TestApp, GLOBAL_TOKEN};
+use crate::support::app::{
+    admin_session_at, ai4i_json_batch, spawn_app_with, TestApp, GLOBAL_TOKEN,
+};
 use crate::support::binary::ServerProcess;
+use crate::support::data::milling_csv;
+use crate::support::database::fresh_url;
 use crate::support::own_mariadb::OwnMariaDb;
 use crate::support::small_disk::SmallDisk;
 
@@ -288,4 +295,62 @@ async fn a_mariadb_stopped_under_load_is_refused_with_503_and_the_replica_recove
         (batches * BATCH) as i64,
         "every acknowledged batch stored, once"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_the_temporary_folder_cannot_hold_gets_503_and_stores_nothing() {
+    let test = "an_upload_the_temporary_folder_cannot_hold";
+    let Some(disk) = SmallDisk::tmpfs(1, test) else {
+        return;
+    };
+    let folder = TempDir::new().unwrap();
+    let url = fresh_url(folder.path()).await;
+    let scratch = disk.file("");
+    let server = ServerProcess::start_with(&url, &[("TMPDIR", scratch.to_str().unwrap())]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (cookie, csrf) = admin_session_at(&server.base, &client).await;
+    let upload = |csv: String| {
+        let form = Form::new()
+            .text("csrf", csrf.clone())
+            .part("file", Part::text(csv).file_name("mills.csv"));
+        client
+            .post(format!("{}/datasets", server.base))
+            .header(reqwest::header::COOKIE, &cookie)
+            .multipart(form)
+            .send()
+    };
+    let db = icantkube::db::Database::connect(&url, 2).await.unwrap();
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM datasets")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    };
+
+    let big = milling_csv(11, 2, 30_000);
+    assert!(big.len() > 2 << 20, "{} bytes fit in 1 MiB", big.len());
+    let response = upload(big).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "30");
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("nothing was changed"));
+    assert_eq!(stored().await, 0);
+
+    // The refused upload's scratch file gave its space back: one of 600 KiB fits.
+    let fits = milling_csv(11, 2, 6_000);
+    assert!(fits.len() > 600 << 10, "{} bytes", fits.len());
+    let response = upload(fits).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let form_page = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        form_page.starts_with("/training/new?dataset="),
+        "{form_page}"
+    );
+    assert_eq!(stored().await, 1);
 }

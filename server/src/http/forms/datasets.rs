@@ -1,6 +1,7 @@
-//! `POST /datasets` (admin form): a CSV data set, streamed in under a size limit, checked, and
-//! stored with the role detected for each column; the admin then checks them on the form. Or a
-//! machine's own labelled history, stored the same way.
+//! `POST /datasets` (admin form): a CSV data set, spooled to disk as it arrives under a size
+//! limit, checked from its outline, and stored a part at a time with the role detected for each
+//! column; the admin then checks them on the form. Or a machine's own labelled history, stored
+//! the same way.
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
@@ -13,9 +14,10 @@ use crate::db::datasets::{self, NewDataset};
 use crate::db::{machines, readings};
 use crate::error::body_stalled;
 use crate::http::AppState;
+use crate::training::dataset_file::DatasetFile;
 use crate::training::machine_history;
 use crate::training::ColumnRole;
-use ml::dataset::{DatasetError, DatasetOutline};
+use ml::dataset::DatasetOutline;
 use ml::LoadOptions;
 
 /// Where upload errors are shown.
@@ -31,7 +33,7 @@ pub async fn upload(
     let mut multipart = multipart.map_err(|_| FormRejection::BadCsrfToken)?;
     let mut csrf_checked = false;
     let mut name = String::new();
-    let mut upload: Option<(String, Vec<u8>)> = None;
+    let mut upload: Option<(String, DatasetFile)> = None;
     while let Some(mut field) = multipart
         .next_field()
         .await
@@ -50,7 +52,7 @@ pub async fn upload(
             "name" => name = field.text().await.unwrap_or_default().trim().to_string(),
             "file" => {
                 let file_name = field.file_name().unwrap_or("upload.csv").to_string();
-                let mut content = Vec::new();
+                let mut content = DatasetFile::create().await.map_err(scratch_failed)?;
                 while let Some(chunk) = field.chunk().await.map_err(|e| {
                     let problem = if body_stalled(&e) {
                         "the upload stalled: try again".to_string()
@@ -59,13 +61,13 @@ pub async fn upload(
                     };
                     FormRejection::invalid(FORM, problem)
                 })? {
-                    if content.len() + chunk.len() > state.max_upload_bytes {
+                    if content.len() + chunk.len() as u64 > state.max_upload_bytes as u64 {
                         return Err(FormRejection::invalid(
                             FORM,
                             too_large_or_broken("length limit exceeded", &state),
                         ));
                     }
-                    content.extend_from_slice(&chunk);
+                    content.write(&chunk).await.map_err(scratch_failed)?;
                 }
                 upload = Some((file_name, content));
             }
@@ -84,7 +86,10 @@ pub async fn upload(
     if name.chars().count() > 100 {
         return Err(FormRejection::invalid(FORM, "name: at most 100 characters"));
     }
-    let (content, dataset) = detect(content).await?;
+    let (content, dataset) = content
+        .outline(LoadOptions::default())
+        .await
+        .map_err(scratch_failed)?;
     let dataset = dataset.map_err(|e| {
         FormRejection::invalid(FORM, format!("{file_name}: {e}; nothing was stored"))
     })?;
@@ -99,17 +104,10 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
 }
 
-/// Outlines a file with every role detected, off the async workers (a big file takes a
-/// while); the outline keeps no values, so checking costs little beside the file itself.
-async fn detect(
-    content: Vec<u8>,
-) -> Result<(Vec<u8>, Result<DatasetOutline, DatasetError>), FormRejection> {
-    tokio::task::spawn_blocking(move || {
-        let outline = DatasetOutline::read(&content, &LoadOptions::default());
-        (content, outline)
-    })
-    .await
-    .map_err(|e| FormRejection::invalid(FORM, format!("the file could not be read: {e}")))
+/// The scratch file failed (the temporary folder is full, say): the server cannot take the
+/// upload now, as when the database cannot store it.
+fn scratch_failed(error: std::io::Error) -> FormRejection {
+    crate::error::Error::from(sqlx::Error::Io(error)).into()
 }
 
 /// Stores a checked data set with the roles detected for its columns.
@@ -117,7 +115,7 @@ async fn store(
     state: &AppState,
     name: &str,
     file_name: &str,
-    content: Vec<u8>,
+    content: DatasetFile,
     dataset: DatasetOutline,
 ) -> Result<i64, FormRejection> {
     let roles: Vec<ColumnRole> = dataset
@@ -143,8 +141,8 @@ async fn store(
             column_roles: serde_json::to_string(&roles).expect("roles serialise"),
             row_count: rows as i64,
             content_sha256: &fingerprint,
-            content,
         },
+        content.into_reader().await.map_err(scratch_failed)?,
     )
     .await?)
 }
@@ -198,9 +196,16 @@ pub async fn from_machine(
         )
     })?;
     let readings = readings::labelled_history(pool, machine.id, HISTORY_ROWS).await?;
-    let (content, rows) = machine_history::labelled_csv(&machine, &readings)
+    let (csv, rows) = machine_history::labelled_csv(&machine, &readings)
         .map_err(|e| FormRejection::invalid(FORM, e.to_string()))?;
-    let (content, dataset) = detect(content).await?;
+    drop(readings);
+    let mut content = DatasetFile::create().await.map_err(scratch_failed)?;
+    content.write(&csv).await.map_err(scratch_failed)?;
+    drop(csv);
+    let (content, dataset) = content
+        .outline(LoadOptions::default())
+        .await
+        .map_err(scratch_failed)?;
     let dataset = dataset
         .map_err(|e| FormRejection::invalid(FORM, format!("{}'s history: {e}", machine.name)))?;
     let name = format!("{} history", machine.name);

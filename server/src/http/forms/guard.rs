@@ -57,6 +57,21 @@ impl IntoResponse for FormRejection {
                 Redirect::to(&with_query(&page, "error", &message)).into_response()
             }
             FormRejection::Internal(error) => {
+                if let Some(fault) = error.storage_fault() {
+                    tracing::warn!(error = %cause_chain(&error), "storage {fault}: form refused");
+                    let wait = fault.retry_after().as_secs();
+                    let mut page = refusal(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Try again in a moment",
+                        &format!(
+                            "The server cannot store this now (storage {fault}); nothing was \
+                             changed. Go back and send the form again in {wait} s."
+                        ),
+                    );
+                    page.headers_mut()
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+                    return page;
+                }
                 tracing::error!(error = %cause_chain(&error), "a form failed");
                 refusal(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,8 +14,8 @@ use crate::db::training_runs::{self, NewTrainingRun};
 use crate::db::{datasets, machines};
 use crate::domain::TrackingState;
 use crate::http::AppState;
+use crate::training::dataset_file::DatasetFile;
 use crate::training::{column_roles, ColumnRole};
-use ml::dataset::DatasetOutline;
 use ml::dataset::Role;
 use ml::{Algorithm, LoadOptions};
 
@@ -32,7 +32,7 @@ pub async fn create(
     let page = format!("/training/new?dataset={dataset_id}");
     let invalid = |message: String| FormRejection::invalid(page.clone(), message);
     let pool = state.db.pool();
-    let mut stored = datasets::find(pool, dataset_id)
+    let stored = datasets::find(pool, dataset_id)
         .await?
         .ok_or_else(|| FormRejection::invalid("/training/new", "that data set no longer exists"))?;
 
@@ -95,12 +95,12 @@ pub async fn create(
         roles: roles.clone(),
         ..LoadOptions::default()
     };
-    // Taken, not cloned: the file may be hundreds of megabytes.
-    let content = std::mem::take(&mut stored.content);
-    tokio::task::spawn_blocking(move || DatasetOutline::read(&content, &options).map(|_| ()))
+    let (_, outline) = DatasetFile::stored(pool, stored.id)
+        .await?
+        .outline(options)
         .await
-        .map_err(|e| invalid(format!("the data set could not be read: {e}")))?
-        .map_err(|e| invalid(format!("{e}; nothing was started")))?;
+        .map_err(|e| invalid(format!("the data set could not be read: {e}")))?;
+    outline.map_err(|e| invalid(format!("{e}; nothing was started")))?;
 
     let chosen: Vec<ColumnRole> = roles
         .into_iter()

@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use icantkube::auth::AdminCredential;
 use icantkube::configuration::Secret;
+use icantkube::db::{datasets, Database};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::multipart::{Form, Part};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::support::app::{csrf_token, spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD};
 
@@ -304,6 +306,52 @@ async fn an_upload_over_the_limit_is_refused() {
     assert!(
         error.is_some_and(|(_, message)| message.contains("upload limit of 64 KiB (65536 bytes")),
         "{back}"
+    );
+}
+
+#[tokio::test]
+async fn a_large_upload_is_stored_in_parts_and_reads_back_byte_for_byte() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app).await;
+    let csv = milling_csv(30_000);
+    let part = datasets::PART_BYTES as usize;
+    assert!(csv.len() > 2 * part, "{} bytes is too small", csv.len());
+
+    let response = upload(&app, &admin, "mills.csv", csv.clone()).await;
+    let form_page = location(&response);
+    let id: i64 = form_page
+        .strip_prefix("/training/new?dataset=")
+        .unwrap_or_else(|| panic!("{form_page}"))
+        .parse()
+        .unwrap();
+    let db = Database::connect(&app.database_url, 2).await.unwrap();
+    let sizes: Vec<i64> = sqlx::query_scalar(
+        "SELECT LENGTH(bytes) FROM dataset_parts WHERE dataset_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(sizes.len(), csv.len().div_ceil(part), "{sizes:?}");
+    assert!(sizes[..sizes.len() - 1].iter().all(|s| *s as usize == part));
+    assert_eq!(
+        datasets::content(db.pool(), id).await.unwrap(),
+        csv.as_bytes()
+    );
+    let stored = datasets::find(db.pool(), id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.content_sha256,
+        hex::encode(Sha256::digest(csv.as_bytes()))
+    );
+    assert_eq!(stored.row_count as usize, csv.lines().count() - 1);
+
+    // The form shows the first values, read back from the parts.
+    let first_row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let torque = first_row[5].parse::<f64>().unwrap().to_string();
+    let page = get_page(&app, &form_page, Some(&admin.cookie)).await;
+    assert!(
+        page.contains(&torque),
+        "the first torque, {torque}, is shown"
     );
 }
 

@@ -97,8 +97,8 @@ impl TestDatabase {
                 column_roles: r#"[{"column": "UDI", "role": "id"}]"#.into(),
                 row_count: csv.lines().count() as i64 - 1,
                 content_sha256: &sha256,
-                content: csv.as_bytes().to_vec(),
             },
+            csv.as_bytes(),
         )
         .await
         .unwrap();
