@@ -240,32 +240,84 @@ pub struct LabelledReading {
     pub failure_mode: Option<String>,
 }
 
-/// The machine's latest `limit` readings in the order they were stored, with their labels.
-pub async fn labelled_history(
-    pool: &AnyPool,
-    machine_id: i64,
-    limit: i64,
-) -> Result<Vec<LabelledReading>> {
-    let rows: Vec<(Text, Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT sensor_values, failure, failure_mode FROM readings WHERE machine_id = ? \
-         ORDER BY id DESC LIMIT ?",
+/// A place in a machine's history, in the order readings were recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor {
+    recorded_at: i64,
+    id: i64,
+}
+
+/// Just before the oldest of the machine's newest `limit` readings (by recording time).
+pub async fn history_start(pool: &AnyPool, machine_id: i64, limit: i64) -> Result<HistoryCursor> {
+    let oldest: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT recorded_at, id FROM readings WHERE machine_id = ? \
+         ORDER BY recorded_at DESC, id DESC LIMIT 1 OFFSET ?",
     )
     .bind(machine_id)
-    .bind(limit)
+    .bind(limit.max(1) - 1)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match oldest {
+        Some((recorded_at, id)) => HistoryCursor {
+            recorded_at,
+            id: id - 1,
+        },
+        // Fewer readings than that: all of them.
+        None => HistoryCursor {
+            recorded_at: i64::MIN,
+            id: i64::MIN,
+        },
+    })
+}
+
+/// Up to `page` of the machine's readings recorded after `after`, oldest first, with their
+/// labels, and the cursor after the last of them. Keyset paging on the (machine, time) index,
+/// so each page costs the same however far into the history it is.
+pub async fn labelled_page(
+    pool: &AnyPool,
+    machine_id: i64,
+    after: HistoryCursor,
+    page: i64,
+) -> Result<(Vec<LabelledReading>, HistoryCursor)> {
+    let rows: Vec<LabelledRow> = sqlx::query_as(
+        "SELECT recorded_at, id, sensor_values, failure, failure_mode FROM readings \
+         WHERE machine_id = ? AND (recorded_at > ? OR (recorded_at = ? AND id > ?)) \
+         ORDER BY recorded_at, id LIMIT ?",
+    )
+    .bind(machine_id)
+    .bind(after.recorded_at)
+    .bind(after.recorded_at)
+    .bind(after.id)
+    .bind(page)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .rev()
-        .map(|(values, failure, failure_mode)| {
+    let next = rows.last().map_or(after, |row| HistoryCursor {
+        recorded_at: row.recorded_at,
+        id: row.id,
+    });
+    let readings = rows
+        .into_iter()
+        .map(|row| {
             Ok(LabelledReading {
-                values: serde_json::from_str(&String::from(values)).map_err(|e| {
+                values: serde_json::from_str(&row.sensor_values).map_err(|e| {
                     Error::Corrupt(format!("reading values of machine {machine_id}: {e}"))
                 })?,
-                failure,
-                failure_mode,
+                failure: row.failure,
+                failure_mode: row.failure_mode,
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((readings, next))
+}
+
+#[derive(sqlx::FromRow)]
+struct LabelledRow {
+    recorded_at: i64,
+    id: i64,
+    #[sqlx(try_from = "Text")]
+    sensor_values: String,
+    failure: Option<i64>,
+    failure_mode: Option<String>,
 }
 
 /// Where a machine's current run starts: after the reading with this id (0 before any).

@@ -19,104 +19,127 @@ pub enum HistoryError {
     Csv(#[from] csv::Error),
 }
 
-/// The CSV and its row count.
-pub fn labelled_csv(
-    machine: &Machine,
-    readings: &[LabelledReading],
-) -> Result<(Vec<u8>, usize), HistoryError> {
-    match Profile::from_name(&machine.profile) {
-        Some(Profile::Ai4i2020) => milling(machine, readings),
-        Some(Profile::Turbofan) => runs_to_failure(machine, readings),
-        None => Err(HistoryError::UnknownProfile {
-            machine: machine.name.clone(),
-            profile: machine.profile.clone(),
-        }),
-    }
+/// A machine's history written as CSV a reading at a time; [`HistoryCsv::take`] hands over
+/// what is written so far, so a long history never sits whole in memory.
+pub struct HistoryCsv {
+    machine: String,
+    layout: Layout,
+    writer: csv::Writer<Vec<u8>>,
+    rows: usize,
 }
 
-/// AI4I 2020's own header: every reading whose failure is known, with the mode flags.
-fn milling(
-    machine: &Machine,
-    readings: &[LabelledReading],
-) -> Result<(Vec<u8>, usize), HistoryError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["UDI".to_string(), "Type".to_string()];
-    header.extend(
-        machine
-            .schema
-            .sensors()
-            .iter()
-            .map(|s| format!("{} [{}]", s.label, s.unit)),
-    );
-    header.push("Machine failure".to_string());
-    header.extend(AI4I_MODES.iter().map(|m| m.to_uppercase()));
-    writer.write_record(&header)?;
-    let variant = machine.attributes.get("type").cloned().unwrap_or_default();
-    let mut rows = 0;
-    for reading in readings {
-        let Some(failure) = reading.failure else {
-            continue;
+enum Layout {
+    /// AI4I 2020's own header: every reading whose failure is known, with the mode flags.
+    Milling { variant: String },
+    /// Each run that ended in a failure is a unit, cycle by cycle; the run still going is left
+    /// out, as its remaining life is not known.
+    RunsToFailure {
+        units: usize,
+        run: Vec<LabelledReading>,
+    },
+}
+
+impl HistoryCsv {
+    /// Writes the header of the machine's profile.
+    pub fn new(machine: &Machine) -> Result<HistoryCsv, HistoryError> {
+        let (layout, header) = match Profile::from_name(&machine.profile) {
+            Some(Profile::Ai4i2020) => {
+                let mut header = vec!["UDI".to_string(), "Type".to_string()];
+                header.extend(
+                    machine
+                        .schema
+                        .sensors()
+                        .iter()
+                        .map(|s| format!("{} [{}]", s.label, s.unit)),
+                );
+                header.push("Machine failure".to_string());
+                header.extend(AI4I_MODES.iter().map(|m| m.to_uppercase()));
+                let variant = machine.attributes.get("type").cloned().unwrap_or_default();
+                (Layout::Milling { variant }, header)
+            }
+            Some(Profile::Turbofan) => {
+                let mut header = vec!["unit".to_string(), "cycle".to_string()];
+                header.extend(machine.schema.keys().iter().map(|k| k.to_string()));
+                let layout = Layout::RunsToFailure {
+                    units: 0,
+                    run: Vec::new(),
+                };
+                (layout, header)
+            }
+            None => {
+                return Err(HistoryError::UnknownProfile {
+                    machine: machine.name.clone(),
+                    profile: machine.profile.clone(),
+                })
+            }
         };
-        rows += 1;
-        let mut record = vec![rows.to_string(), variant.clone()];
-        record.extend(reading.values.iter().map(f64::to_string));
-        record.push(u8::from(failure != 0).to_string());
-        let mode = reading
-            .failure_mode
-            .as_deref()
-            .unwrap_or_default()
-            .to_lowercase();
-        record.extend(
-            AI4I_MODES
-                .iter()
-                .map(|m| u8::from(failure != 0 && mode.contains(m)).to_string()),
-        );
-        writer.write_record(&record)?;
-    }
-    if rows == 0 {
-        return Err(HistoryError::NoLabels {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&header)?;
+        Ok(HistoryCsv {
             machine: machine.name.clone(),
-        });
+            layout,
+            writer,
+            rows: 0,
+        })
     }
-    Ok((written(writer)?, rows))
-}
 
-/// Each run that ended in a failure is a unit, cycle by cycle; the run still going is left
-/// out, as its remaining life is not known.
-fn runs_to_failure(
-    machine: &Machine,
-    readings: &[LabelledReading],
-) -> Result<(Vec<u8>, usize), HistoryError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["unit".to_string(), "cycle".to_string()];
-    header.extend(machine.schema.keys().iter().map(|k| k.to_string()));
-    writer.write_record(&header)?;
-    let (mut unit, mut run, mut rows) = (0, Vec::new(), 0);
-    for reading in readings {
-        run.push(reading);
-        if reading.failure == Some(1) {
-            unit += 1;
-            for (cycle, reading) in run.drain(..).enumerate() {
-                let mut record = vec![unit.to_string(), (cycle + 1).to_string()];
+    /// The next reading, in the order they were recorded.
+    pub fn push(&mut self, reading: LabelledReading) -> Result<(), HistoryError> {
+        match &mut self.layout {
+            Layout::Milling { variant } => {
+                let Some(failure) = reading.failure else {
+                    return Ok(());
+                };
+                self.rows += 1;
+                let mut record = vec![self.rows.to_string(), variant.clone()];
                 record.extend(reading.values.iter().map(f64::to_string));
-                writer.write_record(&record)?;
-                rows += 1;
+                record.push(u8::from(failure != 0).to_string());
+                let mode = reading
+                    .failure_mode
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_lowercase();
+                record.extend(
+                    AI4I_MODES
+                        .iter()
+                        .map(|m| u8::from(failure != 0 && mode.contains(m)).to_string()),
+                );
+                self.writer.write_record(&record)?;
+            }
+            Layout::RunsToFailure { units, run } => {
+                let failed = reading.failure == Some(1);
+                run.push(reading);
+                if failed {
+                    *units += 1;
+                    for (cycle, reading) in run.drain(..).enumerate() {
+                        let mut record = vec![units.to_string(), (cycle + 1).to_string()];
+                        record.extend(reading.values.iter().map(f64::to_string));
+                        self.writer.write_record(&record)?;
+                        self.rows += 1;
+                    }
+                }
             }
         }
+        Ok(())
     }
-    if unit == 0 {
-        return Err(HistoryError::NoCompleteRun {
-            machine: machine.name.clone(),
-        });
-    }
-    Ok((written(writer)?, rows))
-}
 
-/// The CSV the writer has written.
-fn written(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, HistoryError> {
-    Ok(writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))?)
+    /// The CSV written since the last call.
+    pub fn take(&mut self) -> Result<Vec<u8>, HistoryError> {
+        let written = std::mem::replace(&mut self.writer, csv::Writer::from_writer(Vec::new()));
+        Ok(written
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?)
+    }
+
+    /// The rows written in all, or why the history cannot be trained on.
+    pub fn finish(self) -> Result<usize, HistoryError> {
+        let machine = self.machine;
+        match self.layout {
+            Layout::Milling { .. } if self.rows == 0 => Err(HistoryError::NoLabels { machine }),
+            Layout::RunsToFailure { units: 0, .. } => Err(HistoryError::NoCompleteRun { machine }),
+            _ => Ok(self.rows),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -139,6 +162,20 @@ mod tests {
             schema: profile.schema(),
             ..Machine::example("m-1", Status::Unknown, None, None)
         }
+    }
+
+    /// The whole CSV of these readings, taken out in pieces as the export does.
+    fn labelled_csv(
+        machine: &Machine,
+        readings: &[LabelledReading],
+    ) -> Result<(Vec<u8>, usize), HistoryError> {
+        let mut history = HistoryCsv::new(machine)?;
+        let mut csv = Vec::new();
+        for reading in readings {
+            history.push(reading.clone())?;
+            csv.append(&mut history.take()?);
+        }
+        Ok((csv, history.finish()?))
     }
 
     fn reading(values: Vec<f64>, failure: Option<i64>, mode: Option<&str>) -> LabelledReading {

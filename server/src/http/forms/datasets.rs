@@ -11,11 +11,12 @@ use axum::Form;
 
 use super::guard::{admin_form, signed_in, FormRejection};
 use crate::db::datasets::{self, NewDataset};
+use crate::db::machines::Machine;
 use crate::db::{machines, readings};
 use crate::error::body_stalled;
 use crate::http::AppState;
 use crate::training::dataset_file::DatasetFile;
-use crate::training::machine_history;
+use crate::training::machine_history::{HistoryCsv, HistoryError};
 use crate::training::ColumnRole;
 use ml::dataset::DatasetOutline;
 use ml::LoadOptions;
@@ -179,6 +180,8 @@ pub struct FromMachine {
 
 /// Readings exported at most: the newest this many.
 const HISTORY_ROWS: i64 = 500_000;
+/// Readings read from the database at a time while exporting.
+const HISTORY_PAGE: i64 = 10_000;
 
 /// `POST /datasets/from-machine` (admin form): the machine's own labelled readings as a data
 /// set, ready for the same preview and training as an upload.
@@ -195,13 +198,7 @@ pub async fn from_machine(
             format!("machine: no machine is called {:?}", form.machine),
         )
     })?;
-    let readings = readings::labelled_history(pool, machine.id, HISTORY_ROWS).await?;
-    let (csv, rows) = machine_history::labelled_csv(&machine, &readings)
-        .map_err(|e| FormRejection::invalid(FORM, e.to_string()))?;
-    drop(readings);
-    let mut content = DatasetFile::create().await.map_err(scratch_failed)?;
-    content.write(&csv).await.map_err(scratch_failed)?;
-    drop(csv);
+    let (content, rows) = export_history(pool, &machine).await?;
     let (content, dataset) = content
         .outline(LoadOptions::default())
         .await
@@ -219,6 +216,33 @@ pub async fn from_machine(
     .await?;
     tracing::info!(id, machine = %machine.name, rows, "machine history stored as a data set");
     Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
+}
+
+/// The machine's labelled history as CSV in a scratch file, written a page of readings at a
+/// time, so exporting half a million readings costs a page of memory; and its row count.
+async fn export_history(
+    pool: &sqlx::AnyPool,
+    machine: &Machine,
+) -> Result<(DatasetFile, usize), FormRejection> {
+    let invalid = |e: HistoryError| FormRejection::invalid(FORM, e.to_string());
+    let mut csv = HistoryCsv::new(machine).map_err(invalid)?;
+    let mut content = DatasetFile::create().await.map_err(scratch_failed)?;
+    let mut after = readings::history_start(pool, machine.id, HISTORY_ROWS).await?;
+    loop {
+        let (page, next) = readings::labelled_page(pool, machine.id, after, HISTORY_PAGE).await?;
+        let last_page = page.len() < HISTORY_PAGE as usize;
+        for reading in page {
+            csv.push(reading).map_err(invalid)?;
+        }
+        let written = csv.take().map_err(invalid)?;
+        content.write(&written).await.map_err(scratch_failed)?;
+        if last_page {
+            break;
+        }
+        after = next;
+    }
+    let rows = csv.finish().map_err(invalid)?;
+    Ok((content, rows))
 }
 
 #[cfg(test)]

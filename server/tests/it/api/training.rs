@@ -655,6 +655,65 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
     let page = get_page(&app, &preview, Some(&admin.cookie)).await;
     assert!(page.contains("mill-h history"), "{page}");
     assert!(page.contains("30 rows, recognised as ai4i2020"), "{page}");
+
+    // A longer history is exported a page of 10,000 readings at a time, in the order they were
+    // recorded: 3,000 readings at each instant, so pages end among readings of one instant.
+    let response = app
+        .admin_post(
+            "/api/v1/machines",
+            serde_json::json!({"name": "mill-long", "profile": "ai4i2020", "attributes": {"type": "M"}}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for batch in 0..24 {
+        let readings: Vec<Value> = (0..1_000)
+            .map(|i| {
+                let wear = batch * 1_000 + i;
+                serde_json::json!({
+                    "timestamp": 1_700_000_000 + wear / 3_000,
+                    "values": {"air_temperature": 300.0, "process_temperature": 310.0,
+                               "rotational_speed": 1500.0, "torque": 40.0,
+                               "tool_wear": f64::from(wear) / 10.0},
+                    "failure": u8::from(wear % 100 == 99),
+                })
+            })
+            .collect();
+        let response = app
+            .post_readings(
+                "mill-long",
+                "application/json",
+                &Value::Array(readings).to_string(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let response = post_form(
+        &app,
+        "/datasets/from-machine",
+        Some(&admin.cookie),
+        &[("csrf", &admin.csrf), ("machine", "mill-long")],
+    )
+    .await;
+    let preview = location(&response);
+    let id: i64 = preview
+        .strip_prefix("/training/new?dataset=")
+        .unwrap_or_else(|| panic!("{preview}"))
+        .parse()
+        .unwrap();
+    let db = Database::connect(&app.database_url, 2).await.unwrap();
+    let csv = String::from_utf8(datasets::content(db.pool(), id).await.unwrap()).unwrap();
+    let wear: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(6).unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..24_000)
+        .map(|w: i32| (f64::from(w) / 10.0).to_string())
+        .collect();
+    assert!(
+        wear == expected,
+        "every reading once, in the order recorded"
+    );
 }
 
 #[tokio::test]
