@@ -35,6 +35,8 @@ pub struct ServerProcess {
     child: Child,
     /// `http://127.0.0.1:PORT` of the app.
     pub base: String,
+    /// Its standard error, shown when it stops before it is ready.
+    log: tempfile::NamedTempFile,
 }
 
 impl ServerProcess {
@@ -44,43 +46,56 @@ impl ServerProcess {
         ServerProcess::start_with(database_url, &[]).await
     }
 
-    /// `start`, with more environment variables.
+    /// `start`, with more environment variables. A port picked free can be taken by another
+    /// test before the server binds it: then it starts again on other ports.
     pub async fn start_with(database_url: &str, environment: &[(&str, &str)]) -> ServerProcess {
-        let port = free_port();
-        let child = Command::new(icantkube())
-            .arg("serve")
-            .envs(environment.iter().copied())
-            .env("DATABASE_URL", database_url)
-            .env("ICANTKUBE_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "ICANTKUBE_METRICS_LISTEN",
-                format!("127.0.0.1:{}", free_port()),
-            )
-            .env("ICANTKUBE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("ICANTKUBE_INGEST_TOKEN", GLOBAL_TOKEN)
-            .env_remove("ICANTKUBE_DEMO")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the icantkube binary starts");
-        let mut server = ServerProcess {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        server.wait_ready().await;
-        server
+        for _ in 0..5 {
+            let port = free_port();
+            let log = tempfile::NamedTempFile::new().unwrap();
+            let child = Command::new(icantkube())
+                .arg("serve")
+                .envs(environment.iter().copied())
+                .env("DATABASE_URL", database_url)
+                .env("ICANTKUBE_LISTEN", format!("127.0.0.1:{port}"))
+                .env(
+                    "ICANTKUBE_METRICS_LISTEN",
+                    format!("127.0.0.1:{}", free_port()),
+                )
+                .env("ICANTKUBE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+                .env("ICANTKUBE_INGEST_TOKEN", GLOBAL_TOKEN)
+                .env_remove("ICANTKUBE_DEMO")
+                .stdout(Stdio::null())
+                .stderr(log.reopen().unwrap())
+                .spawn()
+                .expect("the icantkube binary starts");
+            let mut server = ServerProcess {
+                child,
+                base: format!("http://127.0.0.1:{port}"),
+                log,
+            };
+            match server.wait_ready().await {
+                Ok(()) => return server,
+                Err(log) if log.contains("Address already in use") => continue,
+                Err(log) => panic!("the server stopped before it was ready; its log ends:\n{log}"),
+            }
+        }
+        panic!("five pairs of free ports were all taken before the server bound them");
     }
 
-    async fn wait_ready(&mut self) {
+    /// Waits until `/readyz` says ready; the end of its log if it stops first.
+    async fn wait_ready(&mut self) -> Result<(), String> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the server stopped before it was ready: {status}");
+                let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                return Err(format!("{}\n{status}", tail.join("\n")));
             }
             let ready = client.get(format!("{}/readyz", self.base)).send().await;
             if ready.is_ok_and(|response| response.status().is_success()) {
-                return;
+                return Ok(());
             }
             assert!(Instant::now() < deadline, "the server did not become ready");
             tokio::time::sleep(Duration::from_millis(50)).await;
