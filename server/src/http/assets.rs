@@ -122,6 +122,11 @@ where
         .service(files)
 }
 
+/// Marks an answer that is one of the site's own files (script, WebAssembly, stylesheet,
+/// icons), which a document's policy headers do nothing for.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteFile;
+
 /// Middleware: the caching policy and `Vary` of a file's answer (not of the not-found page).
 async fn caching(State(names): State<Arc<Names>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
@@ -132,6 +137,7 @@ async fn caching(State(names): State<Arc<Names>>, mut request: Request, next: Ne
     let mut response = next.run(request).await;
     let status = response.status();
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        response.extensions_mut().insert(SiteFile);
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, if hashed { IMMUTABLE } else { REVALIDATE });
         // Which file was sent depends on Accept-Encoding.

@@ -104,6 +104,18 @@ async fn pages_link_hashed_files_which_are_cached_for_good_sent_precompressed_an
         let headers = response.headers().clone();
         assert_eq!(headers[CACHE_CONTROL], IMMUTABLE, "{path}");
         assert_eq!(headers[CONTENT_ENCODING], "br", "{path}");
+        // No sniffing; a document's policy headers would do nothing for a file.
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        for document_only in [
+            "content-security-policy",
+            "x-frame-options",
+            "referrer-policy",
+        ] {
+            assert!(
+                !headers.contains_key(document_only),
+                "{path}: {document_only}"
+            );
+        }
         assert!(
             headers[VARY]
                 .to_str()

@@ -20,7 +20,7 @@ async fn readyz_answers_once_migrations_are_applied() {
 }
 
 #[tokio::test]
-async fn pages_api_answers_and_static_files_carry_the_security_headers() {
+async fn pages_and_api_answers_carry_the_security_headers() {
     let app = spawn_app().await;
     for path in ["/", "/api/v1/machines", "/healthz", "/no-such-page"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
