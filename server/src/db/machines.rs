@@ -3,8 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::model::{Sensor, Status};
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, QueryBuilder};
 
+use crate::db::readings::CountChange;
 use crate::domain::risk::risk_order_sql;
 use crate::domain::time::now_ms;
 use crate::domain::{MachineName, RiskRank, SensorSchema};
@@ -530,48 +531,89 @@ impl LatestPrediction {
     }
 }
 
-/// Moves the machine's latest reading, and its prediction when the reading was scored,
-/// forward (never back to an older reading's), in one statement.
-pub async fn record_latest(
+/// The newest reading each machine has, by time (`None` before its first).
+pub async fn last_reading_times(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    machine_ids: &[i64],
+) -> Result<HashMap<i64, Option<i64>>> {
+    let mut select: QueryBuilder<Any> =
+        QueryBuilder::new("SELECT id, last_reading_at FROM machines WHERE id IN (");
+    let mut ids = select.separated(", ");
+    for id in machine_ids {
+        ids.push_bind(*id);
+    }
+    ids.push_unseparated(")");
+    let rows: Vec<(i64, Option<i64>)> = select.build_query_as().fetch_all(&mut **tx).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The newest reading of a batch, with its prediction when the machine has a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestReading<'a> {
+    pub recorded_at: i64,
+    pub values: &'a [f64],
+    pub prediction: Option<&'a LatestPrediction>,
+}
+
+/// Records a stored batch on its machine's row, in one statement: the reading counts moved
+/// past it, and its newest reading (and prediction) when that is the machine's newest; the
+/// caller knows, from [`last_reading_times`] in the same transaction.
+pub async fn record_batch(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     machine_id: i64,
-    recorded_at: i64,
-    values: &[f64],
-    prediction: Option<&LatestPrediction>,
+    counts: CountChange,
+    latest: Option<LatestReading<'_>>,
 ) -> Result<()> {
-    let values = serde_json::to_string(values).expect("finite values");
-    let query = match prediction {
-        None => sqlx::query(
-            "UPDATE machines SET last_reading_at = ?, last_values = ? \
-             WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
-        )
-        .bind(recorded_at)
-        .bind(values),
-        Some(p) => sqlx::query(
-            "UPDATE machines SET last_reading_at = ?, last_values = ?, status = ?, \
-             failure_probability = ?, remaining_life = ?, remaining_life_low = ?, \
-             remaining_life_high = ?, life_unit = ?, failure_mode = ?, mode_probability = ?, \
-             last_predicted_at = ?, risk_order = ? \
-             WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at <= ?)",
-        )
-        .bind(recorded_at)
-        .bind(values)
-        .bind(p.status.as_str())
-        .bind(p.failure_probability)
-        .bind(p.remaining_life)
-        .bind(p.remaining_life_low)
-        .bind(p.remaining_life_high)
-        .bind(p.life_unit.clone())
-        .bind(p.failure_mode.clone())
-        .bind(p.mode_probability)
-        .bind(recorded_at)
-        .bind(p.risk_order()),
-    };
-    query
-        .bind(machine_id)
-        .bind(recorded_at)
-        .execute(&mut **tx)
-        .await?;
+    let mut update: QueryBuilder<Any> =
+        QueryBuilder::new("UPDATE machines SET reading_count = reading_count + ");
+    update.push_bind(counts.inserted);
+    match counts.new_run {
+        Some((failure_id, after)) => {
+            update
+                .push(", run_started_after = ")
+                .push_bind(failure_id)
+                .push(", run_reading_count = ")
+                .push_bind(after);
+        }
+        None => {
+            update
+                .push(", run_reading_count = run_reading_count + ")
+                .push_bind(counts.inserted);
+        }
+    }
+    if let Some(latest) = latest {
+        let values = serde_json::to_string(latest.values).expect("finite values");
+        update
+            .push(", last_reading_at = ")
+            .push_bind(latest.recorded_at)
+            .push(", last_values = ")
+            .push_bind(values);
+        if let Some(p) = latest.prediction {
+            update
+                .push(", status = ")
+                .push_bind(p.status.as_str())
+                .push(", failure_probability = ")
+                .push_bind(p.failure_probability)
+                .push(", remaining_life = ")
+                .push_bind(p.remaining_life)
+                .push(", remaining_life_low = ")
+                .push_bind(p.remaining_life_low)
+                .push(", remaining_life_high = ")
+                .push_bind(p.remaining_life_high)
+                .push(", life_unit = ")
+                .push_bind(p.life_unit.clone())
+                .push(", failure_mode = ")
+                .push_bind(p.failure_mode.clone())
+                .push(", mode_probability = ")
+                .push_bind(p.mode_probability)
+                .push(", last_predicted_at = ")
+                .push_bind(latest.recorded_at)
+                .push(", risk_order = ")
+                .push_bind(p.risk_order());
+        }
+    }
+    update.push(" WHERE id = ").push_bind(machine_id);
+    update.build().execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ const ROWS_PER_STATEMENT: usize = 200;
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPrediction {
     pub reading_id: i64,
+    pub machine_id: i64,
     pub model_version_id: i64,
     pub recorded_at: i64,
     pub status: String,
@@ -25,11 +26,8 @@ pub struct NewPrediction {
     pub drivers: Option<String>,
 }
 
-pub async fn insert(
-    tx: &mut Transaction<'_, Any>,
-    machine_id: i64,
-    predictions: &[NewPrediction],
-) -> Result<()> {
+/// Inserts predictions, of any machines, several hundred a statement.
+pub async fn insert(tx: &mut Transaction<'_, Any>, predictions: &[NewPrediction]) -> Result<()> {
     let now = now_ms();
     for chunk in predictions.chunks(ROWS_PER_STATEMENT) {
         let mut insert: QueryBuilder<Any> = QueryBuilder::new(
@@ -39,7 +37,7 @@ pub async fn insert(
         );
         insert.push_values(chunk, |mut row, p| {
             row.push_bind(p.reading_id)
-                .push_bind(machine_id)
+                .push_bind(p.machine_id)
                 .push_bind(p.model_version_id)
                 .push_bind(p.recorded_at)
                 // Remaining-life models give no probability; the column keeps 0 for them.

@@ -22,37 +22,49 @@ pub struct StoredBatch {
     pub latest_at: i64,
 }
 
-/// Starts a batch in a transaction. Writing first takes the write lock at once (SQLite) or
-/// locks the machine row (MariaDB), so concurrent batches for one machine queue here instead
-/// of racing on sequence ids.
-pub async fn begin_batch(tx: &mut Transaction<'_, Any>, machine_id: i64) -> Result<()> {
-    sqlx::query("UPDATE machines SET updated_at = ? WHERE id = ?")
-        .bind(now_ms())
-        .bind(machine_id)
-        .execute(&mut **tx)
-        .await?;
+/// Starts a round of batches in a transaction, one batch per machine at most. Writing first
+/// takes the write lock at once (SQLite) or locks the machines' rows in id order (MariaDB), so
+/// concurrent batches for a machine queue here instead of racing on sequence ids.
+pub async fn lock_machines(tx: &mut Transaction<'_, Any>, machine_ids: &[i64]) -> Result<()> {
+    let mut update: QueryBuilder<Any> = QueryBuilder::new("UPDATE machines SET updated_at = ");
+    update.push_bind(now_ms()).push(" WHERE id IN (");
+    let mut ids = update.separated(", ");
+    for id in machine_ids {
+        ids.push_bind(*id);
+    }
+    ids.push_unseparated(")");
+    update.build().execute(&mut **tx).await?;
     Ok(())
 }
 
-/// The readings of the batch that are new: those whose client sequence id the machine already
-/// has are left out, so a retried batch stores nothing twice.
+/// The readings of each machine's batch that are new: those whose client sequence id the
+/// machine already has are left out, so a retried batch stores nothing twice. One query for
+/// the whole round.
 pub async fn fresh<'a>(
     tx: &mut Transaction<'_, Any>,
-    machine_id: i64,
-    readings: &'a [NewReading],
-) -> Result<Vec<&'a NewReading>> {
-    let seen = stored_seqs(tx, machine_id, readings).await?;
-    Ok(readings
+    batches: &[(i64, &'a [NewReading])],
+) -> Result<Vec<Vec<&'a NewReading>>> {
+    let seen = stored_seqs(tx, batches).await?;
+    Ok(batches
         .iter()
-        .filter(|r| r.client_seq.as_ref().is_none_or(|seq| !seen.contains(seq)))
+        .map(|(machine_id, readings)| {
+            readings
+                .iter()
+                .filter(|r| {
+                    r.client_seq
+                        .as_ref()
+                        .is_none_or(|seq| !seen.contains(&(*machine_id, seq.clone())))
+                })
+                .collect()
+        })
         .collect())
 }
 
-/// Inserts readings; answers their ids, in the same order.
+/// Inserts readings, each of its machine; answers their ids, in the same order. Several
+/// machines' readings go in one statement: statements, not rows, are what a write costs.
 pub async fn insert(
     tx: &mut Transaction<'_, Any>,
-    machine_id: i64,
-    readings: &[&NewReading],
+    readings: &[(i64, &NewReading)],
 ) -> Result<Vec<i64>> {
     let now = now_ms();
     let mut ids = Vec::with_capacity(readings.len());
@@ -61,8 +73,8 @@ pub async fn insert(
             "INSERT INTO readings (machine_id, recorded_at, client_seq, sensor_values, failure, \
              failure_mode, time_to_failure, received_at) ",
         );
-        insert.push_values(chunk, |mut row, reading| {
-            row.push_bind(machine_id)
+        insert.push_values(chunk, |mut row, (machine_id, reading)| {
+            row.push_bind(*machine_id)
                 .push_bind(reading.recorded_at)
                 .push_bind(reading.client_seq.clone())
                 .push_bind(serde_json::to_string(&reading.values).expect("finite values"))
@@ -77,49 +89,44 @@ pub async fn insert(
         let mut chunk_ids: Vec<i64> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
         if chunk_ids.len() != chunk.len() {
             return Err(Error::Corrupt(format!(
-                "inserted {} readings of machine {machine_id} but got {} ids",
+                "inserted {} readings but got {} ids",
                 chunk.len(),
                 chunk_ids.len()
             )));
         }
         ids.append(&mut chunk_ids);
     }
-    count_inserted(tx, machine_id, readings, &ids).await?;
     Ok(ids)
 }
 
-/// Moves the machine's reading counts past the readings just inserted (with these ids): a
-/// failure among them starts a new run after the last one.
-async fn count_inserted(
-    tx: &mut Transaction<'_, Any>,
-    machine_id: i64,
-    readings: &[&NewReading],
-    ids: &[i64],
-) -> Result<()> {
-    let inserted = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-    let last_failure = readings
-        .iter()
-        .zip(ids)
-        .filter(|(reading, _)| reading.labels.failure == Some(true))
-        .map(|(_, id)| *id)
-        .max();
-    let update = match last_failure {
-        Some(failure_id) => sqlx::query(
-            "UPDATE machines SET reading_count = reading_count + ?, run_started_after = ?, \
-             run_reading_count = ? WHERE id = ?",
-        )
-        .bind(inserted)
-        .bind(failure_id)
-        .bind(ids.iter().filter(|id| **id > failure_id).count() as i64),
-        None => sqlx::query(
-            "UPDATE machines SET reading_count = reading_count + ?, \
-             run_reading_count = run_reading_count + ? WHERE id = ?",
-        )
-        .bind(inserted)
-        .bind(inserted),
-    };
-    update.bind(machine_id).execute(&mut **tx).await?;
-    Ok(())
+/// How a machine's reading counts move past readings just inserted: a failure among them
+/// starts a new run after the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountChange {
+    pub inserted: i64,
+    /// The last failure's id, and the readings inserted after it.
+    pub new_run: Option<(i64, i64)>,
+}
+
+impl CountChange {
+    /// The change for one machine's `readings`, inserted with these `ids`.
+    pub fn of(readings: &[&NewReading], ids: &[i64]) -> CountChange {
+        let last_failure = readings
+            .iter()
+            .zip(ids)
+            .filter(|(reading, _)| reading.labels.failure == Some(true))
+            .map(|(_, id)| *id)
+            .max();
+        CountChange {
+            inserted: i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            new_run: last_failure.map(|failure| {
+                (
+                    failure,
+                    ids.iter().filter(|id| **id > failure).count() as i64,
+                )
+            }),
+        }
+    }
 }
 
 /// The current run of a machine (the readings since its last failure), as series features
@@ -172,27 +179,38 @@ pub async fn current_run(
     })
 }
 
-/// The batch's client sequence ids that this machine has stored already.
+/// The client sequence ids of the batches that their machines have stored already.
 async fn stored_seqs(
     tx: &mut sqlx::Transaction<'_, Any>,
-    machine_id: i64,
-    readings: &[NewReading],
-) -> Result<HashSet<String>> {
-    let seqs: Vec<&str> = readings
+    batches: &[(i64, &[NewReading])],
+) -> Result<HashSet<(i64, String)>> {
+    let wanted: Vec<(i64, &str)> = batches
         .iter()
-        .filter_map(|r| r.client_seq.as_deref())
+        .flat_map(|(machine_id, readings)| {
+            readings
+                .iter()
+                .filter_map(move |r| r.client_seq.as_deref().map(|seq| (*machine_id, seq)))
+        })
         .collect();
     let mut seen = HashSet::new();
-    for chunk in seqs.chunks(ROWS_PER_STATEMENT) {
+    for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
         let mut select: QueryBuilder<Any> =
-            QueryBuilder::new("SELECT client_seq FROM readings WHERE machine_id = ");
-        select.push_bind(machine_id).push(" AND client_seq IN (");
-        let mut list = select.separated(", ");
-        for seq in chunk {
-            list.push_bind(seq.to_string());
+            QueryBuilder::new("SELECT machine_id, client_seq FROM readings WHERE ");
+        for (index, machine) in chunk.chunk_by(|a, b| a.0 == b.0).enumerate() {
+            if index > 0 {
+                select.push(" OR ");
+            }
+            select
+                .push("(machine_id = ")
+                .push_bind(machine[0].0)
+                .push(" AND client_seq IN (");
+            let mut list = select.separated(", ");
+            for (_, seq) in machine {
+                list.push_bind(seq.to_string());
+            }
+            list.push_unseparated("))");
         }
-        list.push_unseparated(")");
-        let rows: Vec<String> = select.build_query_scalar().fetch_all(&mut **tx).await?;
+        let rows: Vec<(i64, String)> = select.build_query_as().fetch_all(&mut **tx).await?;
         seen.extend(rows);
     }
     Ok(seen)

@@ -7,12 +7,12 @@ use std::time::Instant;
 use axum::http::HeaderValue;
 
 use crate::db;
-use crate::db::machines::{LatestPrediction, Machine};
+use crate::db::machines::{LatestPrediction, LatestReading, Machine};
 use crate::db::predictions::NewPrediction;
-use crate::db::readings::{self, StoredBatch};
+use crate::db::readings::{self, CountChange, StoredBatch};
 use crate::domain::{parse_csv_batch, parse_json_batch, status_of, BatchError, NewReading};
 use crate::error::{ApiError, Error, Result};
-use crate::ingest::scoring::ActiveModel;
+use crate::ingest::scoring::{ActiveModel, Scored};
 use crate::metrics::Metrics;
 use app::model::Status;
 use ml::model::Driver;
@@ -100,125 +100,164 @@ impl Staged {
     }
 }
 
-/// Writes a validated batch for the machine in `tx` and scores its new readings with `active`,
-/// the machine's active model; durable once `tx` commits.
-pub(super) async fn stage(
+/// A machine's batch to write in a round, with the machine's active model.
+pub(super) struct Pending<'a> {
+    pub machine: &'a Machine,
+    pub batch: &'a [NewReading],
+    pub active: Option<&'a ActiveModel>,
+}
+
+/// Writes a round of validated batches, each for a different machine, in `tx`, and scores their
+/// new readings with each machine's active model; durable once `tx` commits. Statements, not
+/// rows, are what a write costs (each is a round trip to SQLite's worker thread), so the round
+/// takes a fixed few for all its batches: the machines locked, retried readings found, new
+/// readings inserted and their predictions inserted, then one update per machine.
+pub(super) async fn stage_round(
     tx: &mut Transaction<'_, Any>,
-    active: Option<&ActiveModel>,
     metrics: &Metrics,
-    machine: &Machine,
-    batch: &[NewReading],
-) -> Result<Staged> {
-    let newest = batch
+    round: &[Pending<'_>],
+) -> Result<Vec<Staged>> {
+    let machine_ids: Vec<i64> = round.iter().map(|p| p.machine.id).collect();
+    readings::lock_machines(tx, &machine_ids).await?;
+    let last_reading_at = db::machines::last_reading_times(tx, &machine_ids).await?;
+    let batches: Vec<(i64, &[NewReading])> =
+        round.iter().map(|p| (p.machine.id, p.batch)).collect();
+    let fresh = readings::fresh(tx, &batches).await?;
+
+    let mut scores = Vec::with_capacity(round.len());
+    for (pending, fresh) in round.iter().zip(&fresh) {
+        scores.push(match pending.active {
+            Some(active) if !fresh.is_empty() => score(tx, metrics, pending, active, fresh).await?,
+            _ => Vec::new(),
+        });
+    }
+    let rows: Vec<(i64, &NewReading)> = round
         .iter()
-        .max_by_key(|r| r.recorded_at)
-        .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
-    readings::begin_batch(tx, machine.id).await?;
-    let fresh = readings::fresh(tx, machine.id, batch).await?;
-    let summary = StoredBatch {
-        stored: fresh.len(),
-        duplicates: batch.len() - fresh.len(),
-        latest_at: newest.recorded_at,
-    };
-    let Some(latest_fresh) = fresh.iter().copied().max_by_key(|r| r.recorded_at) else {
-        return Ok(Staged {
+        .zip(&fresh)
+        .flat_map(|(pending, fresh)| fresh.iter().map(|r| (pending.machine.id, *r)))
+        .collect();
+    let ids = readings::insert(tx, &rows).await?;
+
+    let mut predictions = Vec::new();
+    let mut staged = Vec::with_capacity(round.len());
+    let mut ids = ids.as_slice();
+    for ((pending, fresh), scores) in round.iter().zip(&fresh).zip(&scores) {
+        let (these, rest) = ids.split_at(fresh.len());
+        ids = rest;
+        let newest = pending
+            .batch
+            .iter()
+            .map(|r| r.recorded_at)
+            .max()
+            .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
+        let mut done = Staged {
             ingested: Ingested {
-                batch: summary,
-                scored: 0,
+                batch: StoredBatch {
+                    stored: fresh.len(),
+                    duplicates: pending.batch.len() - fresh.len(),
+                    latest_at: newest,
+                },
+                scored: scores.len(),
                 latest: None,
             },
-            profile: machine.profile.clone(),
-            statuses: Vec::new(),
-        });
-    };
-
-    let mut scores = Vec::new();
-    if let Some(active) = active {
-        let mut series = match active.window() {
-            Some(window) => {
-                let run =
-                    readings::current_run(tx, machine.id, window.baseline, window.long).await?;
-                Some(active.series(&run))
-            }
-            None => None,
+            profile: pending.machine.profile.clone(),
+            statuses: scores
+                .iter()
+                .map(|scored| status_of(scored.prediction.status))
+                .collect(),
         };
-        // Only the model's work is timed: reading the run above is the database's.
-        let scoring = Instant::now();
-        scores = fresh.iter().map(|r| active.score(r, &mut series)).collect();
-        metrics.record_inference(scoring.elapsed());
-    }
-    let ids = readings::insert(tx, machine.id, &fresh).await?;
-    let mut latest = None;
-    let mut latest_prediction = None;
-    if let Some(active) = active {
-        let newest_index = fresh
-            .iter()
-            .position(|r| std::ptr::eq(*r, latest_fresh))
-            .expect("the newest fresh reading is fresh");
-        let drivers = active.drivers(&scores[newest_index]);
-        let life_unit = active.model.card.life_unit.clone();
-        let rows: Vec<NewPrediction> = fresh
-            .iter()
-            .zip(&ids)
-            .zip(&scores)
-            .enumerate()
-            .map(|(index, ((reading, id), scored))| {
-                let p = &scored.prediction;
-                NewPrediction {
-                    reading_id: *id,
-                    model_version_id: active.version_id,
-                    recorded_at: reading.recorded_at,
-                    status: p.status.as_str().to_string(),
-                    failure_probability: p.failure_probability,
-                    failure_mode: p.failure_mode.clone(),
-                    mode_probability: p.mode_probability,
-                    remaining_life: p.remaining_life,
-                    remaining_life_low: p.remaining_life_low,
-                    remaining_life_high: p.remaining_life_high,
-                    drivers: (index == newest_index)
-                        .then(|| serde_json::to_string(&drivers).expect("drivers serialise")),
-                }
-            })
-            .collect();
-        db::predictions::insert(tx, machine.id, &rows).await?;
-        let p = &scores[newest_index].prediction;
-        latest_prediction = Some(LatestPrediction {
-            status: status_of(p.status),
-            failure_probability: p.failure_probability,
-            remaining_life: p.remaining_life,
-            remaining_life_low: p.remaining_life_low,
-            remaining_life_high: p.remaining_life_high,
-            life_unit,
-            failure_mode: p.failure_mode.clone(),
-            mode_probability: p.mode_probability,
-        });
-        latest = Some(LatestScore {
-            model_version_id: active.version_id,
-            recorded_at: latest_fresh.recorded_at,
-            prediction: p.clone(),
-            drivers,
-        });
-    }
-    db::machines::record_latest(
-        tx,
-        machine.id,
-        latest_fresh.recorded_at,
-        &latest_fresh.values,
-        latest_prediction.as_ref(),
-    )
-    .await?;
-    Ok(Staged {
-        ingested: Ingested {
-            batch: summary,
-            scored: scores.len(),
+        let Some(newest_fresh) = (0..fresh.len()).max_by_key(|&i| fresh[i].recorded_at) else {
+            staged.push(done);
+            continue;
+        };
+        let mut latest_prediction = None;
+        if let Some(active) = pending.active {
+            let drivers = active.drivers(&scores[newest_fresh]);
+            predictions.extend(fresh.iter().zip(these).zip(scores).enumerate().map(
+                |(index, ((reading, id), scored))| {
+                    let p = &scored.prediction;
+                    NewPrediction {
+                        reading_id: *id,
+                        machine_id: pending.machine.id,
+                        model_version_id: active.version_id,
+                        recorded_at: reading.recorded_at,
+                        status: p.status.as_str().to_string(),
+                        failure_probability: p.failure_probability,
+                        failure_mode: p.failure_mode.clone(),
+                        mode_probability: p.mode_probability,
+                        remaining_life: p.remaining_life,
+                        remaining_life_low: p.remaining_life_low,
+                        remaining_life_high: p.remaining_life_high,
+                        drivers: (index == newest_fresh)
+                            .then(|| serde_json::to_string(&drivers).expect("drivers serialise")),
+                    }
+                },
+            ));
+            let p = &scores[newest_fresh].prediction;
+            latest_prediction = Some(LatestPrediction {
+                status: status_of(p.status),
+                failure_probability: p.failure_probability,
+                remaining_life: p.remaining_life,
+                remaining_life_low: p.remaining_life_low,
+                remaining_life_high: p.remaining_life_high,
+                life_unit: active.model.card.life_unit.clone(),
+                failure_mode: p.failure_mode.clone(),
+                mode_probability: p.mode_probability,
+            });
+            done.ingested.latest = Some(LatestScore {
+                model_version_id: active.version_id,
+                recorded_at: fresh[newest_fresh].recorded_at,
+                prediction: p.clone(),
+                drivers,
+            });
+        }
+        // The machine's newest reading moves forward, never back to an older one's.
+        let recorded_at = fresh[newest_fresh].recorded_at;
+        let latest = last_reading_at
+            .get(&pending.machine.id)
+            .copied()
+            .flatten()
+            .is_none_or(|last| last <= recorded_at)
+            .then(|| LatestReading {
+                recorded_at,
+                values: &fresh[newest_fresh].values,
+                prediction: latest_prediction.as_ref(),
+            });
+        db::machines::record_batch(
+            tx,
+            pending.machine.id,
+            CountChange::of(fresh, these),
             latest,
-        },
-        profile: machine.profile.clone(),
-        statuses: scores
-            .iter()
-            .map(|scored| status_of(scored.prediction.status))
-            .collect(),
-    })
+        )
+        .await?;
+        staged.push(done);
+    }
+    db::predictions::insert(tx, &predictions).await?;
+    Ok(staged)
+}
+
+/// Scores a batch's new readings with the machine's active model, reading the machine's current
+/// run first when the model's features span a window of it.
+async fn score(
+    tx: &mut Transaction<'_, Any>,
+    metrics: &Metrics,
+    pending: &Pending<'_>,
+    active: &ActiveModel,
+    fresh: &[&NewReading],
+) -> Result<Vec<Scored>> {
+    let mut series = match active.window() {
+        Some(window) => {
+            let run =
+                readings::current_run(tx, pending.machine.id, window.baseline, window.long).await?;
+            Some(active.series(&run))
+        }
+        None => None,
+    };
+    // Only the model's work is timed: reading the run above is the database's.
+    let scoring = Instant::now();
+    let scores = fresh.iter().map(|r| active.score(r, &mut series)).collect();
+    metrics.record_inference(scoring.elapsed());
+    Ok(scores)
 }
 
 #[cfg(test)]

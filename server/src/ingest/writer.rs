@@ -7,7 +7,7 @@
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::batch::{stage, Ingested, Staged};
+use super::batch::{stage_round, Ingested, Pending, Staged};
 use super::scoring::{ActiveModel, ModelCache};
 use crate::db::machines::Machine;
 use crate::db::Database;
@@ -116,21 +116,41 @@ async fn write_group(db: &Database, metrics: &Metrics, group: Vec<Job>) {
     }
 }
 
+/// Writes the jobs in one transaction, in rounds of one batch per machine (a machine's batches
+/// in the order they came), so each round's statements serve all its machines at once.
 async fn stage_together(db: &Database, metrics: &Metrics, jobs: &[Job]) -> Result<Vec<Staged>> {
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (index, job) in jobs.iter().enumerate() {
+        let after = rounds
+            .iter()
+            .rposition(|round| round.iter().any(|&j| jobs[j].machine.id == job.machine.id))
+            .map_or(0, |last| last + 1);
+        match rounds.get_mut(after) {
+            Some(round) => round.push(index),
+            None => rounds.push(vec![index]),
+        }
+    }
     let mut tx: Transaction<'_, Any> = db.pool().begin().await?;
-    let mut staged = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        staged.push(
-            stage(
-                &mut tx,
-                job.active.as_ref(),
-                metrics,
-                &job.machine,
-                &job.batch,
-            )
-            .await?,
-        );
+    let mut staged: Vec<Option<Staged>> = jobs.iter().map(|_| None).collect();
+    for round in rounds {
+        let pending: Vec<Pending<'_>> = round
+            .iter()
+            .map(|&j| Pending {
+                machine: &jobs[j].machine,
+                batch: &jobs[j].batch,
+                active: jobs[j].active.as_ref(),
+            })
+            .collect();
+        for (j, done) in round
+            .iter()
+            .zip(stage_round(&mut tx, metrics, &pending).await?)
+        {
+            staged[*j] = Some(done);
+        }
     }
     tx.commit().await?;
-    Ok(staged)
+    Ok(staged
+        .into_iter()
+        .map(|done| done.expect("every job is in a round"))
+        .collect())
 }

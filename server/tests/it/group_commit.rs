@@ -2,7 +2,7 @@
 //! answered with what it stored, a retried batch racing its original stores nothing twice,
 //! and a batch that cannot be written fails alone.
 
-use icantkube::db::machines::Machine;
+use icantkube::db::machines::{self, Machine};
 use icantkube::domain::{Labels, NewReading};
 use icantkube::ingest::{Ingest, ModelCache};
 use icantkube::metrics::Metrics;
@@ -87,4 +87,13 @@ async fn concurrent_batches_are_each_stored_once_and_a_failing_one_fails_alone()
     // mill-1: one of 15 identical readings; mill-2 and mill-3: 15 and 22 distinct ones.
     assert_eq!(in_database, [1, 15, 22]);
     assert_eq!(stored_by_answers as i64, in_database.iter().sum::<i64>());
+    // Each machine's row counted its readings, whichever round of which group stored them.
+    for (mill, count) in mills.iter().zip(in_database) {
+        let row = machines::find(test.db.pool(), &mill.name)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.reading_count, count, "{}", mill.name);
+        assert!(row.last_reading_at.is_some(), "{}", mill.name);
+    }
 }

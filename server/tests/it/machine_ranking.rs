@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 
 use app::model::Status;
-use icantkube::db::machines::{self, FleetFilter, LatestPrediction, Machine, RiskCursor};
+use icantkube::db::machines::{
+    self, FleetFilter, LatestPrediction, LatestReading, Machine, RiskCursor,
+};
+use icantkube::db::readings::CountChange;
 use icantkube::domain::risk::risk_order_sql;
 use icantkube::domain::riskiest_first;
 
@@ -182,7 +185,13 @@ async fn the_database_ranks_the_riskiest_machines_as_the_fleet_page_does() {
         failure_mode: None,
         mode_probability: None,
     };
-    machines::record_latest(&mut tx, unknown.id, 1_000, &[1.0; 5], Some(&prediction))
+    let latest = LatestReading {
+        recorded_at: 1_000,
+        values: &[1.0; 5],
+        prediction: Some(&prediction),
+    };
+    let nothing_counted = CountChange::of(&[], &[]);
+    machines::record_batch(&mut tx, unknown.id, nothing_counted, Some(latest))
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -3,7 +3,7 @@
 //! retried batches and failures that start a new run, and the migration must backfill them.
 
 use icantkube::db::machines;
-use icantkube::db::readings::{self, CurrentRun};
+use icantkube::db::readings::{self, CountChange, CurrentRun};
 use icantkube::db::Database;
 use icantkube::domain::{Labels, NewReading};
 
@@ -26,12 +26,22 @@ fn reading(seq: &str, failure: Option<bool>) -> NewReading {
     }
 }
 
-/// Stores a batch as the ingest path does: new readings only, in one transaction.
+/// Stores a batch as the ingest path does: new readings only, counted on the machine's row, in
+/// one transaction.
 async fn ingest(db: &Database, machine_id: i64, batch: &[NewReading]) {
     let mut tx = db.pool().begin().await.unwrap();
-    readings::begin_batch(&mut tx, machine_id).await.unwrap();
-    let fresh = readings::fresh(&mut tx, machine_id, batch).await.unwrap();
-    readings::insert(&mut tx, machine_id, &fresh).await.unwrap();
+    readings::lock_machines(&mut tx, &[machine_id])
+        .await
+        .unwrap();
+    let fresh = readings::fresh(&mut tx, &[(machine_id, batch)])
+        .await
+        .unwrap()
+        .remove(0);
+    let rows: Vec<(i64, &NewReading)> = fresh.iter().map(|r| (machine_id, *r)).collect();
+    let ids = readings::insert(&mut tx, &rows).await.unwrap();
+    machines::record_batch(&mut tx, machine_id, CountChange::of(&fresh, &ids), None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
