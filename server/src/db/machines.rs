@@ -451,14 +451,25 @@ fn where_clause(conditions: &[&str]) -> String {
     }
 }
 
+/// The distinct values of an indexed column, in order, by jumping from each to the next in the
+/// index: a read per value, where `SELECT DISTINCT` reads every machine's index entry.
+fn distinct(column: &str) -> String {
+    format!(
+        "WITH RECURSIVE found (value) AS ( \
+           SELECT MIN({column}) FROM machines \
+           UNION ALL \
+           SELECT (SELECT MIN({column}) FROM machines WHERE {column} > found.value) \
+           FROM found WHERE found.value IS NOT NULL \
+         ) SELECT value FROM found WHERE value IS NOT NULL ORDER BY value"
+    )
+}
+
 /// The places and the profiles machines have, each sorted: the choices of the fleet's filters.
 pub async fn places_and_profiles(pool: &AnyPool) -> Result<(Vec<String>, Vec<String>)> {
-    let places = sqlx::query_scalar(
-        "SELECT DISTINCT place FROM machines WHERE place IS NOT NULL ORDER BY place",
-    )
-    .fetch_all(pool)
-    .await?;
-    let profiles = sqlx::query_scalar("SELECT DISTINCT profile FROM machines ORDER BY profile")
+    let places = sqlx::query_scalar(&distinct("place"))
+        .fetch_all(pool)
+        .await?;
+    let profiles = sqlx::query_scalar(&distinct("profile"))
         .fetch_all(pool)
         .await?;
     Ok((places, profiles))
