@@ -3,6 +3,8 @@
 # of a machine with one, on the same server and database, alternating, REPEATS (30) times each:
 # the page should cost the same whatever the machine's history (issue 15's goal: within 2×).
 # The history goes in through the ingest API (CSV batches of 10,000), as a gateway would post it.
+# Then the database's size by table once the rollup job has folded every reading (it waits for
+# readings to settle a minute, so this takes a minute or two), per million readings.
 #   bench/machine-history.sh [READINGS] [REPEATS]
 # ICANTKUBE_BIN=path/to/icantkube runs that binary instead of building a release one; the
 # server listens on free ports, so a running icantkube does not matter.
@@ -54,3 +56,5 @@ print(f"{'with 1 reading':<28} {new[0]:>10.2f} {new[1]:>8.2f} {new[2]:>8}")
 ratio = long[0] / new[0]
 print(f"ratio {ratio:.2f}× (goal: at most 2×: {'met' if ratio <= 2 else 'not met'})")
 PY
+# What the history costs on disk once the rollups hold it.
+python3 bench/database_size.py "$work/bench.db" "$readings"

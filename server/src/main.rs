@@ -6,8 +6,15 @@ use icantkube::cli::{Cli, Command};
 use icantkube::training::worker;
 use icantkube::{db, simulator, startup, telemetry};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    icantkube::allocator::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     telemetry::init();
     let cli = Cli::parse();
     match cli.command.unwrap_or_default() {

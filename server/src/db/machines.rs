@@ -542,22 +542,6 @@ impl LatestPrediction {
     }
 }
 
-/// The newest reading each machine has, by time (`None` before its first).
-pub async fn last_reading_times(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    machine_ids: &[i64],
-) -> Result<HashMap<i64, Option<i64>>> {
-    let mut select: QueryBuilder<Any> =
-        QueryBuilder::new("SELECT id, last_reading_at FROM machines WHERE id IN (");
-    let mut ids = select.separated(", ");
-    for id in machine_ids {
-        ids.push_bind(*id);
-    }
-    ids.push_unseparated(")");
-    let rows: Vec<(i64, Option<i64>)> = select.build_query_as().fetch_all(&mut **tx).await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// The newest reading of a batch, with its prediction when the machine has a model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatestReading<'a> {
@@ -566,66 +550,182 @@ pub struct LatestReading<'a> {
     pub prediction: Option<&'a LatestPrediction>,
 }
 
-/// Records a stored batch on its machine's row, in one statement: the reading counts moved
-/// past it, and its newest reading (and prediction) when that is the machine's newest; the
-/// caller knows, from [`last_reading_times`] in the same transaction.
-pub async fn record_batch(
+/// What a stored batch changes on its machine's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRecord<'a> {
+    pub machine_id: i64,
+    pub counts: CountChange,
+    pub latest: LatestReading<'a>,
+}
+
+/// Records stored batches, one per machine, on their machines' rows in one statement: the
+/// reading counts moved past each, and its newest reading (and prediction) where that is the
+/// machine's newest, never moving a machine back to an older reading's.
+pub async fn record_batches(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    machine_id: i64,
-    counts: CountChange,
-    latest: Option<LatestReading<'_>>,
+    batches: &[BatchRecord<'_>],
 ) -> Result<()> {
-    let mut update: QueryBuilder<Any> =
-        QueryBuilder::new("UPDATE machines SET reading_count = reading_count + ");
-    update.push_bind(counts.inserted);
-    match counts.new_run {
-        Some((failure_id, after)) => {
-            update
-                .push(", run_started_after = ")
-                .push_bind(failure_id)
-                .push(", run_reading_count = ")
-                .push_bind(after);
-        }
-        None => {
-            update
-                .push(", run_reading_count = run_reading_count + ")
-                .push_bind(counts.inserted);
-        }
+    if batches.is_empty() {
+        return Ok(());
     }
-    if let Some(latest) = latest {
-        let values = serde_json::to_string(latest.values).expect("finite values");
+    let mut update: QueryBuilder<Any> = QueryBuilder::new("UPDATE machines SET reading_count = ");
+    update.push("reading_count + CASE");
+    for batch in batches {
         update
-            .push(", last_reading_at = ")
-            .push_bind(latest.recorded_at)
-            .push(", last_values = ")
-            .push_bind(values);
-        if let Some(p) = latest.prediction {
-            update
-                .push(", status = ")
-                .push_bind(p.status.as_str())
-                .push(", failure_probability = ")
-                .push_bind(p.failure_probability)
-                .push(", remaining_life = ")
-                .push_bind(p.remaining_life)
-                .push(", remaining_life_low = ")
-                .push_bind(p.remaining_life_low)
-                .push(", remaining_life_high = ")
-                .push_bind(p.remaining_life_high)
-                .push(", life_unit = ")
-                .push_bind(p.life_unit.clone())
-                .push(", failure_mode = ")
-                .push_bind(p.failure_mode.clone())
-                .push(", mode_probability = ")
-                .push_bind(p.mode_probability)
-                .push(", last_predicted_at = ")
-                .push_bind(latest.recorded_at)
-                .push(", risk_order = ")
-                .push_bind(p.risk_order());
-        }
+            .push(" WHEN id = ")
+            .push_bind(batch.machine_id)
+            .push(" THEN ")
+            .push_bind(batch.counts.inserted);
     }
-    update.push(" WHERE id = ").push_bind(machine_id);
+    update.push(" ELSE 0 END, run_reading_count = CASE");
+    for batch in batches {
+        update.push(" WHEN id = ").push_bind(batch.machine_id);
+        match batch.counts.new_run {
+            Some((_, after)) => update.push(" THEN ").push_bind(after),
+            None => update
+                .push(" THEN run_reading_count + ")
+                .push_bind(batch.counts.inserted),
+        };
+    }
+    update.push(" ELSE run_reading_count END");
+    set(
+        &mut update,
+        "run_started_after",
+        false,
+        of_batches(batches, |b| b.counts.new_run.map(|(id, _)| id)),
+    );
+    // The newest reading's columns; last_reading_at last, so that every condition reads the
+    // value the row had (MariaDB assigns in order, SQLite from the row as it was).
+    let values =
+        |b: &BatchRecord<'_>| Some(serde_json::to_string(b.latest.values).expect("finite values"));
+    set(
+        &mut update,
+        "last_values",
+        true,
+        of_batches(batches, values),
+    );
+    set(
+        &mut update,
+        "status",
+        true,
+        of_predictions(batches, |p| p.status.as_str().to_string()),
+    );
+    set(
+        &mut update,
+        "failure_probability",
+        true,
+        of_predictions(batches, |p| p.failure_probability),
+    );
+    set(
+        &mut update,
+        "remaining_life",
+        true,
+        of_predictions(batches, |p| p.remaining_life),
+    );
+    set(
+        &mut update,
+        "remaining_life_low",
+        true,
+        of_predictions(batches, |p| p.remaining_life_low),
+    );
+    set(
+        &mut update,
+        "remaining_life_high",
+        true,
+        of_predictions(batches, |p| p.remaining_life_high),
+    );
+    set(
+        &mut update,
+        "life_unit",
+        true,
+        of_predictions(batches, |p| p.life_unit.clone()),
+    );
+    set(
+        &mut update,
+        "failure_mode",
+        true,
+        of_predictions(batches, |p| p.failure_mode.clone()),
+    );
+    set(
+        &mut update,
+        "mode_probability",
+        true,
+        of_predictions(batches, |p| p.mode_probability),
+    );
+    set(
+        &mut update,
+        "risk_order",
+        true,
+        of_predictions(batches, |p| p.risk_order()),
+    );
+    let predicted = |b: &BatchRecord<'_>| b.latest.prediction.map(|_| b.latest.recorded_at);
+    set(
+        &mut update,
+        "last_predicted_at",
+        true,
+        of_batches(batches, predicted),
+    );
+    set(
+        &mut update,
+        "last_reading_at",
+        true,
+        of_batches(batches, |b| Some(b.latest.recorded_at)),
+    );
+    update.push(" WHERE id IN (");
+    let mut ids = update.separated(", ");
+    for batch in batches {
+        ids.push_bind(batch.machine_id);
+    }
+    ids.push_unseparated(")");
     update.build().execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Each batch's machine, newest reading time and value for a column (`None`: keep the row's).
+fn of_batches<T>(
+    batches: &[BatchRecord<'_>],
+    value: impl Fn(&BatchRecord<'_>) -> Option<T>,
+) -> Vec<(i64, i64, Option<T>)> {
+    batches
+        .iter()
+        .map(|b| (b.machine_id, b.latest.recorded_at, value(b)))
+        .collect()
+}
+
+/// [`of_batches`] for a column of the newest prediction, kept where a batch has none.
+fn of_predictions<T>(
+    batches: &[BatchRecord<'_>],
+    value: impl Fn(&LatestPrediction) -> T,
+) -> Vec<(i64, i64, Option<T>)> {
+    of_batches(batches, |b| b.latest.prediction.map(&value))
+}
+
+/// `, name = CASE WHEN id = ? [AND the reading is the machine's newest] THEN ? ... ELSE name
+/// END` for the machines with a value; nothing when none has one.
+fn set<'q, T>(
+    update: &mut QueryBuilder<'q, Any>,
+    name: &str,
+    newest_only: bool,
+    values: Vec<(i64, i64, Option<T>)>,
+) where
+    T: 'q + sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send,
+{
+    if values.iter().all(|(_, _, value)| value.is_none()) {
+        return;
+    }
+    update.push(format!(", {name} = CASE"));
+    for (machine_id, recorded_at, value) in values {
+        let Some(value) = value else { continue };
+        update.push(" WHEN id = ").push_bind(machine_id);
+        if newest_only {
+            update
+                .push(" AND (last_reading_at IS NULL OR last_reading_at <= ")
+                .push_bind(recorded_at)
+                .push(")");
+        }
+        update.push(" THEN ").push_bind(value);
+    }
+    update.push(format!(" ELSE {name} END"));
 }
 
 /// Sets the status shown until the next prediction (`training`, or `unknown` after a promotion).

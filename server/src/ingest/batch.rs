@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::http::HeaderValue;
 
 use crate::db;
-use crate::db::machines::{LatestPrediction, LatestReading, Machine};
+use crate::db::machines::{BatchRecord, LatestPrediction, LatestReading, Machine};
 use crate::db::predictions::NewPrediction;
 use crate::db::readings::{self, CountChange, StoredBatch};
 use crate::domain::{parse_csv_batch, parse_json_batch, status_of, BatchError, NewReading};
@@ -111,7 +111,7 @@ pub(super) struct Pending<'a> {
 /// new readings with each machine's active model; durable once `tx` commits. Statements, not
 /// rows, are what a write costs (each is a round trip to SQLite's worker thread), so the round
 /// takes a fixed few for all its batches: the machines locked, retried readings found, new
-/// readings inserted and their predictions inserted, then one update per machine.
+/// readings inserted, their predictions inserted, and the machines' rows updated.
 pub(super) async fn stage_round(
     tx: &mut Transaction<'_, Any>,
     metrics: &Metrics,
@@ -119,7 +119,6 @@ pub(super) async fn stage_round(
 ) -> Result<Vec<Staged>> {
     let machine_ids: Vec<i64> = round.iter().map(|p| p.machine.id).collect();
     readings::lock_machines(tx, &machine_ids).await?;
-    let last_reading_at = db::machines::last_reading_times(tx, &machine_ids).await?;
     let batches: Vec<(i64, &[NewReading])> =
         round.iter().map(|p| (p.machine.id, p.batch)).collect();
     let fresh = readings::fresh(tx, &batches).await?;
@@ -139,6 +138,7 @@ pub(super) async fn stage_round(
     let ids = readings::insert(tx, &rows).await?;
 
     let mut predictions = Vec::new();
+    let mut newest_readings = Vec::with_capacity(round.len());
     let mut staged = Vec::with_capacity(round.len());
     let mut ids = ids.as_slice();
     for ((pending, fresh), scores) in round.iter().zip(&fresh).zip(&scores) {
@@ -211,27 +211,28 @@ pub(super) async fn stage_round(
                 drivers,
             });
         }
-        // The machine's newest reading moves forward, never back to an older one's.
-        let recorded_at = fresh[newest_fresh].recorded_at;
-        let latest = last_reading_at
-            .get(&pending.machine.id)
-            .copied()
-            .flatten()
-            .is_none_or(|last| last <= recorded_at)
-            .then(|| LatestReading {
-                recorded_at,
-                values: &fresh[newest_fresh].values,
-                prediction: latest_prediction.as_ref(),
-            });
-        db::machines::record_batch(
-            tx,
+        let counts = CountChange::of(fresh, these);
+        newest_readings.push((
             pending.machine.id,
-            CountChange::of(fresh, these),
-            latest,
-        )
-        .await?;
+            fresh[newest_fresh],
+            counts,
+            latest_prediction,
+        ));
         staged.push(done);
     }
+    let records: Vec<BatchRecord<'_>> = newest_readings
+        .iter()
+        .map(|(machine_id, newest, counts, prediction)| BatchRecord {
+            machine_id: *machine_id,
+            counts: *counts,
+            latest: LatestReading {
+                recorded_at: newest.recorded_at,
+                values: &newest.values,
+                prediction: prediction.as_ref(),
+            },
+        })
+        .collect();
+    db::machines::record_batches(tx, &records).await?;
     db::predictions::insert(tx, &predictions).await?;
     Ok(staged)
 }

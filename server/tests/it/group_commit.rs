@@ -97,3 +97,57 @@ async fn concurrent_batches_are_each_stored_once_and_a_failing_one_fails_alone()
         assert!(row.last_reading_at.is_some(), "{}", mill.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_machine_keeps_its_own_newest_reading_whatever_order_batches_arrive_in() {
+    let test = TestDatabase::fresh().await;
+    let ingest = Ingest::start(
+        test.db.clone(),
+        ModelCache::new(test.db.clone()),
+        Metrics::default(),
+    );
+    let mut mills = Vec::new();
+    for name in ["mill-1", "mill-2", "mill-3", "mill-4"] {
+        mills.push(test.insert_machine(name).await);
+    }
+    // Every mill gets readings from minute 0 to 39 in a shuffled order, all at once, so groups
+    // hold several mills and the same mill twice; a reading's values name its mill and minute.
+    let mut requests = JoinSet::new();
+    for minute in [
+        17_i64, 3, 39, 0, 25, 38, 9, 31, 12, 22, 5, 36, 1, 28, 14, 33,
+    ] {
+        for (index, mill) in mills.iter().enumerate() {
+            let ingest = ingest.clone();
+            let mill = mill.clone();
+            let reading = NewReading {
+                recorded_at: 1_700_000_000_000 + minute * 60_000,
+                client_seq: Some(format!("{minute}")),
+                values: vec![300.0 + index as f64, 310.0, 1500.0, 40.0, minute as f64],
+                labels: Labels::default(),
+            };
+            requests.spawn(async move { ingest.store(&mill, vec![reading]).await.unwrap() });
+        }
+    }
+    while let Some(done) = requests.join_next().await {
+        done.unwrap();
+    }
+    for (index, mill) in mills.iter().enumerate() {
+        let row = machines::find(test.db.pool(), &mill.name)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.reading_count, 16, "{}", mill.name);
+        assert_eq!(
+            row.last_reading_at,
+            Some(1_700_000_000_000 + 39 * 60_000),
+            "{}: the newest reading, not the last to arrive",
+            mill.name
+        );
+        assert_eq!(
+            row.last_values.unwrap(),
+            [300.0 + index as f64, 310.0, 1500.0, 40.0, 39.0],
+            "{}: its own values, of minute 39",
+            mill.name
+        );
+    }
+}

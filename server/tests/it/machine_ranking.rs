@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use app::model::Status;
 use icantkube::db::machines::{
-    self, FleetFilter, LatestPrediction, LatestReading, Machine, RiskCursor,
+    self, BatchRecord, FleetFilter, LatestPrediction, LatestReading, Machine, RiskCursor,
 };
 use icantkube::db::readings::CountChange;
 use icantkube::domain::risk::risk_order_sql;
@@ -190,10 +190,12 @@ async fn the_database_ranks_the_riskiest_machines_as_the_fleet_page_does() {
         values: &[1.0; 5],
         prediction: Some(&prediction),
     };
-    let nothing_counted = CountChange::of(&[], &[]);
-    machines::record_batch(&mut tx, unknown.id, nothing_counted, Some(latest))
-        .await
-        .unwrap();
+    let record = BatchRecord {
+        machine_id: unknown.id,
+        counts: CountChange::of(&[], &[]),
+        latest,
+    };
+    machines::record_batches(&mut tx, &[record]).await.unwrap();
     tx.commit().await.unwrap();
     assert_orders_agree(&orders(&test).await);
     assert_eq!(

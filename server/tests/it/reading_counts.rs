@@ -2,7 +2,7 @@
 //! per view grew with the history): they must equal what counting the readings gives, through
 //! retried batches and failures that start a new run, and the migration must backfill them.
 
-use icantkube::db::machines;
+use icantkube::db::machines::{self, BatchRecord, LatestReading};
 use icantkube::db::readings::{self, CountChange, CurrentRun};
 use icantkube::db::Database;
 use icantkube::domain::{Labels, NewReading};
@@ -39,9 +39,18 @@ async fn ingest(db: &Database, machine_id: i64, batch: &[NewReading]) {
         .remove(0);
     let rows: Vec<(i64, &NewReading)> = fresh.iter().map(|r| (machine_id, *r)).collect();
     let ids = readings::insert(&mut tx, &rows).await.unwrap();
-    machines::record_batch(&mut tx, machine_id, CountChange::of(&fresh, &ids), None)
-        .await
-        .unwrap();
+    if let Some(newest) = fresh.iter().max_by_key(|r| r.recorded_at) {
+        let record = BatchRecord {
+            machine_id,
+            counts: CountChange::of(&fresh, &ids),
+            latest: LatestReading {
+                recorded_at: newest.recorded_at,
+                values: &newest.values,
+                prediction: None,
+            },
+        };
+        machines::record_batches(&mut tx, &[record]).await.unwrap();
+    }
     tx.commit().await.unwrap();
 }
 
