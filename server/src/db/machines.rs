@@ -604,60 +604,26 @@ pub async fn record_batches(
         true,
         of_batches(batches, values),
     );
-    set(
-        &mut update,
-        "status",
-        true,
-        of_predictions(batches, |p| p.status.as_str().to_string()),
-    );
-    set(
-        &mut update,
-        "failure_probability",
-        true,
-        of_predictions(batches, |p| p.failure_probability),
-    );
-    set(
-        &mut update,
-        "remaining_life",
-        true,
-        of_predictions(batches, |p| p.remaining_life),
-    );
-    set(
-        &mut update,
-        "remaining_life_low",
-        true,
-        of_predictions(batches, |p| p.remaining_life_low),
-    );
-    set(
-        &mut update,
-        "remaining_life_high",
-        true,
-        of_predictions(batches, |p| p.remaining_life_high),
-    );
-    set(
-        &mut update,
-        "life_unit",
-        true,
-        of_predictions(batches, |p| p.life_unit.clone()),
-    );
-    set(
-        &mut update,
-        "failure_mode",
-        true,
-        of_predictions(batches, |p| p.failure_mode.clone()),
-    );
-    set(
-        &mut update,
-        "mode_probability",
-        true,
-        of_predictions(batches, |p| p.mode_probability),
-    );
-    set(
-        &mut update,
-        "risk_order",
-        true,
-        of_predictions(batches, |p| p.risk_order()),
-    );
+    let status = |p: &LatestPrediction| p.status.as_str().to_string();
+    set(&mut update, "status", true, of_predictions(batches, status));
+    let numbers: [PredictionColumn<f64>; 6] = [
+        ("failure_probability", |p| p.failure_probability),
+        ("remaining_life", |p| p.remaining_life),
+        ("remaining_life_low", |p| p.remaining_life_low),
+        ("remaining_life_high", |p| p.remaining_life_high),
+        ("mode_probability", |p| p.mode_probability),
+        ("risk_order", |p| Some(p.risk_order())),
+    ];
+    for (name, value) in numbers {
+        set(&mut update, name, true, of_predictions(batches, value));
+    }
+    let texts: [PredictionColumn<String>; 2] = [
+        ("life_unit", |p| p.life_unit.clone()),
+        ("failure_mode", |p| p.failure_mode.clone()),
+    ];
+    for (name, value) in texts {
+        set(&mut update, name, true, of_predictions(batches, value));
+    }
     let predicted = |b: &BatchRecord<'_>| b.latest.prediction.map(|_| b.latest.recorded_at);
     set(
         &mut update,
@@ -680,6 +646,9 @@ pub async fn record_batches(
     update.build().execute(&mut **tx).await?;
     Ok(())
 }
+
+/// A column of the newest prediction, and how to read its value from one.
+type PredictionColumn<T> = (&'static str, fn(&LatestPrediction) -> Option<T>);
 
 /// Each batch's machine, newest reading time and value for a column (`None`: keep the row's).
 fn of_batches<T>(

@@ -27,14 +27,20 @@ async fn stored(test: &TestDatabase, machine: &Machine) -> i64 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_batches_are_each_stored_once_and_a_failing_one_fails_alone() {
+/// A fresh database and the ingest writer on it.
+async fn writer() -> (TestDatabase, Ingest) {
     let test = TestDatabase::fresh().await;
     let ingest = Ingest::start(
         test.db.clone(),
         ModelCache::new(test.db.clone()),
         Metrics::default(),
     );
+    (test, ingest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_are_each_stored_once_and_a_failing_one_fails_alone() {
+    let (test, ingest) = writer().await;
     let mills = [
         test.insert_machine("mill-1").await,
         test.insert_machine("mill-2").await,
@@ -100,12 +106,7 @@ async fn concurrent_batches_are_each_stored_once_and_a_failing_one_fails_alone()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_machine_keeps_its_own_newest_reading_whatever_order_batches_arrive_in() {
-    let test = TestDatabase::fresh().await;
-    let ingest = Ingest::start(
-        test.db.clone(),
-        ModelCache::new(test.db.clone()),
-        Metrics::default(),
-    );
+    let (test, ingest) = writer().await;
     let mut mills = Vec::new();
     for name in ["mill-1", "mill-2", "mill-3", "mill-4"] {
         mills.push(test.insert_machine(name).await);

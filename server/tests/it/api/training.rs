@@ -114,6 +114,13 @@ fn worker_processes(app: &TestApp, run_path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Posts JSON readings to the machine; they must be stored.
+async fn post_json(app: &TestApp, machine: &str, readings: Vec<Value>) {
+    let body = Value::Array(readings).to_string();
+    let response = app.post_readings(machine, "application/json", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{machine}");
+}
+
 fn location(response: &reqwest::Response) -> String {
     response.headers()[LOCATION].to_str().unwrap().to_string()
 }
@@ -611,14 +618,7 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
             })
         })
         .collect();
-    let response = app
-        .post_readings(
-            "mill-h",
-            "application/json",
-            &Value::Array(readings).to_string(),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    post_json(&app, "mill-h", readings).await;
     // Unlabelled readings are not training data.
     let response = app
         .post_readings(
@@ -678,14 +678,7 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
                 })
             })
             .collect();
-        let response = app
-            .post_readings(
-                "mill-long",
-                "application/json",
-                &Value::Array(readings).to_string(),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
+        post_json(&app, "mill-long", readings).await;
     }
     let response = post_form(
         &app,
