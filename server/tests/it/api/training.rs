@@ -114,6 +114,13 @@ fn worker_processes(app: &TestApp, run_path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sends the form that makes a data set of the machine's history; answers where it redirects.
+async fn history_as_dataset(app: &TestApp, admin: &Admin, machine: &str) -> String {
+    let form = [("csrf", admin.csrf.as_str()), ("machine", machine)];
+    let response = post_form(app, "/datasets/from-machine", Some(&admin.cookie), &form).await;
+    location(&response)
+}
+
 /// Posts JSON readings to the machine; they must be stored.
 async fn post_json(app: &TestApp, machine: &str, readings: Vec<Value>) {
     let body = Value::Array(readings).to_string();
@@ -630,27 +637,10 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
     assert_eq!(response.status(), StatusCode::CREATED);
 
     let admin = sign_in(&app).await;
-    let response = post_form(
-        &app,
-        "/datasets/from-machine",
-        Some(&admin.cookie),
-        &[("csrf", &admin.csrf), ("machine", "mill-new")],
-    )
-    .await;
-    assert!(
-        location(&response).contains("no%20readings%20labelled"),
-        "{}",
-        location(&response)
-    );
+    let refused = history_as_dataset(&app, &admin, "mill-new").await;
+    assert!(refused.contains("no%20readings%20labelled"), "{refused}");
 
-    let response = post_form(
-        &app,
-        "/datasets/from-machine",
-        Some(&admin.cookie),
-        &[("csrf", &admin.csrf), ("machine", "mill-h")],
-    )
-    .await;
-    let preview = location(&response);
+    let preview = history_as_dataset(&app, &admin, "mill-h").await;
     assert!(preview.starts_with("/training/new?dataset="), "{preview}");
     let page = get_page(&app, &preview, Some(&admin.cookie)).await;
     assert!(page.contains("mill-h history"), "{page}");
@@ -680,14 +670,7 @@ async fn a_machines_labelled_history_becomes_a_data_set() {
             .collect();
         post_json(&app, "mill-long", readings).await;
     }
-    let response = post_form(
-        &app,
-        "/datasets/from-machine",
-        Some(&admin.cookie),
-        &[("csrf", &admin.csrf), ("machine", "mill-long")],
-    )
-    .await;
-    let preview = location(&response);
+    let preview = history_as_dataset(&app, &admin, "mill-long").await;
     let id: i64 = preview
         .strip_prefix("/training/new?dataset=")
         .unwrap_or_else(|| panic!("{preview}"))
