@@ -568,8 +568,8 @@ pub async fn record_batches(
     if batches.is_empty() {
         return Ok(());
     }
-    let mut update: QueryBuilder<Any> = QueryBuilder::new("UPDATE machines SET reading_count = ");
-    update.push("reading_count + CASE");
+    let mut update: QueryBuilder<Any> =
+        QueryBuilder::new("UPDATE machines SET reading_count = reading_count + CASE");
     for batch in batches {
         update
             .push(" WHEN id = ")

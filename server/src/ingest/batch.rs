@@ -117,6 +117,11 @@ pub(super) async fn stage_round(
     metrics: &Metrics,
     round: &[Pending<'_>],
 ) -> Result<Vec<Staged>> {
+    let newest_at = round
+        .iter()
+        .map(|p| p.batch.iter().map(|r| r.recorded_at).max())
+        .collect::<Option<Vec<i64>>>()
+        .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
     let machine_ids: Vec<i64> = round.iter().map(|p| p.machine.id).collect();
     readings::lock_machines(tx, &machine_ids).await?;
     let batches: Vec<(i64, &[NewReading])> =
@@ -141,15 +146,10 @@ pub(super) async fn stage_round(
     let mut newest_readings = Vec::with_capacity(round.len());
     let mut staged = Vec::with_capacity(round.len());
     let mut ids = ids.as_slice();
-    for ((pending, fresh), scores) in round.iter().zip(&fresh).zip(&scores) {
+    for (((pending, fresh), scores), newest) in round.iter().zip(&fresh).zip(&scores).zip(newest_at)
+    {
         let (these, rest) = ids.split_at(fresh.len());
         ids = rest;
-        let newest = pending
-            .batch
-            .iter()
-            .map(|r| r.recorded_at)
-            .max()
-            .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
         let mut done = Staged {
             ingested: Ingested {
                 batch: StoredBatch {
