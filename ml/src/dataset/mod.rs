@@ -528,6 +528,23 @@ Rotational speed [rpm],Torque [Nm],Tool wear [min],Machine failure,TWF,HDF,PWF,O
     }
 
     #[test]
+    fn a_line_longer_than_the_limit_is_refused_naming_it() {
+        let mut csv = AI4I.to_string();
+        csv.push_str(&"9".repeat(records::MAX_LINE + 1));
+        let error = DatasetOutline::read(csv.as_bytes(), &LoadOptions::default()).unwrap_err();
+        assert!(
+            error.to_string().contains("line 4 is longer than 1 MiB"),
+            "{error}"
+        );
+        let no_line_ends = "1,".repeat(records::MAX_LINE);
+        let error = Dataset::load(no_line_ends.as_bytes(), &LoadOptions::default()).unwrap_err();
+        assert!(
+            error.to_string().contains("line 1 is longer than 1 MiB"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_file_on_disk_outlines_as_its_bytes_do() {
         let path = std::env::temp_dir().join(format!("ml-outline-{}.csv", std::process::id()));
         std::fs::write(&path, AI4I).unwrap();

@@ -18,7 +18,7 @@ pub(super) trait Source {
 
 impl Source for [u8] {
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
-        Ok(Box::new(self))
+        Ok(Box::new(LineLimited::new(self)))
     }
 }
 
@@ -26,7 +26,51 @@ impl Source for File {
     fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
         let mut file = self;
         file.rewind()?;
-        Ok(Box::new(file))
+        Ok(Box::new(LineLimited::new(file)))
+    }
+}
+
+/// The longest line a data set may have. A row of a few hundred columns is a few kilobytes;
+/// without a limit, a file with no line ends would be read into memory whole, as one record.
+pub(super) const MAX_LINE: usize = 1 << 20;
+
+/// A reader that fails at the first line longer than [`MAX_LINE`], naming it.
+struct LineLimited<R> {
+    inner: R,
+    /// Lines ended so far.
+    lines: usize,
+    /// Bytes of the line being read.
+    in_line: usize,
+}
+
+impl<R> LineLimited<R> {
+    fn new(inner: R) -> LineLimited<R> {
+        LineLimited {
+            inner,
+            lines: 0,
+            in_line: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        for byte in &buffer[..read] {
+            if *byte == b'\n' {
+                self.lines += 1;
+                self.in_line = 0;
+            } else {
+                self.in_line += 1;
+                if self.in_line > MAX_LINE {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("line {} is longer than 1 MiB", self.lines + 1),
+                    ));
+                }
+            }
+        }
+        Ok(read)
     }
 }
 
