@@ -24,14 +24,7 @@ trap cleanup EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 DATABASE_URL="sqlite://$work/bench.db" ICANTKUBE_ADMIN_PASSWORD=bench ICANTKUBE_INGEST_TOKEN="$token" \
   RUST_LOG=warn LEPTOS_SITE_ROOT="$work" icantkube_start "$binary" "$work/icantkube.log"
-for machine in long-history new; do
-  curl -sf -o /dev/null -u admin:bench -H 'Content-Type: application/json' \
-    -d "{\"name\": \"$machine\", \"profile\": \"ai4i2020\"}" "$icantkube_url/api/v1/machines"
-done
-filled=$(date +%s%N)
-python3 bench/machine_history_fill.py "${icantkube_url##*:}" "$token" long-history "$readings"
-python3 bench/machine_history_fill.py "${icantkube_url##*:}" "$token" new 1
-echo "history: $readings readings ingested in $(( ($(date +%s%N) - filled) / 1000000 )) ms; database $(du -m "$work/bench.db" | cut -f1) MB"
+icantkube_fill_history "$token" "$readings" "$work/bench.db"
 
 # One GET per curl process; time is curl's time_total, the two pages alternating.
 times="$work/times.txt"

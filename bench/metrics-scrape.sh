@@ -54,38 +54,15 @@ setup_started=$(date +%s%N)
 # One model for the profile, trained the way an admin does: sign in, upload the data set, start
 # a training run (the local runner, a child `icantkube train --run-id N`), wait for it.
 jar="$work/cookies"
-curl -sf -o /dev/null -c "$jar" --data-urlencode password=bench "$base/login"
-csrf=$(curl -sf -b "$jar" "$base/training/new" | grep -o 'name="csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
-[ -n "$csrf" ] || { echo "no CSRF token on /training/new after sign-in" >&2; exit 1; }
-uploaded=$(curl -sf -o /dev/null -w '%{redirect_url}' -b "$jar" -F "csrf=$csrf" -F name=bench \
-  -F "file=@$work/train.csv;type=text/csv" "$base/datasets")
-dataset=$(sed -n 's/.*[?&]dataset=\([0-9]*\)$/\1/p' <<<"$uploaded")
-[ -n "$dataset" ] || { echo "data set not stored: $uploaded" >&2; exit 1; }
-started=$(curl -sf -o /dev/null -w '%{redirect_url}' -b "$jar" --data-urlencode "csrf=$csrf" \
-  --data-urlencode "dataset_id=$dataset" --data-urlencode 'target=Machine failure' \
-  --data-urlencode algorithm=random_forest --data-urlencode trees=50 "$base/training")
-run=$(sed -n 's|.*/training/\([0-9]*\)$|\1|p' <<<"$started")
-[ -n "$run" ] || { echo "training run not started: $started" >&2; exit 1; }
-state=""
-for _ in $(seq 600); do
-  state=$(curl -sf -b "$jar" "$base/training/$run" | grep -o 'data-state="\(completed\|failed\|cancelled\)"' | head -1 || true)
-  [ -n "$state" ] && break
-  if ! kill -0 "$icantkube_pid" 2>/dev/null; then
-    echo "icantkube exited during training; the last lines of its log:" >&2
-    tail -n 20 "$work/icantkube-cap-${caps[0]}.log" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-[ "$state" = 'data-state="completed"' ] || { echo "training run $run did not complete: ${state:-still running after 300 s}" >&2; exit 1; }
+icantkube_train_model "$jar" "$work/train.csv" "$work/icantkube-cap-${caps[0]}.log"
 version=$(curl -sf -b "$jar" "$base/models" | grep -o 'data-version="[0-9]*"' | head -1 | cut -d'"' -f2)
-[ -n "$version" ] || { echo "no model version on /models after run $run" >&2; exit 1; }
+[ -n "$version" ] || { echo "no model version on /models after training" >&2; exit 1; }
 
 # The fleet through the JSON API over one keep-alive connection: register each machine, make
 # the version its active model, post its reading (scored as it is stored). Then checks that
 # every machine has the model, a probability, a status and a latest reading.
 python3 bench/metrics_scrape_fleet.py "${base##*:}" "$work/fleet.jsonl" "$version"
-echo "setup (training run $run included): $(( ($(date +%s%N) - setup_started) / 1000000 )) ms"
+echo "setup (the training run included): $(( ($(date +%s%N) - setup_started) / 1000000 )) ms"
 
 # The peer: prometheus_client's exposition of the families of icantkube's scrape in $1, with the
 # same label sets and values, rebuilt at every scrape by a custom collector (as icantkube builds

@@ -114,32 +114,13 @@ base=$icantkube_url
 python3 bench/scale_rss.py "$icantkube_pid" "$work/phase" "$work/rss.json" &
 sampler=$!
 
-# One model for the profile, trained as an admin does (as bench/metrics-scrape.sh): sign in,
+# One model for the profile, trained as an admin does (icantkube_train_model): sign in,
 # upload the data set, start a training run (a child process of the server), wait for it.
 phase "training a model"
 jar="$work/cookies"
-curl -sf -o /dev/null -c "$jar" --data-urlencode password=bench "$base/login"
-csrf=$(curl -sf -b "$jar" "$base/training/new" | grep -o 'name="csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
-[ -n "$csrf" ] || { echo "no CSRF token on /training/new after sign-in" >&2; exit 1; }
-uploaded=$(curl -sf -o /dev/null -w '%{redirect_url}' -b "$jar" -F "csrf=$csrf" -F name=bench \
-  -F "file=@$work/train.csv;type=text/csv" "$base/datasets")
-dataset=$(sed -n 's/.*[?&]dataset=\([0-9]*\)$/\1/p' <<<"$uploaded")
-[ -n "$dataset" ] || { echo "data set not stored: $uploaded" >&2; exit 1; }
-started=$(curl -sf -o /dev/null -w '%{redirect_url}' -b "$jar" --data-urlencode "csrf=$csrf" \
-  --data-urlencode "dataset_id=$dataset" --data-urlencode 'target=Machine failure' \
-  --data-urlencode algorithm=random_forest --data-urlencode trees=50 "$base/training")
-run=$(sed -n 's|.*/training/\([0-9]*\)$|\1|p' <<<"$started")
-[ -n "$run" ] || { echo "training run not started: $started" >&2; exit 1; }
-state=""
-for _ in $(seq 600); do
-  state=$(curl -sf -b "$jar" "$base/training/$run" | grep -o 'data-state="\(completed\|failed\|cancelled\)"' | head -1 || true)
-  [ -n "$state" ] && break
-  kill -0 "$icantkube_pid" 2>/dev/null || { echo "icantkube exited during training:" >&2; tail -n 20 "$work/icantkube.log" >&2; exit 1; }
-  sleep 0.5
-done
-[ "$state" = 'data-state="completed"' ] || { echo "training run $run did not complete: ${state:-still running after 300 s}" >&2; exit 1; }
+icantkube_train_model "$jar" "$work/train.csv" "$work/icantkube.log"
 version=$(curl -sf -b "$jar" "$base/models" | grep -o 'data-version="[0-9]*"' | head -1 | cut -d'"' -f2)
-[ -n "$version" ] || { echo "no model version on /models after run $run" >&2; exit 1; }
+[ -n "$version" ] || { echo "no model version on /models after training" >&2; exit 1; }
 
 results="$work/results.tsv"
 : >"$results"
@@ -178,14 +159,7 @@ fi
 # A long history and a new machine, as bench/machine-history.sh makes them: no model, the
 # history posted as CSV batches through the ingest API.
 phase "machine history: $readings readings"
-for machine in long-history new; do
-  curl -sf -o /dev/null -u admin:bench -H 'Content-Type: application/json' \
-    -d "{\"name\": \"$machine\", \"profile\": \"ai4i2020\"}" "$base/api/v1/machines"
-done
-filled=$(date +%s%N)
-python3 bench/machine_history_fill.py "${base##*:}" "$token" long-history "$readings"
-python3 bench/machine_history_fill.py "${base##*:}" "$token" new 1
-echo "history: $readings readings ingested in $(( ($(date +%s%N) - filled) / 1000000 )) ms; database $(du -m "$work/scale.db" | cut -f1) MB" | tee -a "$work/setup.txt"
+icantkube_fill_history "$token" "$readings" "$work/scale.db" | tee -a "$work/setup.txt"
 phase "machine pages"
 measure "machine page" "$readings" "$base/machines/long-history"
 measure "machine page" 1 "$base/machines/new"

@@ -108,3 +108,50 @@ icantkube_wait_for_model() {
   echo "$machine has no active model after 300 s" >&2
   return 1
 }
+
+# Trains one model the way an admin does, against the running server: signs in as admin
+# (password `bench`, cookies in JAR), uploads the CSV, starts a random forest of 50 trees on
+# `Machine failure` (the local runner's child process) and waits for it to complete.
+#   icantkube_train_model JAR CSV LOG
+icantkube_train_model() {
+  local jar=$1 csv=$2 log=$3 base=$icantkube_url csrf uploaded dataset started run state=""
+  curl -sf -o /dev/null -c "$jar" --data-urlencode password=bench "$base/login"
+  csrf=$(curl -sf -b "$jar" "$base/training/new" | grep -o 'name="csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
+  [ -n "$csrf" ] || { echo "no CSRF token on /training/new after sign-in" >&2; return 1; }
+  uploaded=$(curl -sf -o /dev/null -w '%{redirect_url}' -b "$jar" -F "csrf=$csrf" -F name=bench \
+    -F "file=@$csv;type=text/csv" "$base/datasets")
+  dataset=$(sed -n 's/.*[?&]dataset=\([0-9]*\)$/\1/p' <<<"$uploaded")
+  [ -n "$dataset" ] || { echo "data set not stored: $uploaded" >&2; return 1; }
+  started=$(curl -sf -o /dev/null -w '%{redirect_url}' -b "$jar" --data-urlencode "csrf=$csrf" \
+    --data-urlencode "dataset_id=$dataset" --data-urlencode 'target=Machine failure' \
+    --data-urlencode algorithm=random_forest --data-urlencode trees=50 "$base/training")
+  run=$(sed -n 's|.*/training/\([0-9]*\)$|\1|p' <<<"$started")
+  [ -n "$run" ] || { echo "training run not started: $started" >&2; return 1; }
+  for _ in $(seq 600); do
+    state=$(curl -sf -b "$jar" "$base/training/$run" | grep -o 'data-state="\(completed\|failed\|cancelled\)"' | head -1 || true)
+    [ -n "$state" ] && break
+    if ! kill -0 "$icantkube_pid" 2>/dev/null; then
+      echo "icantkube exited during training; the last lines of its log:" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  [ "$state" = 'data-state="completed"' ] || { echo "training run $run did not complete: ${state:-still running after 300 s}" >&2; return 1; }
+}
+
+# A machine with READINGS readings of history (long-history) and one with one (new), both
+# AI4I mills without a model, the history posted as CSV batches through the ingest API; says
+# how long that took and how large DATABASE_FILE then is.
+#   icantkube_fill_history TOKEN READINGS DATABASE_FILE
+icantkube_fill_history() {
+  local token=$1 readings=$2 database=$3 machine filled
+  for machine in long-history new; do
+    curl -sf -o /dev/null -u admin:bench -H 'Content-Type: application/json' \
+      -d "{\"name\": \"$machine\", \"profile\": \"ai4i2020\"}" "$icantkube_url/api/v1/machines"
+  done
+  filled=$(date +%s%N)
+  python3 bench/machine_history_fill.py "${icantkube_url##*:}" "$token" long-history "$readings"
+  python3 bench/machine_history_fill.py "${icantkube_url##*:}" "$token" new 1
+  echo "history: $readings readings ingested in $(( ($(date +%s%N) - filled) / 1000000 )) ms; database $(du -m "$database" | cut -f1) MB"
+}
