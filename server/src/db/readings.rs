@@ -1,6 +1,6 @@
 //! Readings: stored in batches, whole or not at all.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{Any, AnyPool, QueryBuilder, Transaction};
 
@@ -51,9 +51,9 @@ pub async fn fresh<'a>(
             readings
                 .iter()
                 .filter(|r| {
-                    r.client_seq
-                        .as_ref()
-                        .is_none_or(|seq| !seen.contains(&(*machine_id, seq.clone())))
+                    r.client_seq.as_ref().is_none_or(|seq| {
+                        !seen.get(machine_id).is_some_and(|seqs| seqs.contains(seq))
+                    })
                 })
                 .collect()
         })
@@ -183,7 +183,7 @@ pub async fn current_run(
 async fn stored_seqs(
     tx: &mut sqlx::Transaction<'_, Any>,
     batches: &[(i64, &[NewReading])],
-) -> Result<HashSet<(i64, String)>> {
+) -> Result<HashMap<i64, HashSet<String>>> {
     let wanted: Vec<(i64, &str)> = batches
         .iter()
         .flat_map(|(machine_id, readings)| {
@@ -192,7 +192,7 @@ async fn stored_seqs(
                 .filter_map(move |r| r.client_seq.as_deref().map(|seq| (*machine_id, seq)))
         })
         .collect();
-    let mut seen = HashSet::new();
+    let mut seen: HashMap<i64, HashSet<String>> = HashMap::new();
     for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
         let mut select: QueryBuilder<Any> =
             QueryBuilder::new("SELECT machine_id, client_seq FROM readings WHERE ");
@@ -211,7 +211,9 @@ async fn stored_seqs(
             list.push_unseparated("))");
         }
         let rows: Vec<(i64, String)> = select.build_query_as().fetch_all(&mut **tx).await?;
-        seen.extend(rows);
+        for (machine_id, seq) in rows {
+            seen.entry(machine_id).or_default().insert(seq);
+        }
     }
     Ok(seen)
 }
