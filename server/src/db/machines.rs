@@ -637,6 +637,8 @@ pub async fn record_batches(
         true,
         of_batches(batches, |b| Some(b.latest.recorded_at)),
     );
+    // The fleet page's version moves with it.
+    update.push(", updated_at = ").push_bind(now_ms());
     update.push(" WHERE id IN (");
     let mut ids = update.separated(", ");
     for batch in batches {

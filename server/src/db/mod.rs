@@ -22,6 +22,7 @@ pub mod tokens;
 pub mod training_runs;
 mod url;
 mod write_refusals;
+pub mod writer_connection;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

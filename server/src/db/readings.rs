@@ -22,10 +22,12 @@ pub struct StoredBatch {
     pub latest_at: i64,
 }
 
-/// Starts a round of batches in a transaction, one batch per machine at most. Writing first
-/// takes the write lock at once (SQLite) or locks the machines' rows in id order (MariaDB), so
-/// concurrent batches for a machine queue here instead of racing on sequence ids.
-pub async fn lock_machines(tx: &mut Transaction<'_, Any>, machine_ids: &[i64]) -> Result<()> {
+/// Locks the machines' rows in id order (MariaDB's row locks; `WriteTransaction` calls it
+/// where beginning did not lock the whole database).
+pub(super) async fn lock_machines(
+    tx: &mut Transaction<'_, Any>,
+    machine_ids: &[i64],
+) -> Result<()> {
     let mut update: QueryBuilder<Any> = QueryBuilder::new("UPDATE machines SET updated_at = ");
     update.push_bind(now_ms()).push(" WHERE id IN (");
     let mut ids = update.separated(", ");

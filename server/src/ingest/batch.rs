@@ -10,6 +10,7 @@ use crate::db;
 use crate::db::machines::{BatchRecord, LatestPrediction, LatestReading, Machine};
 use crate::db::predictions::NewPrediction;
 use crate::db::readings::{self, CountChange, StoredBatch};
+use crate::db::writer_connection::WriteTransaction;
 use crate::domain::{parse_csv_batch, parse_json_batch, status_of, BatchError, NewReading};
 use crate::error::{ApiError, Error, Result};
 use crate::ingest::scoring::{ActiveModel, Scored};
@@ -110,10 +111,10 @@ pub(super) struct Pending<'a> {
 /// Writes a round of validated batches, each for a different machine, in `tx`, and scores their
 /// new readings with each machine's active model; durable once `tx` commits. Statements, not
 /// rows, are what a write costs (each is a round trip to SQLite's worker thread), so the round
-/// takes a fixed few for all its batches: the machines locked, retried readings found, new
-/// readings inserted, their predictions inserted, and the machines' rows updated.
+/// takes a fixed few for all its batches: the machines locked (MariaDB), retried readings
+/// found, new readings inserted, their predictions inserted, and the machines' rows updated.
 pub(super) async fn stage_round(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTransaction<'_>,
     metrics: &Metrics,
     round: &[Pending<'_>],
 ) -> Result<Vec<Staged>> {
@@ -123,7 +124,7 @@ pub(super) async fn stage_round(
         .collect::<Option<Vec<i64>>>()
         .ok_or_else(|| Error::Corrupt("an empty batch reached storage".into()))?;
     let machine_ids: Vec<i64> = round.iter().map(|p| p.machine.id).collect();
-    readings::lock_machines(tx, &machine_ids).await?;
+    tx.lock_machines(&machine_ids).await?;
     let batches: Vec<(i64, &[NewReading])> =
         round.iter().map(|p| (p.machine.id, p.batch)).collect();
     let fresh = readings::fresh(tx, &batches).await?;

@@ -4,6 +4,7 @@
 
 use icantkube::db::machines::{self, BatchRecord, LatestReading};
 use icantkube::db::readings::{self, CountChange, CurrentRun};
+use icantkube::db::writer_connection::WriterConnection;
 use icantkube::db::Database;
 use icantkube::domain::{Labels, NewReading};
 
@@ -29,10 +30,9 @@ fn reading(seq: &str, failure: Option<bool>) -> NewReading {
 /// Stores a batch as the ingest path does: new readings only, counted on the machine's row, in
 /// one transaction.
 async fn ingest(db: &Database, machine_id: i64, batch: &[NewReading]) {
-    let mut tx = db.pool().begin().await.unwrap();
-    readings::lock_machines(&mut tx, &[machine_id])
-        .await
-        .unwrap();
+    let mut writer = WriterConnection::new(db.clone());
+    let mut tx = writer.begin().await.unwrap();
+    tx.lock_machines(&[machine_id]).await.unwrap();
     let fresh = readings::fresh(&mut tx, &[(machine_id, batch)])
         .await
         .unwrap()
