@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/models") view=routes::models::ModelsPage ssr=SsrMode::Async />
+                    <Route path=path!("/users") view=routes::users::UsersPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -8,3 +8,4 @@ pub mod not_found;
 pub mod training;
 pub mod training_new;
 pub mod training_run;
+pub mod users;

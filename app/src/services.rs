@@ -9,7 +9,7 @@ use leptos::prelude::use_context;
 use crate::error::AppError;
 use crate::model::{
     ChartWindow, Fleet, FleetQuery, MachineDetail, MachinesPage, ModelsOverview, TrainingForm,
-    TrainingRunDetail, TrainingRuns, Viewer,
+    TrainingRunDetail, TrainingRuns, UserEntry, Viewer,
 };
 
 /// Read access to machines and their readings, as the pages show them.
@@ -45,12 +45,20 @@ pub trait ViewerQueries: Send + Sync {
     async fn viewer(&self, headers: &http::HeaderMap) -> Result<Viewer, AppError>;
 }
 
+/// The users, as the admins' users page lists them.
+#[async_trait::async_trait]
+pub trait UserQueries: Send + Sync {
+    /// Every user, by name.
+    async fn users(&self) -> Result<Vec<UserEntry>, AppError>;
+}
+
 /// The handles the server provides to every page render and server-function call.
 #[derive(Clone)]
 pub struct Services {
     pub fleet: Arc<dyn FleetQueries>,
     pub training: Arc<dyn TrainingQueries>,
     pub viewers: Arc<dyn ViewerQueries>,
+    pub users: Arc<dyn UserQueries>,
 }
 
 /// The viewer of the request being served.

@@ -76,6 +76,18 @@ pub struct Settings {
     pub connections: ConnectionSettings,
     /// Proxies in front, and whether the site is HTTPS-only.
     pub proxies: ProxySettings,
+    /// Who may view the pages and the read-only API.
+    pub viewing: Viewing,
+}
+
+/// Who may view the pages and the read-only API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Viewing {
+    /// Anyone who reaches the server: the embedded default.
+    #[default]
+    Open,
+    /// Signed-in users only (any role); the Kubernetes deployment's setting.
+    SignedIn,
 }
 
 /// Where training runs are tracked.

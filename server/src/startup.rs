@@ -12,6 +12,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::accounts::Accounts;
 use crate::auth::{PasswordChecks, Sessions};
 use crate::background::{holder_name, Background, StartWork};
 use crate::configuration::{ConnectionSettings, Settings};
@@ -96,6 +97,7 @@ impl Application {
             db: db.clone(),
             stopping: stopping.clone(),
             sessions: Sessions::new(db.clone(), admin.clone()),
+            accounts: Accounts::new(db.clone(), admin.argon2_turns()),
             admin,
             ingest_token: settings.ingest_token,
             max_body_bytes: settings.max_body_bytes,
@@ -112,6 +114,7 @@ impl Application {
             tracking: settings.tracking,
             grafana_url: settings.grafana_url,
             metrics,
+            viewing: settings.viewing,
         };
         Ok(Application {
             listener,

@@ -9,6 +9,7 @@ import { artifacts, collectPageErrors, launchBrowser, startServer } from "./supp
 let server;
 let browser;
 let base;
+const ADMIN_PASSWORD = "browser-pages-admin";
 
 // Demo mode trains its models in the background at first start; the pages are tested once
 // every machine has been scored by one.
@@ -33,6 +34,7 @@ before(async () => {
       ...process.env,
       ICANTKUBE_DEMO: "1",
       ICANTKUBE_DEMO_INTERVAL_MS: "1000",
+      ICANTKUBE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       RUST_LOG: "warn",
     },
     { database: "demo.db" },
@@ -135,6 +137,52 @@ for (const width of [360, 375]) {
     }
   });
 }
+
+async function signIn(page, user, password, next) {
+  await page.locator('input[name="user"]').fill(user);
+  await page.locator('input[name="password"]').fill(password);
+  await page.locator('form[action="/login"] button[type="submit"]').click();
+  await page.waitForURL(`${base}${next}`);
+}
+
+test("an admin adds an engineer on the users page at 375 px, and the engineer signs in", async () => {
+  const phone = { width: 375, height: 812 };
+  const admin = await openPage(`${base}/login?next=/users`, phone);
+  assert.equal(await horizontalOverflow(admin.page), 0, "the sign-in page overflows at 375 px");
+  await admin.page.screenshot({ path: path.join(artifacts, "login-phone.png"), fullPage: true });
+  await signIn(admin.page, "admin", ADMIN_PASSWORD, "/users");
+  const add = admin.page.locator('form[action="/users"]');
+  await add.locator('input[name="name"]').fill("ana.lopez");
+  await add.locator('select[name="role"]').selectOption("engineer");
+  await add.locator('input[name="password"]').fill("engineer password 1");
+  await add.locator('button[type="submit"]').click();
+  await admin.page.waitForURL((url) => url.pathname === "/users" && url.searchParams.has("done"));
+  assert.equal(
+    await admin.page.locator('p.notice[role="status"]').textContent(),
+    "Added ana.lopez as engineer.",
+  );
+  const card = admin.page.locator("li.user", { hasText: "ana.lopez" });
+  assert.equal(await card.locator(".badge").first().textContent(), "engineer");
+  assert.match(await card.textContent(), /added \d+ s ago by admin/);
+  assert.equal(await horizontalOverflow(admin.page), 0, "the users page overflows at 375 px");
+  await admin.page.screenshot({ path: path.join(artifacts, "users-phone.png"), fullPage: true });
+  await admin.context.close();
+
+  // The engineer, on a phone of their own: named in the header, no admin pages.
+  const engineer = await openPage(`${base}/login`, phone);
+  await signIn(engineer.page, "ana.lopez", "engineer password 1", "/");
+  const signOut = engineer.page.locator('header.site-header form[action="/logout"] button');
+  assert.equal(await signOut.textContent(), "Sign out ana.lopez");
+  assert.equal(await engineer.page.locator('header.site-header a[href="/users"]').count(), 0);
+  assert.equal(await horizontalOverflow(engineer.page), 0, "the fleet page overflows signed in");
+  await engineer.page.goto(`${base}/users`);
+  assert.equal(
+    await engineer.page.locator("p.notice", { hasText: "as admin to manage users" }).count(),
+    1,
+  );
+  assert.equal(await engineer.page.locator('form[action="/users"]').count(), 0);
+  await engineer.context.close();
+});
 
 // Every kind of chart the pages draw, found where a user finds it.
 const CHART_KINDS = [

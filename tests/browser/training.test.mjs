@@ -337,7 +337,10 @@ step("1 training needs an admin: a wrong password is refused, the right one lead
   await page.locator('input[name="password"]').fill("not the password");
   await page.locator('form[action="/login"] button[type="submit"]').click();
   await page.waitForURL((url) => url.pathname === "/login" && url.searchParams.has("error"));
-  assert.equal(await page.locator('p.error[role="alert"]').textContent(), "wrong password");
+  assert.equal(
+    await page.locator('p.error[role="alert"]').textContent(),
+    "wrong user name or password",
+  );
   assert.equal(
     await page.locator('input[name="next"]').inputValue(),
     "/training/new",
@@ -352,7 +355,7 @@ step("1 training needs an admin: a wrong password is refused, the right one lead
   assert.equal(await page.locator("header.site-header nav a", { hasText: "Sign in" }).count(), 0);
   assert.equal(
     await page.locator('header.site-header form[action="/logout"] button').textContent(),
-    "Sign out",
+    "Sign out admin",
   );
   await shot("1-signed-in");
 });

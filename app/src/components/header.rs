@@ -1,7 +1,8 @@
-//! The site header: brand, navigation, and the admin's sign-in state.
+//! The site header: brand, navigation, and who is signed in.
 
 use leptos::prelude::*;
 
+use crate::model::Role;
 use crate::routes::login::get_viewer;
 
 /// Brand, links to the pages, and "Sign in" or "Sign out".
@@ -20,12 +21,27 @@ pub fn Header() -> impl IntoView {
                 <a href="/models">"Models"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        match viewer.await.ok().and_then(|v| v.csrf_token) {
-                            Some(csrf) => {
+                        match viewer.await.ok().and_then(|v| v.signed_in) {
+                            Some(user) => {
+                                let users = (user.role == Role::Admin)
+                                    .then(|| view! { <a href="/users">"Users"</a> });
+                                let title = format!(
+                                    "Signed in as {} ({})",
+                                    user.name,
+                                    user.role.as_str(),
+                                );
                                 view! {
+                                    {users}
                                     <form class="inline" method="post" action="/logout">
-                                        <input type="hidden" name="csrf" value=csrf />
-                                        <button type="submit" class="link">"Sign out"</button>
+                                        <input type="hidden" name="csrf" value=user.csrf_token />
+                                        <button
+                                            type="submit"
+                                            class="link"
+                                            title=title
+                                        >
+                                            "Sign out "
+                                            {user.name}
+                                        </button>
                                     </form>
                                 }
                                     .into_any()

@@ -401,17 +401,73 @@ mod tests {
     }
 }
 
-/// Who is looking at a page: anyone, or a signed-in admin with the token their forms carry.
+/// What a signed-in user may do: viewers look, engineers also act on what they see, admins
+/// also train and promote models and manage users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Viewer,
+    Engineer,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Engineer, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Engineer => "engineer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+}
+
+/// Who is looking at a page: anyone, or a signed-in user with their role and the token their
+/// forms carry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Viewer {
-    /// Present only for a signed-in admin.
-    pub csrf_token: Option<String>,
+    pub signed_in: Option<SignedIn>,
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub name: String,
+    pub role: Role,
+    /// Every form of the session carries it.
+    pub csrf_token: String,
 }
 
 impl Viewer {
     pub fn is_admin(&self) -> bool {
-        self.csrf_token.is_some()
+        self.signed_in
+            .as_ref()
+            .is_some_and(|user| user.role == Role::Admin)
     }
+
+    /// The token for admin forms: present for admins only, so pages show those forms to them
+    /// alone.
+    pub fn admin_csrf(&self) -> Option<String> {
+        self.signed_in
+            .as_ref()
+            .filter(|user| user.role == Role::Admin)
+            .map(|user| user.csrf_token.clone())
+    }
+}
+
+/// A user as the users page lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserEntry {
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// When and by whom the user was added, and last changed.
+    pub created: String,
+    pub changed: String,
 }
 
 /// `1 min 05 s`-style duration between two millisecond timestamps.

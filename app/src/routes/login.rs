@@ -1,4 +1,4 @@
-//! `/login`: the admin's sign-in, and who is looking at any page.
+//! `/login`: signing in, and who is looking at any page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,14 +7,14 @@ use leptos_router::hooks::use_query_map;
 use crate::error::AppError;
 use crate::model::Viewer;
 
-/// Who is looking: anyone, or a signed-in admin (with their forms' token).
+/// Who is looking: anyone, or a signed-in user (with their role and forms' token).
 #[server(prefix = "/_fn")]
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     crate::services::viewer().await
 }
 
 /// The sign-in page. The form posts to `POST /login`, which answers with the session cookie
-/// and sends the admin on to `next`.
+/// and sends the user on to `next`.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
@@ -26,31 +26,49 @@ pub fn LoginPage() -> impl IntoView {
         <h1>"Sign in"</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let signed_in = viewer.await.map(|v| v.is_admin()).unwrap_or(false);
-                view! {
-                    <Show when=move || signed_in>
-                        <p class="notice">"You are signed in as admin."</p>
-                    </Show>
-                }
+                viewer
+                    .await
+                    .ok()
+                    .and_then(|v| v.signed_in)
+                    .map(|user| {
+                        view! {
+                            <p class="notice">
+                                {format!("You are signed in as {} ({}).", user.name, user.role.as_str())}
+                            </p>
+                        }
+                    })
             })}
         </Suspense>
         {move || error().map(|error| view! { <p class="error" role="alert">{error}</p> })}
         <form class="card form narrow" method="post" action="/login">
             <input type="hidden" name="next" value=next />
             <label>
-                "Admin password"
+                "User name"
+                <input
+                    type="text"
+                    name="user"
+                    value="admin"
+                    autocomplete="username"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    required
+                />
+            </label>
+            <label>
+                "Password"
                 <input
                     type="password"
                     name="password"
                     autocomplete="current-password"
                     required
-                    autofocus
                 />
             </label>
             <button type="submit">"Sign in"</button>
         </form>
         <p class="muted">
-            "Viewers need no sign-in. Admins register machines, train and promote models."
+            "Viewing needs no sign-in. Admins register machines, train and promote models, and \
+             add users; the first admin signs in as admin with the password the server was \
+             started with."
         </p>
     }
 }

@@ -70,7 +70,7 @@ pub fn ModelsPage() -> impl IntoView {
 
 #[component]
 fn ProfileSection(profile: ProfileModels, viewer: Viewer, now: i64) -> impl IntoView {
-    let csrf = viewer.csrf_token.clone();
+    let csrf = viewer.admin_csrf();
     let machine_names: Vec<String> = profile.machines.iter().map(|m| m.name.clone()).collect();
     let shown = profile.machines.len();
     let count = match profile.machine_count {

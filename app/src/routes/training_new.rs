@@ -14,7 +14,7 @@ use crate::model::{DatasetPreview, TrainingForm, COLUMN_ROLES};
 pub async fn get_training_form(dataset: Option<i64>) -> Result<(TrainingForm, String), AppError> {
     let viewer = crate::services::require_admin().await?;
     let form = crate::services::services()?.training.form(dataset).await?;
-    Ok((form, viewer.csrf_token.unwrap_or_default()))
+    Ok((form, viewer.admin_csrf().unwrap_or_default()))
 }
 
 #[component]

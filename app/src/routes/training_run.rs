@@ -57,7 +57,7 @@ fn RunView(detail: TrainingRunDetail, viewer: Viewer) -> impl IntoView {
     let run = detail.run;
     let cancel = (!run.is_finished())
         .then_some(())
-        .and(viewer.csrf_token)
+        .and(viewer.admin_csrf())
         .map(|csrf| {
             view! {
                 <form method="post" action=format!("/training/{}/cancel", run.id)>

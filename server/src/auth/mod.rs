@@ -1,8 +1,9 @@
-//! Who may do what: the admin credential and ingest tokens (`credentials`), every check of the
-//! admin password under one limit (`password_checks`), and the admin's sessions for the web
-//! pages (`sessions`). The HTTP layer reads credentials off requests and
+//! Who may do what: the bootstrap admin's credential and ingest tokens (`credentials`), named
+//! users and their roles (`accounts`), every check of a password under one limit
+//! (`password_checks`), and the sessions of the web pages (`sessions`). The HTTP layer reads credentials off requests and
 //! asks here.
 
+pub mod accounts;
 pub mod credentials;
 pub mod password_checks;
 pub mod sessions;

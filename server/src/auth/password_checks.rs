@@ -1,8 +1,9 @@
-//! Every check of the admin password, wherever it comes from (the sign-in form, HTTP Basic or
-//! Bearer on the API): limited per client address across every replica (the attempts are
-//! counted in the database), each attempt counted before the password is verified (so
-//! parallel guesses cannot all get through), verified on a small blocking pool (so argon2 never
-//! stalls the async workers that answer probes), and logged when wrong.
+//! Every check of a password, wherever it comes from (the sign-in form, HTTP Basic or Bearer
+//! on the API), the bootstrap admin's or a named user's: limited per client address (and per
+//! user) across every replica (the attempts are counted in the database), each attempt counted
+//! before the password is verified (so parallel guesses cannot all get through), verified on a
+//! small blocking pool (so argon2 never stalls the async workers that answer probes), and
+//! logged when wrong.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,7 +11,8 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::auth::AdminCredential;
+use crate::auth::{accounts, AdminCredential};
+use crate::db::users::{self, User};
 use crate::db::{sign_in_attempts, Database};
 use crate::domain::time::now_ms;
 use crate::error::Error;
@@ -27,8 +29,10 @@ const VERIFYING_AT_ONCE: usize = 2;
 pub enum PasswordRefusal {
     #[error("admin actions are disabled: start icantkube with ICANTKUBE_ADMIN_PASSWORD or ICANTKUBE_ADMIN_PASSWORD_HASH")]
     Disabled,
-    #[error("wrong admin password")]
+    #[error("wrong user name or password")]
     Wrong,
+    #[error("this user is disabled: ask an admin")]
+    UserDisabled,
     #[error("too many wrong passwords from this address: try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
     /// The attempt could not be counted.
@@ -36,7 +40,7 @@ pub enum PasswordRefusal {
     Storage(#[from] Error),
 }
 
-/// The admin credential behind its limit.
+/// The passwords behind their limit.
 pub struct PasswordChecks {
     credential: Arc<AdminCredential>,
     db: Database,
@@ -56,13 +60,18 @@ impl PasswordChecks {
         self.credential.is_enabled()
     }
 
+    /// The few places on the blocking pool that argon2 work takes turns for.
+    pub fn argon2_turns(&self) -> Arc<Semaphore> {
+        self.verifying.clone()
+    }
+
     /// The credential's fingerprint, `None` when admin actions are disabled.
     pub fn fingerprint(&self) -> Option<String> {
         self.credential.fingerprint()
     }
 
-    /// Accepts the right password from a client with attempts left; `via` says which path
-    /// asked, for the log.
+    /// Accepts the bootstrap admin's password from a client with attempts left; `via` says
+    /// which path asked, for the log.
     pub async fn check(
         &self,
         password: &str,
@@ -72,17 +81,60 @@ impl PasswordChecks {
         if !self.credential.is_enabled() {
             return Err(PasswordRefusal::Disabled);
         }
+        let credential = self.credential.clone();
+        let password = password.to_string();
+        self.limited(&[client.to_string()], via, move || {
+            credential.verify(&password)
+        })
+        .await
+    }
+
+    /// Accepts a named user's password, counted against both the client's address and the
+    /// user (so guesses spread over many addresses still stop); answers the user. An unknown
+    /// name costs the same argon2 check as a known one, so timing does not tell names apart.
+    pub async fn check_user(
+        &self,
+        name: &str,
+        password: &str,
+        client: IpAddr,
+        via: &'static str,
+    ) -> Result<User, PasswordRefusal> {
+        let found = users::with_password(self.db.pool(), name).await?;
+        let hash = match &found {
+            Some((_, hash)) => hash.clone(),
+            None => accounts::unknown_user_hash().to_string(),
+        };
+        let password = password.to_string();
+        let keys = [client.to_string(), format!("user:{name}")];
+        self.limited(&keys, via, move || accounts::verify(&hash, &password))
+            .await?;
+        match found {
+            Some((user, _)) if user.disabled => Err(PasswordRefusal::UserDisabled),
+            Some((user, _)) => Ok(user),
+            None => Err(PasswordRefusal::Wrong),
+        }
+    }
+
+    /// Counts an attempt against each key, then runs `verify` (argon2) on the blocking pool,
+    /// a few at once; a success forgets the keys' wrong attempts.
+    async fn limited(
+        &self,
+        keys: &[String],
+        via: &'static str,
+        verify: impl FnOnce() -> bool + Send + 'static,
+    ) -> Result<(), PasswordRefusal> {
         let window = i64::try_from(WINDOW.as_millis()).expect("minutes");
         let now = now_ms();
-        let counted =
-            sign_in_attempts::begin(self.db.pool(), &client.to_string(), now, window, ALLOWED)
-                .await?;
-        if let Err(opened_at) = counted {
-            tracing::warn!(%client, via, "admin password attempts over the limit");
-            let wait = u64::try_from(opened_at + window - now).unwrap_or(0);
-            return Err(PasswordRefusal::TooManyAttempts(Duration::from_millis(
-                wait,
-            )));
+        for key in keys {
+            let counted =
+                sign_in_attempts::begin(self.db.pool(), key, now, window, ALLOWED).await?;
+            if let Err(opened_at) = counted {
+                tracing::warn!(%key, via, "password attempts over the limit");
+                let wait = u64::try_from(opened_at + window - now).unwrap_or(0);
+                return Err(PasswordRefusal::TooManyAttempts(Duration::from_millis(
+                    wait,
+                )));
+            }
         }
         let permit = self
             .verifying
@@ -90,19 +142,19 @@ impl PasswordChecks {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let credential = self.credential.clone();
-        let password = password.to_string();
         let matches = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            credential.verify(&password)
+            verify()
         })
         .await
         .unwrap_or(false);
         if matches {
-            sign_in_attempts::succeeded(self.db.pool(), &client.to_string()).await?;
+            for key in keys {
+                sign_in_attempts::succeeded(self.db.pool(), key).await?;
+            }
             Ok(())
         } else {
-            tracing::warn!(%client, via, "wrong admin password");
+            tracing::warn!(keys = ?keys, via, "wrong password");
             Err(PasswordRefusal::Wrong)
         }
     }

@@ -1,37 +1,44 @@
-//! Admin sign-in for the web pages: a session cookie and a CSRF token per session; the
-//! password itself is checked, under its limit, by `password_checks`.
+//! Sign-in for the web pages: a session cookie and a CSRF token per session, for the bootstrap
+//! admin or a named user; the password itself is checked, under its limit, by
+//! `password_checks`.
 //!
 //! Sessions are rows in the database (only a digest of the cookie is stored), so every replica
-//! recognises a sign-in and a sign-out ends it everywhere.
+//! recognises a sign-in and a sign-out ends it everywhere. A user's role is read with the
+//! session on every request, so a change of role or a disabled user takes effect at once.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::model::Role;
 use axum::http::{header, HeaderMap};
 use rand::RngCore;
 
+use crate::auth::accounts::BOOTSTRAP_ADMIN;
 use crate::auth::credentials::equal_in_constant_time;
 use crate::auth::password_checks::{PasswordChecks, PasswordRefusal};
 use crate::auth::token_digest;
-use crate::db::{admin_sessions, Database};
+use crate::db::admin_sessions::{self, StoredSession};
+use crate::db::Database;
 use crate::domain::time::now_ms;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The cookie that carries the session.
 pub const COOKIE: &str = "icantkube_session";
 /// How long a sign-in lasts.
 const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// A signed-in admin.
+/// A signed-in user: the bootstrap admin or a named user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminSession {
+pub struct Session {
     id_sha256: String,
+    pub user: String,
+    pub role: Role,
     /// Every form and mutating request of this session must carry it.
     pub csrf_token: String,
 }
 
-impl AdminSession {
+impl Session {
     /// Whether a form's token is this session's (compared in constant time).
     pub fn accepts(&self, presented: &str) -> bool {
         !presented.is_empty() && equal_in_constant_time(presented, &self.csrf_token)
@@ -43,12 +50,26 @@ impl AdminSession {
 pub enum SignInError {
     #[error("admin sign-in is disabled: start icantkube with ICANTKUBE_ADMIN_PASSWORD or ICANTKUBE_ADMIN_PASSWORD_HASH")]
     Disabled,
-    #[error("wrong password")]
+    #[error("wrong user name or password")]
     WrongPassword,
+    #[error("this user is disabled: ask an admin")]
+    UserDisabled,
     #[error("too many wrong passwords: try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
     #[error(transparent)]
     Storage(#[from] crate::error::Error),
+}
+
+impl From<PasswordRefusal> for SignInError {
+    fn from(refusal: PasswordRefusal) -> SignInError {
+        match refusal {
+            PasswordRefusal::Disabled => SignInError::Disabled,
+            PasswordRefusal::Wrong => SignInError::WrongPassword,
+            PasswordRefusal::UserDisabled => SignInError::UserDisabled,
+            PasswordRefusal::TooManyAttempts(wait) => SignInError::TooManyAttempts(wait),
+            PasswordRefusal::Storage(error) => SignInError::Storage(error),
+        }
+    }
 }
 
 /// Sessions and the sign-in that creates them.
@@ -63,25 +84,36 @@ impl Sessions {
         Sessions { db, password }
     }
 
-    /// Checks the password (counted against the client's address, which is refused when over
-    /// the limit) and opens a session; answers the cookie's value.
-    pub async fn sign_in(&self, password: &str, client: IpAddr) -> Result<String, SignInError> {
-        self.password
-            .check(password, client, "sign-in form")
-            .await
-            .map_err(|refusal| match refusal {
-                PasswordRefusal::Disabled => SignInError::Disabled,
-                PasswordRefusal::Wrong => SignInError::WrongPassword,
-                PasswordRefusal::TooManyAttempts(wait) => SignInError::TooManyAttempts(wait),
-                PasswordRefusal::Storage(error) => SignInError::Storage(error),
-            })?;
+    /// Checks the user's password (counted against the client's address and the user, which
+    /// are refused when over the limit) and opens a session; answers the cookie's value.
+    pub async fn sign_in(
+        &self,
+        user: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<String, SignInError> {
         let cookie = random_token();
+        let user = user.trim();
+        let (digest, user_id) = if user == BOOTSTRAP_ADMIN {
+            self.password
+                .check(password, client, "sign-in form")
+                .await?;
+            let digest = self
+                .bootstrap_digest(&cookie)
+                .expect("a password was accepted, so the credential is enabled");
+            (digest, None)
+        } else {
+            let found = self
+                .password
+                .check_user(user, password, client, "sign-in form")
+                .await?;
+            (token_digest(&cookie), Some(found.id))
+        };
         let expires_at = now_ms() + LIFETIME.as_millis() as i64;
         admin_sessions::insert(
             self.db.pool(),
-            &self
-                .digest(&cookie)
-                .expect("a password was accepted, so the credential is enabled"),
+            &digest,
+            user_id,
             &random_token(),
             expires_at,
         )
@@ -90,30 +122,60 @@ impl Sessions {
     }
 
     /// The session the request's cookie names, if it is still valid.
-    pub async fn current(&self, headers: &HeaderMap) -> Result<Option<AdminSession>> {
+    pub async fn current(&self, headers: &HeaderMap) -> Result<Option<Session>> {
         let Some(cookie) = session_cookie(headers) else {
             return Ok(None);
         };
-        // A session opened under another credential, or with admin disabled, finds no row.
-        let Some(id_sha256) = self.digest(cookie) else {
+        let user_digest = token_digest(cookie);
+        // The bootstrap admin's session under another credential, or with admin disabled,
+        // finds no row.
+        let bootstrap_digest = self.bootstrap_digest(cookie);
+        let digests: Vec<&str> = [Some(user_digest.as_str()), bootstrap_digest.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let Some(stored) = admin_sessions::find(self.db.pool(), &digests).await? else {
             return Ok(None);
         };
-        Ok(admin_sessions::csrf_token(self.db.pool(), &id_sha256)
-            .await?
-            .map(|csrf_token| AdminSession {
+        Ok(match stored {
+            StoredSession {
                 id_sha256,
                 csrf_token,
-            }))
+                user_id: None,
+                ..
+            } if bootstrap_digest.as_deref() == Some(id_sha256.as_str()) => Some(Session {
+                id_sha256,
+                user: BOOTSTRAP_ADMIN.to_string(),
+                role: Role::Admin,
+                csrf_token,
+            }),
+            StoredSession {
+                id_sha256,
+                csrf_token,
+                user_id: Some(_),
+                user_name: Some(user),
+                role: Some(role),
+                disabled: Some(0),
+            } if id_sha256 == user_digest => Some(Session {
+                id_sha256,
+                user,
+                role: Role::parse(&role)
+                    .ok_or_else(|| Error::Corrupt(format!("a user's role is {role:?}")))?,
+                csrf_token,
+            }),
+            _ => None,
+        })
     }
 
-    /// What a session is stored under: the cookie bound to the admin credential, so changing
-    /// the password (or turning admin off) ends every session opened with the old one.
-    fn digest(&self, cookie: &str) -> Option<String> {
+    /// What the bootstrap admin's session is stored under: the cookie bound to the admin
+    /// credential, so changing the password (or turning it off) ends every session opened
+    /// with the old one.
+    fn bootstrap_digest(&self, cookie: &str) -> Option<String> {
         let credential = self.password.fingerprint()?;
         Some(token_digest(&format!("{cookie}:{credential}")))
     }
 
-    pub async fn sign_out(&self, session: &AdminSession) -> Result<()> {
+    pub async fn sign_out(&self, session: &Session) -> Result<()> {
         admin_sessions::delete(self.db.pool(), &session.id_sha256).await
     }
 }
@@ -179,8 +241,10 @@ mod tests {
 
     #[test]
     fn a_csrf_token_must_match_exactly() {
-        let session = AdminSession {
+        let session = Session {
             id_sha256: "x".into(),
+            user: "ana".into(),
+            role: Role::Engineer,
             csrf_token: "token".into(),
         };
         assert!(session.accepts("token"));

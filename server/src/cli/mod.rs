@@ -12,7 +12,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use crate::auth::AdminCredential;
 use crate::configuration::{
     parse_duration, ConnectionSettings, DemoSettings, KubernetesSettings, ProxySettings, Secret,
-    Settings, TrackingSettings, TrainingBackend, TrainingSettings,
+    Settings, TrackingSettings, TrainingBackend, TrainingSettings, Viewing,
 };
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
@@ -271,6 +271,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_RAW_RETENTION", value_parser = parse_duration)]
     pub raw_retention: Option<Duration>,
 
+    /// Who may view the pages and the read-only API: `open` (anyone) or `signed-in` (users
+    /// of any role; the sign-in page, probes and site files stay open).
+    #[arg(long, env = "ICANTKUBE_VIEWING", value_enum, default_value_t = Viewing::Open)]
+    pub viewing: Viewing,
+
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
@@ -316,6 +321,7 @@ impl ServeArgs {
             raw_retention: self.raw_retention,
             connections: self.connections,
             proxies: self.proxies,
+            viewing: self.viewing,
         })
     }
 }

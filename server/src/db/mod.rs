@@ -21,6 +21,7 @@ mod text;
 pub mod tokens;
 pub mod training_runs;
 mod url;
+pub mod users;
 mod write_refusals;
 pub mod writer_connection;
 

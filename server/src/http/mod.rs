@@ -12,6 +12,7 @@ mod security_headers;
 mod server_fn_status;
 mod state;
 mod transfer_coding;
+mod viewing;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -29,10 +30,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::db::Database;
 use crate::metrics;
-use crate::pages::{SessionViewers, StoredFleet, StoredTraining};
+use crate::pages::{SessionViewers, StoredFleet, StoredTraining, StoredUsers};
 use crate::shutdown::{self, Stopping};
 use api::{health, machines, promotions, readings};
-use forms::{datasets, models as model_forms, sign_in, training as training_forms};
+use forms::{datasets, models as model_forms, sign_in, training as training_forms, users};
 pub use state::AppState;
 
 /// The pages' routes, generated once per process. Generating them sets a process-wide flag in
@@ -64,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         viewers: Arc::new(SessionViewers {
             sessions: state.sessions.clone(),
         }),
+        users: Arc::new(StoredUsers {
+            accounts: state.accounts.clone(),
+        }),
     };
     let leptos_options = state.leptos_options.clone();
     let not_found = ErrorHandler::new_with_context(
@@ -94,6 +98,8 @@ pub fn router(state: AppState) -> Router {
         // Inside compression: it reads the error a server function answered, uncompressed.
         .layer(middleware::from_fn(server_fn_status::by_error))
         .layer(middleware::from_fn(page_messages::only_from_this_site))
+        // Outside the pages' 304s, so no one unsigned learns even that a page is unchanged.
+        .layer(middleware::from_fn_with_state(state.clone(), viewing::gate))
         // Layers wrap what is above them: compression and the timeout see every response, the
         // security headers go on every answer (a timeout's too), the trace span covers all of
         // it, and the metrics, outermost, time and count what the client got. Layers run after
@@ -149,6 +155,10 @@ fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
         .route("/training/{id}/cancel", post(training_forms::cancel))
         .route("/models/{id}/promote", post(model_forms::promote))
         .route("/datasets/from-machine", post(datasets::from_machine))
+        .route("/users", post(users::create))
+        .route("/users/{name}/role", post(users::set_role))
+        .route("/users/{name}/disabled", post(users::set_disabled))
+        .route("/users/{name}/password", post(users::set_password))
         .route(
             "/datasets",
             // Multipart overhead on top of the file itself.

@@ -8,8 +8,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::client::Proxies;
+use crate::auth::accounts::Accounts;
 use crate::auth::{PasswordChecks, Sessions};
-use crate::configuration::{Secret, TrackingSettings};
+use crate::configuration::{Secret, TrackingSettings, Viewing};
 use crate::db::Database;
 use crate::ingest::{Ingest, ModelCache};
 use crate::metrics::Metrics;
@@ -41,9 +42,14 @@ pub struct AppState {
     /// Stores readings, committing concurrent batches together.
     pub ingest: Ingest,
     pub sessions: Sessions,
+    /// Named users, as admins manage them.
+    pub accounts: Accounts,
     /// Where training runs train.
     pub runner: Arc<dyn Runner>,
     pub tracking: Option<TrackingSettings>,
     pub grafana_url: Option<String>,
     pub metrics: Metrics,
+    /// Who may view the pages and the read-only API.
+    #[from_ref(skip)]
+    pub viewing: Viewing,
 }

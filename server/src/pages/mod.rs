@@ -4,12 +4,14 @@
 pub mod fleet;
 pub mod links;
 pub mod training;
+pub mod viewers;
 
 use app::error::AppError;
 
 use crate::error::{cause_chain, Error};
 pub use fleet::StoredFleet;
-pub use training::{SessionViewers, StoredTraining};
+pub use training::StoredTraining;
+pub use viewers::{SessionViewers, StoredUsers};
 
 /// The one conversion of an internal error for a page: logged here, with its causes, and shown
 /// as a message without internals, so the adapters just use `?`.

@@ -1,5 +1,5 @@
-//! What the training and models pages show, read from storage (the `TrainingQueries` and
-//! `ViewerQueries` the app declares).
+//! What the training and models pages show, read from storage (the `TrainingQueries` the app
+//! declares).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,12 +7,10 @@ use app::error::AppError;
 use app::model::{
     duration, ColumnPreview, DatasetPreview, DatasetSummary, MachineModel, MachinesPage,
     MetricComparison, ModelVersionView, ModelsOverview, ProfileModels, PromotionRecord, Tracking,
-    TrainingForm, TrainingRunDetail, TrainingRunSummary, TrainingRuns, Viewer,
+    TrainingForm, TrainingRunDetail, TrainingRunSummary, TrainingRuns,
 };
-use app::services::{TrainingQueries, ViewerQueries};
-use axum::http::HeaderMap;
+use app::services::TrainingQueries;
 
-use crate::auth::sessions::Sessions;
 use crate::charts;
 use crate::configuration::TrackingSettings;
 use crate::db::machines;
@@ -473,21 +471,6 @@ fn metric_value(value: f64) -> String {
         format!("{value:.3}")
     } else {
         format!("{value:.1}")
-    }
-}
-
-/// Who is looking, from the session cookie.
-pub struct SessionViewers {
-    pub sessions: Sessions,
-}
-
-#[async_trait::async_trait]
-impl ViewerQueries for SessionViewers {
-    async fn viewer(&self, headers: &HeaderMap) -> Result<Viewer, AppError> {
-        let session = self.sessions.current(headers).await?;
-        Ok(Viewer {
-            csrf_token: session.map(|s| s.csrf_token),
-        })
     }
 }
 

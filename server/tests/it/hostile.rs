@@ -2977,7 +2977,9 @@ async fn guessed(request: RequestBuilder) -> bool {
         .to_string();
     match status {
         StatusCode::UNAUTHORIZED => true,
-        StatusCode::SEE_OTHER if location.contains("error=wrong%20password") => true,
+        StatusCode::SEE_OTHER if location.contains("error=wrong%20user%20name%20or%20password") => {
+            true
+        }
         StatusCode::TOO_MANY_REQUESTS => {
             assert!(response.headers().contains_key("retry-after"));
             false

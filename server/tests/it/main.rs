@@ -20,3 +20,5 @@ mod route_table;
 mod simulator;
 mod site_files;
 mod support;
+mod users;
+mod viewing;

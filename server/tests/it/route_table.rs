@@ -19,7 +19,9 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
 use reqwest::{redirect, Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::app::{admin_session, spawn_app, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN};
+use crate::support::app::{
+    add_user, admin_session, spawn_app, user_session_at, TestApp, ADMIN_PASSWORD, GLOBAL_TOKEN,
+};
 use crate::support::database::QueuedRun;
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
@@ -33,6 +35,9 @@ const MULTIPART_FORMS: [&str; 1] = ["/datasets"];
 /// Fields a form must carry to decode at all (besides `csrf`): without them it is refused with
 /// 422 before its credential is looked at, which would tell nothing about the credential.
 const REQUIRED_FIELDS: [(&str, &str, &str); 1] = [("/datasets/from-machine", "machine", "mill-1")];
+/// A user of each role below admin, who must be refused what admins alone may do.
+const BELOW_ADMIN: [(&str, &str); 2] = [("route-engineer", "engineer"), ("route-viewer", "viewer")];
+const USER_PASSWORD: &str = "route table password";
 
 /// What a row says the caller must present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +47,13 @@ enum Credential {
     IngestToken,
     /// The admin password as HTTP Basic or Bearer.
     AdminPassword,
-    /// The admin password in the sign-in form's `password` field.
+    /// A user's name and password in the sign-in form's `user` and `password` fields (no
+    /// `user`: the bootstrap admin).
     PasswordField,
     /// The admin's session cookie and its CSRF token as the form's `csrf` field.
     AdminForm,
+    /// Any signed-in user's session cookie and its CSRF token.
+    UserForm,
     /// The admin's session cookie.
     AdminSession,
 }
@@ -59,13 +67,15 @@ impl Credential {
             ("none", "") => Ok(Credential::None),
             ("ingest token", _) => Ok(Credential::IngestToken),
             ("admin", "Basic or Bearer") => Ok(Credential::AdminPassword),
-            ("admin", "the password field") => Ok(Credential::PasswordField),
+            ("user", "the name and password fields") => Ok(Credential::PasswordField),
             ("admin", "session + CSRF token") => Ok(Credential::AdminForm),
+            ("any user", "session + CSRF token") => Ok(Credential::UserForm),
             ("admin session", "") => Ok(Credential::AdminSession),
             _ => Err(format!(
                 "unknown credential {cell:?}; the test knows `none`, `ingest token: ...`, \
-                 `admin: Basic or Bearer`, `admin: the password field`, \
-                 `admin: session + CSRF token` and `admin session`"
+                 `admin: Basic or Bearer`, `user: the name and password fields`, \
+                 `admin: session + CSRF token`, `any user: session + CSRF token` and \
+                 `admin session`"
             )),
         }
     }
@@ -492,8 +502,12 @@ impl Probe {
         }
         let db = app.database().await;
         assert_eq!(QueuedRun::ai4i().queue(&db).await, 1, "run 1 to point at");
+        let client = browser().build().unwrap();
+        for (name, role) in BELOW_ADMIN {
+            add_user(&app.address, &client, name, role, USER_PASSWORD).await;
+        }
         Probe {
-            client: browser().build().unwrap(),
+            client,
             machine_token: tokens[1].clone(),
             other_token: tokens[2].clone(),
             app,
@@ -516,6 +530,17 @@ impl Probe {
         admin_session(&self.app, &self.client).await
     }
 
+    /// A new session of each user below admin, with their role for the label.
+    async fn sessions_below_admin(&self) -> Vec<(&'static str, String, String)> {
+        let mut sessions = Vec::new();
+        for (name, role) in BELOW_ADMIN {
+            let (cookie, csrf) =
+                user_session_at(&self.app.address, &self.client, name, USER_PASSWORD).await;
+            sessions.push((role, cookie, csrf));
+        }
+        sessions
+    }
+
     /// The requests of a row: the ones that must be refused, and the ones that must be served.
     async fn requests(
         &mut self,
@@ -536,19 +561,30 @@ impl Probe {
             ),
             Credential::AdminSession => {
                 let (cookie, _) = self.sign_in().await;
+                let below = self.sessions_below_admin().await;
                 let call = |request: RequestBuilder| self.with_args(row, server_fns, request);
+                let mut refused: Vec<(String, RequestBuilder)> = below
+                    .into_iter()
+                    .map(|(role, cookie, _)| {
+                        (
+                            format!("the {role}'s session"),
+                            call(plain(&self.client).header(COOKIE, cookie)),
+                        )
+                    })
+                    .collect();
+                refused.extend([
+                    ("no credential".into(), call(plain(&self.client))),
+                    (
+                        "the admin password as Basic".into(),
+                        call(plain(&self.client).basic_auth("admin", Some(ADMIN_PASSWORD))),
+                    ),
+                    (
+                        "a made-up session cookie".into(),
+                        call(plain(&self.client).header(COOKIE, "icantkube_session=made-up")),
+                    ),
+                ]);
                 (
-                    vec![
-                        ("no credential".into(), call(plain(&self.client))),
-                        (
-                            "the admin password as Basic".into(),
-                            call(plain(&self.client).basic_auth("admin", Some(ADMIN_PASSWORD))),
-                        ),
-                        (
-                            "a made-up session cookie".into(),
-                            call(plain(&self.client).header(COOKIE, "icantkube_session=made-up")),
-                        ),
-                    ],
+                    refused,
                     vec![(
                         "the session cookie".into(),
                         call(plain(&self.client).header(COOKIE, cookie)),
@@ -626,24 +662,48 @@ impl Probe {
                 (refused, served)
             }
             Credential::PasswordField => {
-                let mut form = |password: &str| {
+                let mut form = |fields: &[(&str, &str)]| {
                     let client = self.fresh_client();
-                    plain(&client).form(&[("password", password), ("next", "/")])
+                    plain(&client).form(&[fields, &[("next", "/")]].concat())
                 };
+                let (engineer, _) = BELOW_ADMIN[0];
                 (
                     vec![
-                        ("an empty password".into(), form("")),
-                        ("a wrong password".into(), form("guess")),
+                        ("an empty password".into(), form(&[("password", "")])),
+                        ("a wrong password".into(), form(&[("password", "guess")])),
                         (
                             "a wrong password, the right one as Basic".into(),
-                            form("guess").basic_auth("admin", Some(ADMIN_PASSWORD)),
+                            form(&[("password", "guess")])
+                                .basic_auth("admin", Some(ADMIN_PASSWORD)),
+                        ),
+                        (
+                            "a user's password for the bootstrap admin".into(),
+                            form(&[("user", "admin"), ("password", USER_PASSWORD)]),
+                        ),
+                        (
+                            "the admin password for a user".into(),
+                            form(&[("user", engineer), ("password", ADMIN_PASSWORD)]),
+                        ),
+                        (
+                            "an unknown user".into(),
+                            form(&[("user", "nobody"), ("password", USER_PASSWORD)]),
                         ),
                     ],
-                    vec![("the password".into(), form(ADMIN_PASSWORD))],
+                    vec![
+                        (
+                            "the admin password".into(),
+                            form(&[("password", ADMIN_PASSWORD)]),
+                        ),
+                        (
+                            "a user's name and password".into(),
+                            form(&[("user", engineer), ("password", USER_PASSWORD)]),
+                        ),
+                    ],
                 )
             }
-            Credential::AdminForm => {
+            Credential::AdminForm | Credential::UserForm => {
                 let (cookie, csrf) = self.sign_in().await;
+                let below = self.sessions_below_admin().await;
                 let multipart = MULTIPART_FORMS.contains(&row.path.as_str());
                 let form = |request: RequestBuilder, token: Option<&str>| {
                     if multipart {
@@ -662,30 +722,40 @@ impl Probe {
                         request.form(&fields)
                     }
                 };
-                (
-                    vec![
-                        ("no session".into(), form(plain(&self.client), Some(&csrf))),
-                        (
-                            "the session without the token".into(),
-                            form(plain(&self.client).header(COOKIE, &cookie), None),
+                let below = below.into_iter().map(|(role, cookie, csrf)| {
+                    (
+                        format!("the {role}'s session and its token"),
+                        form(plain(&self.client).header(COOKIE, cookie), Some(&csrf)),
+                    )
+                });
+                let (mut refused, mut served): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+                match row.credential {
+                    Credential::UserForm => served.extend(below),
+                    _ => refused.extend(below),
+                }
+                refused.extend([
+                    ("no session".into(), form(plain(&self.client), Some(&csrf))),
+                    (
+                        "the session without the token".into(),
+                        form(plain(&self.client).header(COOKIE, &cookie), None),
+                    ),
+                    (
+                        "the session with a wrong token".into(),
+                        form(plain(&self.client).header(COOKIE, &cookie), Some("forged")),
+                    ),
+                    (
+                        "the admin password as Basic, with the token".into(),
+                        form(
+                            plain(&self.client).basic_auth("admin", Some(ADMIN_PASSWORD)),
+                            Some(&csrf),
                         ),
-                        (
-                            "the session with a wrong token".into(),
-                            form(plain(&self.client).header(COOKIE, &cookie), Some("forged")),
-                        ),
-                        (
-                            "the admin password as Basic, with the token".into(),
-                            form(
-                                plain(&self.client).basic_auth("admin", Some(ADMIN_PASSWORD)),
-                                Some(&csrf),
-                            ),
-                        ),
-                    ],
-                    vec![(
-                        "the session and its token".into(),
-                        form(plain(&self.client).header(COOKIE, &cookie), Some(&csrf)),
-                    )],
-                )
+                    ),
+                ]);
+                served.push((
+                    "the admin's session and its token".into(),
+                    form(plain(&self.client).header(COOKIE, &cookie), Some(&csrf)),
+                ));
+                (refused, served)
             }
         }
     }

@@ -66,7 +66,9 @@ pub async fn require_admin(
         .check(&password, client, "admin API")
         .await
         .map_err(|refusal| match refusal {
-            PasswordRefusal::Disabled => ApiError::Forbidden(refusal.to_string()),
+            PasswordRefusal::Disabled | PasswordRefusal::UserDisabled => {
+                ApiError::Forbidden(refusal.to_string())
+            }
             PasswordRefusal::Wrong => ApiError::Unauthorized(refusal.to_string()),
             PasswordRefusal::TooManyAttempts(wait) => ApiError::TooManyRequests {
                 message: refusal.to_string(),

@@ -2,7 +2,7 @@
 //! authenticate with ingest tokens, admins with the password (Basic or Bearer); each handler
 //! checks its own credential through `credentials`.
 
-mod credentials;
+pub(super) mod credentials;
 pub mod health;
 pub mod machines;
 pub mod promotions;

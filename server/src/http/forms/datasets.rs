@@ -3,6 +3,7 @@
 //! column; the admin then checks them on the form. Or a machine's own labelled history, stored
 //! the same way.
 
+use app::model::Role;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::HeaderMap;
@@ -30,7 +31,7 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, FormRejection> {
     // The session is checked before anything about the body.
-    let session = signed_in(&state, &headers).await?;
+    let session = signed_in(&state, &headers, Role::Admin).await?;
     let mut multipart = multipart.map_err(|_| FormRejection::BadCsrfToken)?;
     let mut csrf_checked = false;
     let mut name = String::new();

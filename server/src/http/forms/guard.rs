@@ -1,19 +1,24 @@
-//! What every admin form goes through: a signed-in session and the session's CSRF token.
+//! What every form goes through: a signed-in session with the role the form needs, and the
+//! session's CSRF token.
 //! Refusals answer with a short HTML page (people submit these forms, not programs); a form
 //! that is valid to send but wrong in content goes back to its page with the error named.
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::auth::sessions::AdminSession;
+use app::model::Role;
+
+use crate::auth::sessions::Session;
 use crate::error::{cause_chain, Error};
 use crate::http::AppState;
 
 /// Why a form was not carried out.
 #[derive(Debug)]
 pub enum FormRejection {
-    /// No (valid) admin session.
+    /// No (valid) session.
     NotSignedIn,
+    /// Signed in, with a role below the one the form needs.
+    NotAllowed(Role),
     /// Signed in, but the form's CSRF token is missing or not this session's.
     BadCsrfToken,
     /// The form's content is wrong: back to `page` with the message.
@@ -45,7 +50,17 @@ impl IntoResponse for FormRejection {
             FormRejection::NotSignedIn => refusal(
                 StatusCode::UNAUTHORIZED,
                 "Sign in first",
-                "This action needs an admin. <a href=\"/login\">Sign in</a>, then try again.",
+                "This action needs a signed-in user. <a href=\"/login\">Sign in</a>, then try \
+                 again.",
+            ),
+            FormRejection::NotAllowed(role) => refusal(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                &format!(
+                    "This action needs the {} role. An admin can change your role on the users \
+                     page.",
+                    role.as_str()
+                ),
             ),
             FormRejection::BadCsrfToken => refusal(
                 StatusCode::FORBIDDEN,
@@ -88,8 +103,19 @@ pub async fn admin_form(
     state: &AppState,
     headers: &HeaderMap,
     csrf: Option<&str>,
-) -> Result<AdminSession, FormRejection> {
-    let session = signed_in(state, headers).await?;
+) -> Result<Session, FormRejection> {
+    form_of(state, headers, csrf, Role::Admin).await
+}
+
+/// The session behind a form of someone with at least `role`, whose `csrf` field must be the
+/// session's token.
+pub async fn form_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+    role: Role,
+) -> Result<Session, FormRejection> {
+    let session = signed_in(state, headers, role).await?;
     if session.accepts(csrf.unwrap_or_default()) {
         Ok(session)
     } else {
@@ -97,17 +123,23 @@ pub async fn admin_form(
     }
 }
 
-/// The admin session, without a CSRF check yet (a multipart form sends its token as a field
-/// that is read from the stream).
+/// The session of someone with at least `role`, without a CSRF check yet (a multipart form
+/// sends its token as a field that is read from the stream).
 pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<AdminSession, FormRejection> {
-    state
+    role: Role,
+) -> Result<Session, FormRejection> {
+    let session = state
         .sessions
         .current(headers)
         .await?
-        .ok_or(FormRejection::NotSignedIn)
+        .ok_or(FormRejection::NotSignedIn)?;
+    if session.role >= role {
+        Ok(session)
+    } else {
+        Err(FormRejection::NotAllowed(role))
+    }
 }
 
 /// `path` with `name=value` appended to its query.

@@ -6,3 +6,6 @@ mod guard;
 pub mod models;
 pub mod sign_in;
 pub mod training;
+pub mod users;
+
+pub use guard::with_query;

@@ -31,7 +31,7 @@ pub async fn promote(
     headers: HeaderMap,
     Form(form): Form<Promote>,
 ) -> Result<Response, FormRejection> {
-    admin_form(&state, &headers, form.csrf.as_deref()).await?;
+    let admin = admin_form(&state, &headers, form.csrf.as_deref()).await?;
     let reason = form.reason.trim();
     if reason.chars().count() > 200 {
         return Err(FormRejection::invalid(
@@ -73,7 +73,7 @@ pub async fn promote(
             .map_err(|e| FormRejection::invalid(PAGE, format!("not promoted: {e}")))?;
     }
     for machine in &targets {
-        promotion::promote(&state.db, &model, version_id, machine, "admin", reason)
+        promotion::promote(&state.db, &model, version_id, machine, &admin.user, reason)
             .await
             .map_err(|error| match error {
                 PromotionError::DoesNotFit(why) => FormRejection::invalid(PAGE, why),

@@ -1,18 +1,23 @@
-//! `POST /login` and `POST /logout`: the admin's session for the web pages.
+//! `POST /login` and `POST /logout`: a user's session for the web pages.
 
+use app::model::Role;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::guard::{admin_form, refusal, with_query, FormRejection};
+use super::guard::{form_of, refusal, with_query, FormRejection};
+use crate::auth::accounts::BOOTSTRAP_ADMIN;
 use crate::auth::sessions::{self, SignInError};
 use crate::http::client::Client;
 use crate::http::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct SignIn {
+    /// Absent from forms older than named users: the bootstrap admin.
+    #[serde(default = "bootstrap_admin")]
+    user: String,
     password: String,
     /// Where to go once signed in: a path on this site.
     #[serde(default)]
@@ -25,9 +30,14 @@ pub async fn sign_in(
     Form(form): Form<SignIn>,
 ) -> Result<Response, FormRejection> {
     let next = local_path(&form.next);
-    match state.sessions.sign_in(&form.password, client.address).await {
+    let user = form.user.trim();
+    match state
+        .sessions
+        .sign_in(user, &form.password, client.address)
+        .await
+    {
         Ok(cookie) => {
-            tracing::info!(client = %client.address, "admin signed in");
+            tracing::info!(client = %client.address, user, "signed in");
             let mut response = Redirect::to(next).into_response();
             let cookie = sessions::set_cookie(&cookie, client.over_tls);
             response.headers_mut().insert(
@@ -37,12 +47,13 @@ pub async fn sign_in(
             Ok(response)
         }
         Err(SignInError::TooManyAttempts(wait)) => {
-            tracing::warn!(client = %client.address, "admin sign-in rate-limited");
+            tracing::warn!(client = %client.address, user, "sign-in rate-limited");
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",
                 &format!(
-                    "Too many wrong passwords from this address. Try again in {} s: \
+                    "Too many wrong passwords from this address or for this user. Try again in \
+                     {} s: \
                      <a href=\"/login\">sign in</a>.",
                     wait.as_secs().max(1)
                 ),
@@ -55,11 +66,15 @@ pub async fn sign_in(
         }
         Err(SignInError::Storage(error)) => Err(FormRejection::Internal(error)),
         Err(refused) => {
-            tracing::warn!(client = %client.address, reason = %refused, "admin sign-in refused");
+            tracing::warn!(client = %client.address, user, reason = %refused, "sign-in refused");
             let page = with_query("/login", "next", next);
             Err(FormRejection::invalid(page, refused.to_string()))
         }
     }
+}
+
+fn bootstrap_admin() -> String {
+    BOOTSTRAP_ADMIN.to_string()
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +88,7 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<SignOut>,
 ) -> Result<Response, FormRejection> {
-    let session = admin_form(&state, &headers, form.csrf.as_deref()).await?;
+    let session = form_of(&state, &headers, form.csrf.as_deref(), Role::Viewer).await?;
     state.sessions.sign_out(&session).await?;
     let mut response = Redirect::to("/").into_response();
     let cookie = sessions::set_cookie("", client.over_tls);

@@ -161,7 +161,7 @@ async fn a_wrong_password_is_refused_and_repeated_guesses_are_rate_limited() {
         let response = post_form(&app, "/login", None, &[("password", "guess")]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert!(
-            location(&response).contains("wrong%20password"),
+            location(&response).contains("wrong%20user%20name%20or%20password"),
             "{}",
             location(&response)
         );
@@ -736,7 +736,7 @@ async fn signing_in_forgets_expired_sessions() {
     let app = spawn_app().await;
     let db = app.database().await;
     let now = icantkube::domain::time::now_ms();
-    icantkube::db::admin_sessions::insert(db.pool(), "expired", "csrf", now - 1)
+    icantkube::db::admin_sessions::insert(db.pool(), "expired", None, "csrf", now - 1)
         .await
         .unwrap();
     sign_in(&app).await;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use icantkube::auth::AdminCredential;
 use icantkube::configuration::{
-    ConnectionSettings, DemoSettings, ProxySettings, Secret, Settings, TrainingSettings,
+    ConnectionSettings, DemoSettings, ProxySettings, Secret, Settings, TrainingSettings, Viewing,
 };
 use icantkube::startup::Application;
 use reqwest::{Response, StatusCode};
@@ -74,6 +74,7 @@ pub fn settings(folder: &TempDir) -> Settings {
             trusted_proxies: Vec::new(),
             https_only: false,
         },
+        viewing: Viewing::Open,
     }
 }
 
@@ -221,6 +222,75 @@ pub async fn admin_session_at(base: &str, client: &reqwest::Client) -> (String, 
     let cookie = session_cookie(&response);
     let page = client
         .get(format!("{base}/training/new"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (cookie, csrf_token(&page))
+}
+
+/// Adds a user through the users page's form, signed in as the bootstrap admin with `client`
+/// (which must not follow redirects); fails unless the page reports the user added.
+pub async fn add_user(
+    base: &str,
+    client: &reqwest::Client,
+    name: &str,
+    role: &str,
+    password: &str,
+) {
+    let (cookie, csrf) = admin_session_at(base, client).await;
+    let response = client
+        .post(format!("{base}/users"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("role", role),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "adding {name}");
+    let location = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap();
+    assert!(
+        location.starts_with("/users?done="),
+        "adding {name}: {location}"
+    );
+}
+
+/// Signs in as a named user through the form with `client` (which must not follow
+/// redirects): answers the session cookie and the CSRF token of the header's sign-out form.
+pub async fn user_session_at(
+    base: &str,
+    client: &reqwest::Client,
+    name: &str,
+    password: &str,
+) -> (String, String) {
+    let response = client
+        .post(format!("{base}/login"))
+        .form(&[("user", name), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "signing in as {name}"
+    );
+    assert_eq!(
+        response.headers()[reqwest::header::LOCATION],
+        "/",
+        "signing in as {name}"
+    );
+    let cookie = session_cookie(&response);
+    let page = client
+        .get(format!("{base}/"))
         .header(reqwest::header::COOKIE, &cookie)
         .send()
         .await
