@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/models") view=routes::models::ModelsPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=routes::users::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/alarms") view=routes::alarms::AlarmsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

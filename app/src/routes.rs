@@ -1,5 +1,6 @@
 //! One module per page, each owning its server functions.
 
+pub mod alarms;
 pub mod fleet;
 pub mod login;
 pub mod machine;

@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    ChartWindow, Fleet, FleetQuery, MachineDetail, MachinesPage, ModelsOverview, TrainingForm,
-    TrainingRunDetail, TrainingRuns, UserEntry, Viewer,
+    AlarmQuery, AlarmsPage, ChartWindow, Fleet, FleetQuery, MachineDetail, MachinesPage,
+    ModelsOverview, TrainingForm, TrainingRunDetail, TrainingRuns, UserEntry, Viewer,
 };
 
 /// Read access to machines and their readings, as the pages show them.
@@ -52,6 +52,14 @@ pub trait UserQueries: Send + Sync {
     async fn users(&self) -> Result<Vec<UserEntry>, AppError>;
 }
 
+/// The alarms, as the alarms page lists them.
+#[async_trait::async_trait]
+pub trait AlarmQueries: Send + Sync {
+    /// The alarms `query` picks, those not cleared first, with the forms' token when `viewer`
+    /// may act on them; `AppError::Invalid` naming the field when the query cannot be read.
+    async fn alarms(&self, query: AlarmQuery, viewer: &Viewer) -> Result<AlarmsPage, AppError>;
+}
+
 /// The handles the server provides to every page render and server-function call.
 #[derive(Clone)]
 pub struct Services {
@@ -59,6 +67,7 @@ pub struct Services {
     pub training: Arc<dyn TrainingQueries>,
     pub viewers: Arc<dyn ViewerQueries>,
     pub users: Arc<dyn UserQueries>,
+    pub alarms: Arc<dyn AlarmQueries>,
 }
 
 /// The viewer of the request being served.

@@ -78,6 +78,8 @@ pub struct Settings {
     pub proxies: ProxySettings,
     /// Who may view the pages and the read-only API.
     pub viewing: Viewing,
+    /// How long a machine must be healthy before its alarm clears by itself.
+    pub alarm_clear_after: Duration,
 }
 
 /// Who may view the pages and the read-only API.

@@ -8,6 +8,7 @@
 //! background work on one replica at a time. `simulator` and `cli` are clients and commands
 //! beside the server. The failure models themselves are the `ml` crate.
 
+pub mod alarms;
 pub mod allocator;
 pub mod auth;
 pub mod background;

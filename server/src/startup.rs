@@ -12,6 +12,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::alarms;
 use crate::auth::accounts::Accounts;
 use crate::auth::{PasswordChecks, Sessions};
 use crate::background::{holder_name, Background, StartWork};
@@ -31,6 +32,8 @@ const TRACKING_RETRY: Duration = Duration::from_secs(60);
 /// How often the rollups catch up with the readings: a window's chart lags them by at most
 /// this and the minute a reading settles for.
 const ROLLUP_EVERY: Duration = Duration::from_secs(30);
+/// How often the background work looks for alarms whose machine has recovered.
+const ALARM_CHECK_EVERY: Duration = Duration::from_secs(15);
 /// How often readings past their retention are looked for.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -115,6 +118,7 @@ impl Application {
             grafana_url: settings.grafana_url,
             metrics,
             viewing: settings.viewing,
+            alarm_clear_after: settings.alarm_clear_after,
         };
         Ok(Application {
             listener,
@@ -215,6 +219,7 @@ fn background_work(
     let runner = runner.clone();
     let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
     let raw_retention = settings.raw_retention;
+    let alarm_clear_after = settings.alarm_clear_after;
     let demo_training = demo
         .enabled
         .then(|| training::child_program(settings))
@@ -235,6 +240,11 @@ fn background_work(
                 }
             }
             work.push(history::rollups::keep_rolling_up(db.clone(), ROLLUP_EVERY));
+            work.push(alarms::keep_clearing(
+                db.clone(),
+                alarm_clear_after,
+                ALARM_CHECK_EVERY,
+            ));
             if let Some(retention) = raw_retention {
                 work.push(history::retention::keep_pruning(
                     db.clone(),

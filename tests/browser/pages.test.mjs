@@ -127,6 +127,7 @@ for (const width of [360, 375]) {
     for (const [name, url] of [
       ["fleet", `${base}/`],
       ["machine", `${base}/machines/mill-03`],
+      ["alarms", `${base}/alarms`],
     ]) {
       const { page, context } = await openPage(url, { width, height: 812 });
       assert.equal(await horizontalOverflow(page), 0, `${name} page overflows at ${width} px`);
@@ -175,6 +176,12 @@ test("an admin adds an engineer on the users page at 375 px, and the engineer si
   assert.equal(await signOut.textContent(), "Sign out ana.lopez");
   assert.equal(await engineer.page.locator('header.site-header a[href="/users"]').count(), 0);
   assert.equal(await horizontalOverflow(engineer.page), 0, "the fleet page overflows signed in");
+  // The demo's riskier machines have alarms, which an engineer may acknowledge.
+  await engineer.page.goto(`${base}/alarms`);
+  assert.ok((await engineer.page.locator("li.alarm").count()) > 0, "the demo fleet has alarms");
+  assert.ok((await engineer.page.locator('form[action$="/clear"]').count()) > 0);
+  assert.equal(await horizontalOverflow(engineer.page), 0, "the alarms page overflows signed in");
+  await engineer.page.screenshot({ path: path.join(artifacts, "alarms-phone.png"), fullPage: true });
   await engineer.page.goto(`${base}/users`);
   assert.equal(
     await engineer.page.locator("p.notice", { hasText: "as admin to manage users" }).count(),

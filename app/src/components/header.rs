@@ -17,6 +17,7 @@ pub fn Header() -> impl IntoView {
             </a>
             <nav aria-label="Main">
                 <a href="/">"Fleet"</a>
+                <a href="/alarms">"Alarms"</a>
                 <a href="/training">"Training"</a>
                 <a href="/models">"Models"</a>
                 <Suspense fallback=|| ()>

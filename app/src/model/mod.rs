@@ -3,10 +3,12 @@
 //! They derive serde so they cross the server-function boundary; the server builds them from its
 //! own storage rows, which never reach the browser directly.
 
+mod alarms;
 mod fleet;
 mod training;
 mod versions;
 
+pub use alarms::*;
 pub use fleet::*;
 pub use training::*;
 pub use versions::*;

@@ -276,6 +276,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_VIEWING", value_enum, default_value_t = Viewing::Open)]
     pub viewing: Viewing,
 
+    /// How long a machine must be healthy (by its readings' times, with no warning or critical
+    /// prediction) before its alarm clears by itself; the hysteresis against flapping.
+    #[arg(long, env = "ICANTKUBE_ALARM_CLEAR_AFTER", default_value = "10m", value_parser = parse_duration)]
+    pub alarm_clear_after: Duration,
+
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
@@ -322,6 +327,7 @@ impl ServeArgs {
             connections: self.connections,
             proxies: self.proxies,
             viewing: self.viewing,
+            alarm_clear_after: self.alarm_clear_after,
         })
     }
 }

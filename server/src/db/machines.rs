@@ -531,7 +531,7 @@ pub struct LatestPrediction {
 
 impl LatestPrediction {
     /// The machine's rank by risk once this is its latest prediction.
-    fn risk_order(&self) -> f64 {
+    pub fn risk_order(&self) -> f64 {
         RiskRank {
             status: self.status,
             failure_probability: self.failure_probability,

@@ -30,10 +30,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::db::Database;
 use crate::metrics;
-use crate::pages::{SessionViewers, StoredFleet, StoredTraining, StoredUsers};
+use crate::pages::{SessionViewers, StoredAlarms, StoredFleet, StoredTraining, StoredUsers};
 use crate::shutdown::{self, Stopping};
 use api::{health, machines, promotions, readings};
-use forms::{datasets, models as model_forms, sign_in, training as training_forms, users};
+use forms::{alarms, datasets, models as model_forms, sign_in, training as training_forms, users};
 pub use state::AppState;
 
 /// The pages' routes, generated once per process. Generating them sets a process-wide flag in
@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         }),
         users: Arc::new(StoredUsers {
             accounts: state.accounts.clone(),
+        }),
+        alarms: Arc::new(StoredAlarms {
+            db: state.db.clone(),
+            clears_after: state.alarm_clear_after,
         }),
     };
     let leptos_options = state.leptos_options.clone();
@@ -155,6 +159,8 @@ fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
         .route("/training/{id}/cancel", post(training_forms::cancel))
         .route("/models/{id}/promote", post(model_forms::promote))
         .route("/datasets/from-machine", post(datasets::from_machine))
+        .route("/alarms/{id}/acknowledge", post(alarms::acknowledge))
+        .route("/alarms/{id}/clear", post(alarms::clear))
         .route("/users", post(users::create))
         .route("/users/{name}/role", post(users::set_role))
         .route("/users/{name}/disabled", post(users::set_disabled))

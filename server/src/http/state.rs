@@ -52,4 +52,7 @@ pub struct AppState {
     /// Who may view the pages and the read-only API.
     #[from_ref(skip)]
     pub viewing: Viewing,
+    /// The healthy time that clears an alarm.
+    #[from_ref(skip)]
+    pub alarm_clear_after: Duration,
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use axum::http::HeaderValue;
 
 use crate::db;
+use crate::db::alarms::Signal;
 use crate::db::machines::{BatchRecord, LatestPrediction, LatestReading, Machine};
 use crate::db::predictions::NewPrediction;
 use crate::db::readings::{self, CountChange, StoredBatch};
@@ -145,6 +146,7 @@ pub(super) async fn stage_round(
 
     let mut predictions = Vec::new();
     let mut newest_readings = Vec::with_capacity(round.len());
+    let mut alarming = Vec::new();
     let mut staged = Vec::with_capacity(round.len());
     let mut ids = ids.as_slice();
     for (((pending, fresh), scores), newest) in round.iter().zip(&fresh).zip(&scores).zip(newest_at)
@@ -195,7 +197,7 @@ pub(super) async fn stage_round(
                 },
             ));
             let p = &scores[newest_fresh].prediction;
-            latest_prediction = Some(LatestPrediction {
+            let latest = LatestPrediction {
                 status: status_of(p.status),
                 failure_probability: p.failure_probability,
                 remaining_life: p.remaining_life,
@@ -204,7 +206,17 @@ pub(super) async fn stage_round(
                 life_unit: active.model.card.life_unit.clone(),
                 failure_mode: p.failure_mode.clone(),
                 mode_probability: p.mode_probability,
-            });
+            };
+            if matches!(latest.status, Status::Warning | Status::Critical) {
+                alarming.push(Alarming {
+                    machine_id: pending.machine.id,
+                    recorded_at: fresh[newest_fresh].recorded_at,
+                    prediction: latest.clone(),
+                    drivers: serde_json::to_string(&drivers).expect("drivers serialise"),
+                    model_version_id: active.version_id,
+                });
+            }
+            latest_prediction = Some(latest);
             done.ingested.latest = Some(LatestScore {
                 model_version_id: active.version_id,
                 recorded_at: fresh[newest_fresh].recorded_at,
@@ -235,7 +247,37 @@ pub(super) async fn stage_round(
         .collect();
     db::machines::record_batches(tx, &records).await?;
     db::predictions::insert(tx, &predictions).await?;
+    let signals: Vec<Signal<'_>> = alarming.iter().map(Alarming::signal).collect();
+    db::alarms::record(tx, &signals).await?;
     Ok(staged)
+}
+
+/// A machine whose newest prediction in the round is warning or critical: what its alarm
+/// records.
+struct Alarming {
+    machine_id: i64,
+    recorded_at: i64,
+    prediction: LatestPrediction,
+    drivers: String,
+    model_version_id: i64,
+}
+
+impl Alarming {
+    fn signal(&self) -> Signal<'_> {
+        let p = &self.prediction;
+        Signal {
+            machine_id: self.machine_id,
+            recorded_at: self.recorded_at,
+            severity: p.status.as_str(),
+            risk_order: p.risk_order(),
+            failure_probability: p.failure_probability,
+            remaining_life: p.remaining_life,
+            life_unit: p.life_unit.as_deref(),
+            failure_mode: p.failure_mode.as_deref(),
+            drivers: Some(&self.drivers),
+            model_version_id: self.model_version_id,
+        }
+    }
 }
 
 /// Scores a batch's new readings with the machine's active model, reading the machine's current

@@ -214,9 +214,14 @@ fn sweep_range(recent: &[StoredReading], sensor: usize) -> (f64, f64) {
 
 /// The latest prediction's drivers in words.
 fn drivers(history: &[StoredPrediction], life_unit: Option<&str>) -> Vec<RiskDriver> {
-    let Some(json) = history.iter().rev().find_map(|p| p.drivers.as_deref()) else {
-        return Vec::new();
-    };
+    match history.iter().rev().find_map(|p| p.drivers.as_deref()) {
+        Some(json) => drivers_in_words(json, life_unit),
+        None => Vec::new(),
+    }
+}
+
+/// Drivers as a prediction stores them (JSON), in words.
+pub(super) fn drivers_in_words(json: &str, life_unit: Option<&str>) -> Vec<RiskDriver> {
     let drivers: Vec<Driver> = serde_json::from_str(json).unwrap_or_default();
     drivers
         .into_iter()

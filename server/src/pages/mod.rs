@@ -1,6 +1,7 @@
 //! The adapters behind the pages: they implement the queries `app::services` declares, reading
 //! storage, models and charts, so the `app` crate never sees sqlx, smartcore or plotters.
 
+pub mod alarms;
 pub mod fleet;
 pub mod links;
 pub mod training;
@@ -9,6 +10,7 @@ pub mod viewers;
 use app::error::AppError;
 
 use crate::error::{cause_chain, Error};
+pub use alarms::StoredAlarms;
 pub use fleet::StoredFleet;
 pub use training::StoredTraining;
 pub use viewers::{SessionViewers, StoredUsers};

@@ -52,6 +52,8 @@ enum Credential {
     PasswordField,
     /// The admin's session cookie and its CSRF token as the form's `csrf` field.
     AdminForm,
+    /// An engineer's (or admin's) session cookie and its CSRF token.
+    EngineerForm,
     /// Any signed-in user's session cookie and its CSRF token.
     UserForm,
     /// The admin's session cookie.
@@ -69,12 +71,14 @@ impl Credential {
             ("admin", "Basic or Bearer") => Ok(Credential::AdminPassword),
             ("user", "the name and password fields") => Ok(Credential::PasswordField),
             ("admin", "session + CSRF token") => Ok(Credential::AdminForm),
+            ("engineer", "session + CSRF token") => Ok(Credential::EngineerForm),
             ("any user", "session + CSRF token") => Ok(Credential::UserForm),
             ("admin session", "") => Ok(Credential::AdminSession),
             _ => Err(format!(
                 "unknown credential {cell:?}; the test knows `none`, `ingest token: ...`, \
                  `admin: Basic or Bearer`, `user: the name and password fields`, \
-                 `admin: session + CSRF token`, `any user: session + CSRF token` and \
+                 `admin: session + CSRF token`, `engineer: session + CSRF token`, \
+                 `any user: session + CSRF token` and \
                  `admin session`"
             )),
         }
@@ -701,7 +705,7 @@ impl Probe {
                     ],
                 )
             }
-            Credential::AdminForm | Credential::UserForm => {
+            Credential::AdminForm | Credential::EngineerForm | Credential::UserForm => {
                 let (cookie, csrf) = self.sign_in().await;
                 let below = self.sessions_below_admin().await;
                 let multipart = MULTIPART_FORMS.contains(&row.path.as_str());
@@ -722,16 +726,22 @@ impl Probe {
                         request.form(&fields)
                     }
                 };
-                let below = below.into_iter().map(|(role, cookie, csrf)| {
-                    (
+                let (mut refused, mut served): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+                for (role, cookie, csrf) in below {
+                    let may = match row.credential {
+                        Credential::UserForm => true,
+                        Credential::EngineerForm => role == "engineer",
+                        _ => false,
+                    };
+                    let request = (
                         format!("the {role}'s session and its token"),
                         form(plain(&self.client).header(COOKIE, cookie), Some(&csrf)),
-                    )
-                });
-                let (mut refused, mut served): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
-                match row.credential {
-                    Credential::UserForm => served.extend(below),
-                    _ => refused.extend(below),
+                    );
+                    if may {
+                        served.push(request);
+                    } else {
+                        refused.push(request);
+                    }
                 }
                 refused.extend([
                     ("no session".into(), form(plain(&self.client), Some(&csrf))),

@@ -1,6 +1,7 @@
 //! The admin forms the pages post to (their GET pages are Leptos routes on the same paths).
 //! Every handler passes `guard`: a signed-in session and its CSRF token.
 
+pub mod alarms;
 pub mod datasets;
 mod guard;
 pub mod models;

@@ -25,7 +25,7 @@ async fn register_file(app: &TestApp, profile: &str, model: &Model, artifact: Ve
 }
 
 /// Registers the model and makes it the machine's active version; answers the version id.
-async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> i64 {
+pub async fn promote(app: &TestApp, machine: &str, profile: &str, model: &Model) -> i64 {
     let version = register(app, profile, model).await;
     let db = app.database().await;
     let machine: Value = app.get_json(&format!("/api/v1/machines/{machine}")).await;

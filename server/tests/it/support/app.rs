@@ -75,6 +75,7 @@ pub fn settings(folder: &TempDir) -> Settings {
             https_only: false,
         },
         viewing: Viewing::Open,
+        alarm_clear_after: Duration::from_secs(600),
     }
 }
 
