@@ -10,11 +10,19 @@ use tokio::task::JoinHandle;
 
 use crate::db::{alarms, Database};
 
-pub fn keep_clearing(db: Database, healthy_for: Duration, every: Duration) -> JoinHandle<()> {
+pub mod webhook;
+
+/// Clears recovered machines' alarms every `every`, announcing each with `announce`.
+pub fn keep_clearing(
+    db: Database,
+    healthy_for: Duration,
+    every: Duration,
+    announce: bool,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let healthy_for = i64::try_from(healthy_for.as_millis()).unwrap_or(i64::MAX);
         loop {
-            match alarms::clear_recovered(db.pool(), healthy_for).await {
+            match alarms::clear_recovered(db.pool(), healthy_for, announce).await {
                 Ok(0) => {}
                 Ok(cleared) => tracing::info!(cleared, "alarms of recovered machines cleared"),
                 Err(error) => {

@@ -80,6 +80,43 @@ pub struct Settings {
     pub viewing: Viewing,
     /// How long a machine must be healthy before its alarm clears by itself.
     pub alarm_clear_after: Duration,
+    /// Where alarm transitions are announced; none without it.
+    pub alarm_webhook: Option<WebhookSettings>,
+}
+
+/// The alarm webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSettings {
+    pub url: String,
+    /// Signs each body with HMAC-SHA256 (`X-Icantkube-Signature`).
+    pub secret: Option<Secret>,
+    pub format: WebhookFormat,
+}
+
+impl WebhookSettings {
+    /// The URL as messages show it: scheme, host and port, no path or query (which may hold
+    /// a token, as Slack's do).
+    pub fn url_for_messages(&self) -> String {
+        match reqwest::Url::parse(&self.url) {
+            Ok(url) => format!(
+                "{}://{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ),
+            Err(_) => "the webhook".to_string(),
+        }
+    }
+}
+
+/// What the alarm webhook's bodies look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum WebhookFormat {
+    /// The transition and the alarm as JSON fields.
+    #[default]
+    Json,
+    /// `{"text": ...}`, as Slack's incoming webhooks (and Mattermost's, Teams' workflows) take.
+    Slack,
 }
 
 /// Who may view the pages and the read-only API.

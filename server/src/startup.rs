@@ -74,7 +74,8 @@ impl Application {
         }
         let models = ModelCache::new(db.clone());
         let metrics = Metrics::default();
-        let ingest = Ingest::start(db.clone(), models.clone(), metrics.clone());
+        let announce_alarms = settings.alarm_webhook.is_some();
+        let ingest = Ingest::start(db.clone(), models.clone(), metrics.clone(), announce_alarms);
 
         let runner = training::start_runner(&settings, &db).await?;
         let background = Background::keep(
@@ -119,6 +120,7 @@ impl Application {
             metrics,
             viewing: settings.viewing,
             alarm_clear_after: settings.alarm_clear_after,
+            announce_alarms,
         };
         Ok(Application {
             listener,
@@ -220,6 +222,7 @@ fn background_work(
     let (demo, tracking) = (settings.demo.clone(), settings.tracking.clone());
     let raw_retention = settings.raw_retention;
     let alarm_clear_after = settings.alarm_clear_after;
+    let webhook = settings.alarm_webhook.clone();
     let demo_training = demo
         .enabled
         .then(|| training::child_program(settings))
@@ -227,7 +230,7 @@ fn background_work(
     Ok(Arc::new(move || {
         let (db, ingest) = (db.clone(), ingest.clone());
         let (demo, tracking) = (demo.clone(), tracking.clone());
-        let demo_training = demo_training.clone();
+        let (demo_training, webhook) = (demo_training.clone(), webhook.clone());
         let jobs = runner.follow_jobs();
         Box::pin(async move {
             let mut work: Vec<_> = jobs.into_iter().collect();
@@ -244,7 +247,11 @@ fn background_work(
                 db.clone(),
                 alarm_clear_after,
                 ALARM_CHECK_EVERY,
+                webhook.is_some(),
             ));
+            if let Some(webhook) = webhook {
+                work.push(alarms::webhook::keep_delivering(db.clone(), webhook));
+            }
             if let Some(retention) = raw_retention {
                 work.push(history::retention::keep_pruning(
                     db.clone(),

@@ -54,4 +54,6 @@ pub struct AlarmsPage {
     pub csrf: Option<String>,
     /// The healthy time that clears an alarm by itself, in words ("10 min").
     pub clears_after: String,
+    /// What failed in announcing alarms through the webhook, if anything did.
+    pub webhook_trouble: Option<String>,
 }

@@ -99,6 +99,8 @@ pub struct Fleet {
     /// The filters' choices: every place and profile in the fleet.
     pub places: Vec<String>,
     pub profiles: Vec<String>,
+    /// Alarms not cleared, in the whole fleet.
+    pub alarms: i64,
     /// Server time the view was built at (ms since the epoch), so "12 s ago" needs no client clock.
     pub generated_at: i64,
 }

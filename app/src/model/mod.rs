@@ -143,6 +143,8 @@ pub struct MachineCard {
     pub last_reading_at: Option<i64>,
     /// Latest value of each sensor, in schema order.
     pub latest: Vec<SensorValue>,
+    /// The severity of its alarm that is not cleared (`warning`, `critical`), if it has one.
+    pub alarm: Option<String>,
 }
 
 /// Time left until a breakdown, with its 90 % interval.
@@ -237,6 +239,8 @@ pub struct MachineDetail {
     pub grafana_url: Option<String>,
     /// The span the sensor charts cover; `None`: the latest readings, one point each.
     pub window: Option<ChartWindow>,
+    /// Its newest alarms, those not cleared first.
+    pub alarms: Vec<AlarmView>,
     pub generated_at: i64,
 }
 

@@ -74,6 +74,7 @@ fn Alarms(page: AlarmsPage, query: AlarmQuery) -> impl IntoView {
     let csrf = page.csrf.clone();
     view! {
         <p class="muted">{summary}</p>
+        {page.webhook_trouble.map(|trouble| view! { <p class="error" role="alert">{trouble}</p> })}
         <form class="filters" method="get" action="/alarms">
             <label>
                 "State"
@@ -114,8 +115,9 @@ fn Alarms(page: AlarmsPage, query: AlarmQuery) -> impl IntoView {
     }
 }
 
+/// An alarm, with the engineers' forms when `csrf` is given.
 #[component]
-fn AlarmCard(alarm: AlarmView, csrf: Option<String>) -> impl IntoView {
+pub fn AlarmCard(alarm: AlarmView, csrf: Option<String>) -> impl IntoView {
     let href = format!("/machines/{}", alarm.machine);
     let status = if alarm.state == "cleared" {
         "unknown".to_string()

@@ -88,7 +88,7 @@ fn FleetView(fleet: Fleet, query: FleetQuery) -> impl IntoView {
         .clone()
         .map(|next| query.at(Some(next)).to_query_string());
     view! {
-        <StatusCounts counts=fleet.counts total=fleet.total query=query.clone() />
+        <StatusCounts counts=fleet.counts total=fleet.total alarms=fleet.alarms query=query.clone() />
         <FleetFilters places=fleet.places profiles=fleet.profiles query />
         <p class="muted summary">{summary}</p>
         <ul class="cards">
@@ -121,7 +121,12 @@ fn FleetView(fleet: Fleet, query: FleetQuery) -> impl IntoView {
 
 /// The fleet counted by status, each count a link to those machines.
 #[component]
-fn StatusCounts(counts: Vec<StatusCount>, total: i64, query: FleetQuery) -> impl IntoView {
+fn StatusCounts(
+    counts: Vec<StatusCount>,
+    total: i64,
+    alarms: i64,
+    query: FleetQuery,
+) -> impl IntoView {
     let first_page = query.at(None);
     let all_current = first_page == FleetQuery::default();
     view! {
@@ -150,6 +155,15 @@ fn StatusCounts(counts: Vec<StatusCount>, total: i64, query: FleetQuery) -> impl
                     }
                 })
                 .collect_view()}
+            {(alarms > 0)
+                .then(|| {
+                    view! {
+                        <a href="/alarms" class="count alarms-count">
+                            <strong>{grouped(alarms)}</strong>
+                            {if alarms == 1 { " alarm" } else { " alarms" }}
+                        </a>
+                    }
+                })}
         </nav>
     }
 }
@@ -233,6 +247,15 @@ fn MachineCardView(machine: MachineCard, now: i64) -> impl IntoView {
             <a class="card-link" href=href>
                 <div class="card-head">
                     <span class="card-title">{machine.display_name}</span>
+                    {machine
+                        .alarm
+                        .map(|severity| {
+                            view! {
+                                <span class="badge alarm" data-status=severity>
+                                    "alarm"
+                                </span>
+                            }
+                        })}
                     <StatusBadge status=machine.status />
                 </div>
                 <div class="card-sub">

@@ -9,6 +9,7 @@ use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
 use crate::model::{format_value, percent, time_ago, Chart, ChartWindow, MachineDetail};
+use crate::routes::alarms::AlarmCard;
 
 /// One machine with its charts over `window` (`1h`, `24h`, `7d`, `30d`, `1y`; the latest
 /// readings when `None`).
@@ -83,6 +84,25 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
         .unwrap_or_else(|| "none yet: readings are stored but not scored".to_string());
     let drivers = detail.drivers;
     let card_name = card.name.clone();
+    let all_alarms = format!("/alarms?machine={}", card.name);
+    let alarms = if detail.alarms.is_empty() {
+        view! { <p class="muted">"No alarms so far."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="alarms">
+                {detail
+                    .alarms
+                    .into_iter()
+                    .map(|alarm| view! { <AlarmCard alarm csrf=None /> })
+                    .collect_view()}
+            </ul>
+            <p>
+                <a href=all_alarms>"Its alarms on the alarms page"</a>
+                " (to acknowledge or clear them)"
+            </p>
+        }
+        .into_any()
+    };
     view! {
         <div class="page-head">
             <h1>{card.display_name}</h1>
@@ -152,6 +172,8 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
                 }
             })}
         {detail.prediction_chart.map(|chart| view! { <div class="charts"><ChartView chart /></div> })}
+        <h2 id="alarms">"Alarms"</h2>
+        {alarms}
         <h2>"Latest readings"</h2>
         <table class="readings">
             <thead>

@@ -12,7 +12,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use crate::auth::AdminCredential;
 use crate::configuration::{
     parse_duration, ConnectionSettings, DemoSettings, KubernetesSettings, ProxySettings, Secret,
-    Settings, TrackingSettings, TrainingBackend, TrainingSettings, Viewing,
+    Settings, TrackingSettings, TrainingBackend, TrainingSettings, Viewing, WebhookFormat,
+    WebhookSettings,
 };
 
 /// icantkube: predicts failures of industrial machines from their sensor readings.
@@ -281,6 +282,19 @@ pub struct ServeArgs {
     #[arg(long, env = "ICANTKUBE_ALARM_CLEAR_AFTER", default_value = "10m", value_parser = parse_duration)]
     pub alarm_clear_after: Duration,
 
+    /// URL each alarm transition (raised, escalated, acknowledged, cleared) is POSTed to;
+    /// none without it.
+    #[arg(long, env = "ICANTKUBE_ALARM_WEBHOOK_URL")]
+    pub alarm_webhook_url: Option<String>,
+
+    /// Key of the HMAC-SHA256 signature of each webhook body (`X-Icantkube-Signature`).
+    #[arg(long, env = "ICANTKUBE_ALARM_WEBHOOK_SECRET", hide_env_values = true)]
+    pub alarm_webhook_secret: Option<Secret>,
+
+    /// The webhook's bodies: `json` (the transition and the alarm) or `slack` (`{"text"}`).
+    #[arg(long, env = "ICANTKUBE_ALARM_WEBHOOK_FORMAT", value_enum, default_value_t = WebhookFormat::Json)]
+    pub alarm_webhook_format: WebhookFormat,
+
     #[command(flatten)]
     pub connections: ConnectionSettings,
 
@@ -328,8 +342,36 @@ impl ServeArgs {
             proxies: self.proxies,
             viewing: self.viewing,
             alarm_clear_after: self.alarm_clear_after,
+            alarm_webhook: webhook(
+                self.alarm_webhook_url,
+                self.alarm_webhook_secret,
+                self.alarm_webhook_format,
+            )?,
         })
     }
+}
+
+/// The alarm webhook's settings, none without a URL; a URL that is not http(s) is refused.
+fn webhook(
+    url: Option<String>,
+    secret: Option<Secret>,
+    format: WebhookFormat,
+) -> anyhow::Result<Option<WebhookSettings>> {
+    let Some(url) = url
+        .map(|url| url.trim().to_string())
+        .filter(|url| !url.is_empty())
+    else {
+        return Ok(None);
+    };
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
+        _ => anyhow::bail!("ICANTKUBE_ALARM_WEBHOOK_URL must be an http:// or https:// URL"),
+    }
+    Ok(Some(WebhookSettings {
+        url,
+        secret: secret.filter(|secret| !secret.expose().is_empty()),
+        format,
+    }))
 }
 
 #[derive(Debug, Clone, Parser)]

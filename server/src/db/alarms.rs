@@ -3,10 +3,12 @@
 //! that is not cleared; escalated by it from warning to critical; kept at its peak (the
 //! riskiest prediction, with its failure mode, drivers and model version). Engineers
 //! acknowledge and clear them; `clear_recovered` clears those whose machine has been healthy
-//! long enough.
+//! long enough. Each transition can be announced through the webhook's outbox
+//! (`alarm_events`), in the same transaction.
 
 use sqlx::{Any, AnyPool, QueryBuilder, Transaction};
 
+use crate::db::alarm_events;
 use crate::db::text::OptionalText;
 use crate::domain::time::now_ms;
 use crate::error::{Error, Result};
@@ -59,18 +61,36 @@ pub struct Signal<'a> {
 
 /// Records each signal on its machine's alarm that is not cleared, or raises one; in the
 /// ingest transaction, which holds the machines' write lock, so no two alarms open at once.
-/// Answers how many were raised.
-pub async fn record(tx: &mut Transaction<'_, Any>, signals: &[Signal<'_>]) -> Result<usize> {
+/// With `announce`, each raise and escalation goes to the webhook's outbox. Answers how many
+/// were raised.
+pub async fn record(
+    tx: &mut Transaction<'_, Any>,
+    signals: &[Signal<'_>],
+    announce: bool,
+) -> Result<usize> {
     let mut raised = 0;
     let now = now_ms();
     for signal in signals {
-        let critical = signal.severity == "critical";
-        // A new peak takes the prediction's details; escalation reopens an acknowledged alarm.
+        if signal.severity == "critical" {
+            // Escalation reopens an acknowledged alarm: it needs attention again.
+            let escalated = sqlx::query(
+                "UPDATE alarms SET severity = 'critical', state = 'open', escalated_at = ?, \
+                 updated_at = ? WHERE machine_id = ? AND state IN ('open', 'acknowledged') \
+                 AND severity = 'warning'",
+            )
+            .bind(signal.recorded_at)
+            .bind(now)
+            .bind(signal.machine_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            if escalated > 0 && announce {
+                alarm_events::add_for_machine(tx, signal.machine_id, "escalated").await?;
+            }
+        }
+        // A new peak takes the prediction's details.
         let updated = sqlx::query(
             "UPDATE alarms SET \
-             state = CASE WHEN ? = 1 AND severity = 'warning' THEN 'open' ELSE state END, \
-             escalated_at = CASE WHEN ? = 1 AND severity = 'warning' THEN ? ELSE escalated_at END, \
-             severity = CASE WHEN ? = 1 THEN 'critical' ELSE severity END, \
              failure_probability = CASE WHEN ? < peak_risk_order THEN ? ELSE failure_probability END, \
              remaining_life = CASE WHEN ? < peak_risk_order THEN ? ELSE remaining_life END, \
              life_unit = CASE WHEN ? < peak_risk_order THEN ? ELSE life_unit END, \
@@ -81,12 +101,8 @@ pub async fn record(tx: &mut Transaction<'_, Any>, signals: &[Signal<'_>]) -> Re
              peak_risk_order = CASE WHEN ? < peak_risk_order THEN ? ELSE peak_risk_order END, \
              last_bad_at = CASE WHEN last_bad_at < ? THEN ? ELSE last_bad_at END, \
              updated_at = ? \
-             WHERE machine_id = ? AND state <> 'cleared'",
+             WHERE machine_id = ? AND state IN ('open', 'acknowledged')",
         )
-        .bind(i64::from(critical))
-        .bind(i64::from(critical))
-        .bind(signal.recorded_at)
-        .bind(i64::from(critical))
         .bind(signal.risk_order)
         .bind(signal.failure_probability)
         .bind(signal.risk_order)
@@ -113,11 +129,12 @@ pub async fn record(tx: &mut Transaction<'_, Any>, signals: &[Signal<'_>]) -> Re
         if updated > 0 {
             continue;
         }
-        sqlx::query(
+        // SQLite (3.35+) and MariaDB (10.5+) both answer an INSERT's id with RETURNING.
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO alarms (machine_id, state, severity, raised_at, escalated_at, peak_at, \
              peak_risk_order, failure_probability, remaining_life, life_unit, failure_mode, \
              drivers, model_version_id, last_bad_at, updated_at) \
-             VALUES (?, 'open', ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, 'open', ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(signal.machine_id)
         .bind(signal.severity)
@@ -132,45 +149,52 @@ pub async fn record(tx: &mut Transaction<'_, Any>, signals: &[Signal<'_>]) -> Re
         .bind(signal.model_version_id)
         .bind(signal.recorded_at)
         .bind(now)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+        if announce {
+            alarm_events::add(tx, id, "raised", None, None).await?;
+        }
         raised += 1;
     }
     Ok(raised)
 }
 
 /// Clears the alarms whose machine is healthy and has had no warning or critical prediction
-/// for `healthy_for_ms` of its own readings' time; answers how many. Machines that stopped
-/// reporting keep their alarms: silence is no sign of health.
-pub async fn clear_recovered(pool: &AnyPool, healthy_for_ms: i64) -> Result<u64> {
+/// for `healthy_for_ms` of its own readings' time, announcing each with `announce`; answers
+/// how many. Machines that stopped reporting keep their alarms: silence is no sign of health.
+pub async fn clear_recovered(pool: &AnyPool, healthy_for_ms: i64, announce: bool) -> Result<u64> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
-    let cleared = sqlx::query(
-        "UPDATE alarms SET state = 'cleared', cleared_at = ?, cleared_by = NULL, \
-         cleared_note = 'healthy since', updated_at = ? \
-         WHERE state <> 'cleared' AND EXISTS (SELECT 1 FROM machines m \
-         WHERE m.id = alarms.machine_id AND m.status = 'healthy' \
-         AND m.last_predicted_at >= alarms.last_bad_at + ?)",
+    let recovered: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT a.id, a.machine_id FROM alarms a JOIN machines m ON m.id = a.machine_id \
+         WHERE a.state IN ('open', 'acknowledged') AND m.status = 'healthy' \
+         AND m.last_predicted_at >= a.last_bad_at + ?",
     )
-    .bind(now)
-    .bind(now)
     .bind(healthy_for_ms)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if cleared > 0 {
-        // The fleet page's version moves with its machines' rows.
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, machine_id) in &recovered {
         sqlx::query(
-            "UPDATE machines SET updated_at = ? WHERE id IN \
-             (SELECT machine_id FROM alarms WHERE cleared_at = ?)",
+            "UPDATE alarms SET state = 'cleared', cleared_at = ?, cleared_by = NULL, \
+             cleared_note = NULL, updated_at = ? WHERE id = ?",
         )
         .bind(now)
         .bind(now)
+        .bind(id)
         .execute(&mut *tx)
         .await?;
+        // The fleet page's version moves with its machines' rows.
+        sqlx::query("UPDATE machines SET updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(machine_id)
+            .execute(&mut *tx)
+            .await?;
+        if announce {
+            alarm_events::add(&mut tx, *id, "cleared", None, None).await?;
+        }
     }
     tx.commit().await?;
-    Ok(cleared)
+    Ok(recovered.len() as u64)
 }
 
 /// What an engineer does to an alarm.
@@ -199,6 +223,7 @@ pub async fn act(
     action: Action,
     user: &str,
     note: &str,
+    announce: bool,
 ) -> std::result::Result<(), ActionError> {
     let now = now_ms();
     let mut tx = pool.begin().await.map_err(Error::from)?;
@@ -242,6 +267,13 @@ pub async fn act(
     .execute(&mut *tx)
     .await
     .map_err(Error::from)?;
+    if announce {
+        let kind = match action {
+            Action::Acknowledge => "acknowledged",
+            Action::Clear => "cleared",
+        };
+        alarm_events::add(&mut tx, id, kind, Some(user), note).await?;
+    }
     tx.commit().await.map_err(Error::from)?;
     Ok(())
 }
@@ -306,7 +338,8 @@ pub async fn list(pool: &AnyPool, filter: &AlarmFilter, limit: i64) -> Result<Ve
 pub async fn state_counts(pool: &AnyPool) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT COUNT(CASE WHEN state = 'open' THEN 1 END), \
-         COUNT(CASE WHEN state = 'acknowledged' THEN 1 END) FROM alarms WHERE state <> 'cleared'",
+         COUNT(CASE WHEN state = 'acknowledged' THEN 1 END) FROM alarms \
+         WHERE state IN ('open', 'acknowledged')",
     )
     .fetch_one(pool)
     .await?)
@@ -317,7 +350,7 @@ pub async fn open_counts(pool: &AnyPool) -> Result<(i64, i64, Option<i64>)> {
     let (warning, critical, oldest): (i64, i64, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(CASE WHEN severity = 'warning' THEN 1 END), \
          COUNT(CASE WHEN severity = 'critical' THEN 1 END), MIN(raised_at) \
-         FROM alarms WHERE state <> 'cleared'",
+         FROM alarms WHERE state IN ('open', 'acknowledged')",
     )
     .fetch_one(pool)
     .await?;
@@ -330,7 +363,8 @@ pub async fn open_of(pool: &AnyPool, machine_ids: &[i64]) -> Result<Vec<(i64, St
         return Ok(Vec::new());
     }
     let mut query: QueryBuilder<Any> = QueryBuilder::new(
-        "SELECT machine_id, severity FROM alarms WHERE state <> 'cleared' AND machine_id IN (",
+        "SELECT machine_id, severity FROM alarms WHERE state IN ('open', 'acknowledged') \
+         AND machine_id IN (",
     );
     let mut ids = query.separated(", ");
     for id in machine_ids {

@@ -5,6 +5,7 @@
 //! `mariadb`), not different Rust code.
 
 pub mod admin_sessions;
+pub mod alarm_events;
 pub mod alarms;
 pub mod datasets;
 mod fault;

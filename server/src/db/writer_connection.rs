@@ -15,6 +15,7 @@ use crate::error::Result;
 pub struct WriterConnection {
     db: Database,
     held: Option<PoolConnection<Any>>,
+    announce_alarms: bool,
 }
 
 /// A write transaction on the writer's connection.
@@ -22,11 +23,19 @@ pub struct WriteTransaction<'c> {
     tx: Transaction<'c, Any>,
     /// Whether beginning took the whole database's write lock (SQLite), so rows need none.
     database_locked: bool,
+    /// Whether alarm transitions written here go to the webhook's outbox.
+    pub announce_alarms: bool,
 }
 
 impl WriterConnection {
-    pub fn new(db: Database) -> WriterConnection {
-        WriterConnection { db, held: None }
+    /// A writer's connection; with `announce_alarms`, the alarm transitions its transactions
+    /// write go to the webhook's outbox too.
+    pub fn new(db: Database, announce_alarms: bool) -> WriterConnection {
+        WriterConnection {
+            db,
+            held: None,
+            announce_alarms,
+        }
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
@@ -45,6 +54,7 @@ impl WriterConnection {
         Ok(WriteTransaction {
             tx,
             database_locked,
+            announce_alarms: self.announce_alarms,
         })
     }
 

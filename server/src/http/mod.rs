@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         alarms: Arc::new(StoredAlarms {
             db: state.db.clone(),
             clears_after: state.alarm_clear_after,
+            webhook: state.announce_alarms,
         }),
     };
     let leptos_options = state.leptos_options.clone();

@@ -55,4 +55,7 @@ pub struct AppState {
     /// The healthy time that clears an alarm.
     #[from_ref(skip)]
     pub alarm_clear_after: Duration,
+    /// Whether alarm transitions go to the webhook's outbox (a webhook is configured).
+    #[from_ref(skip)]
+    pub announce_alarms: bool,
 }

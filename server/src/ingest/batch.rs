@@ -248,7 +248,8 @@ pub(super) async fn stage_round(
     db::machines::record_batches(tx, &records).await?;
     db::predictions::insert(tx, &predictions).await?;
     let signals: Vec<Signal<'_>> = alarming.iter().map(Alarming::signal).collect();
-    db::alarms::record(tx, &signals).await?;
+    let announce = tx.announce_alarms;
+    db::alarms::record(tx, &signals, announce).await?;
     Ok(staged)
 }
 

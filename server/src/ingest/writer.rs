@@ -39,9 +39,16 @@ struct Job {
 
 impl Ingest {
     /// Starts the writer task; it ends when the last handle is dropped.
-    pub fn start(db: Database, models: ModelCache, metrics: Metrics) -> Ingest {
+    /// With `announce_alarms`, the alarms its writes raise go to the webhook's outbox too.
+    pub fn start(
+        db: Database,
+        models: ModelCache,
+        metrics: Metrics,
+        announce_alarms: bool,
+    ) -> Ingest {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_groups(db, metrics, queue));
+        let connect = move || WriterConnection::new(db.clone(), announce_alarms);
+        tokio::spawn(write_groups(connect, metrics, queue));
         Ingest { models, jobs }
     }
 
@@ -65,22 +72,28 @@ impl Ingest {
     }
 }
 
-async fn write_groups(db: Database, metrics: Metrics, mut queue: mpsc::Receiver<Job>) {
+/// `connect` makes the writer's connection: at the start, and again after a panic.
+async fn write_groups(
+    connect: impl Fn() -> WriterConnection,
+    metrics: Metrics,
+    mut queue: mpsc::Receiver<Job>,
+) {
     let mut waiting = Vec::with_capacity(MAX_GROUP);
-    let mut connection = Some(WriterConnection::new(db.clone()));
+    let mut connection = None;
     while queue.recv_many(&mut waiting, MAX_GROUP).await > 0 {
         let mut group = Vec::new();
         let mut readings = 0;
         for job in waiting.drain(..) {
             if !group.is_empty() && readings + job.batch.len() > MAX_GROUP_READINGS {
-                connection =
-                    write_apart(&db, connection, &metrics, std::mem::take(&mut group)).await;
+                let kept = connection.take().unwrap_or_else(&connect);
+                connection = write_apart(kept, &metrics, std::mem::take(&mut group)).await;
                 readings = 0;
             }
             readings += job.batch.len();
             group.push(job);
         }
-        connection = write_apart(&db, connection, &metrics, group).await;
+        let kept = connection.take().unwrap_or_else(&connect);
+        connection = write_apart(kept, &metrics, group).await;
     }
 }
 
@@ -88,12 +101,10 @@ async fn write_groups(db: Database, metrics: Metrics, mut queue: mpsc::Receiver<
 /// answers are dropped) instead of stopping the writer for every later one. Answers the
 /// connection to keep, none after a panic.
 async fn write_apart(
-    db: &Database,
-    connection: Option<WriterConnection>,
+    mut connection: WriterConnection,
     metrics: &Metrics,
     group: Vec<Job>,
 ) -> Option<WriterConnection> {
-    let mut connection = connection.unwrap_or_else(|| WriterConnection::new(db.clone()));
     let metrics = metrics.clone();
     let written = tokio::spawn(async move {
         write_group(&mut connection, &metrics, group).await;

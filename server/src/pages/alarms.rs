@@ -7,6 +7,7 @@ use app::model::{percent, time_ago, AlarmAction, AlarmQuery, AlarmView, AlarmsPa
 use app::services::AlarmQueries;
 
 use super::fleet::drivers_in_words;
+use crate::db::alarm_events::{self, Trouble};
 use crate::db::alarms::{self, Alarm, AlarmFilter, AlarmState};
 use crate::db::Database;
 use crate::domain::time::now_ms;
@@ -18,6 +19,8 @@ pub struct StoredAlarms {
     pub db: Database,
     /// The healthy time that clears an alarm.
     pub clears_after: Duration,
+    /// Whether a webhook announces the alarms, whose trouble the page then reports.
+    pub webhook: bool,
 }
 
 #[async_trait::async_trait]
@@ -38,6 +41,10 @@ impl AlarmQueries for StoredAlarms {
         let pool = self.db.pool();
         let listed = alarms::list(pool, &filter, LISTED).await?;
         let (open, acknowledged) = alarms::state_counts(pool).await?;
+        let webhook_trouble = match self.webhook {
+            true => trouble_text(alarm_events::trouble(pool).await?),
+            false => None,
+        };
         let now = now_ms();
         let csrf = viewer
             .signed_in
@@ -49,16 +56,52 @@ impl AlarmQueries for StoredAlarms {
             open,
             acknowledged,
             csrf,
-            clears_after: app::model::duration(0, millis(self.clears_after)),
+            clears_after: in_words(self.clears_after),
+            webhook_trouble,
         })
     }
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+/// What the page says of the webhook's failed deliveries, none when there are none.
+fn trouble_text(trouble: Trouble) -> Option<String> {
+    if trouble.retrying == 0 && trouble.given_up == 0 {
+        return None;
+    }
+    let error = trouble
+        .last_error
+        .map(|error| format!(" The last error: {error}."))
+        .unwrap_or_default();
+    Some(format!(
+        "The alarm webhook failed: {} transitions are waiting to be sent again, {} were given \
+         up after {} tries.{error}",
+        trouble.retrying,
+        trouble.given_up,
+        crate::alarms::webhook::TRIES
+    ))
 }
 
-fn view(alarm: Alarm, now: i64) -> AlarmView {
+/// "10 min", "1 h 30 min", "45 s": a setting's length as people say it.
+fn in_words(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    let parts = [
+        (seconds / 3600, "h"),
+        (seconds / 60 % 60, "min"),
+        (seconds % 60, "s"),
+    ];
+    let words: Vec<String> = parts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, unit)| format!("{count} {unit}"))
+        .collect();
+    if words.is_empty() {
+        "0 s".to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// An alarm as the pages show it, with times relative to `now`.
+pub(super) fn view(alarm: Alarm, now: i64) -> AlarmView {
     let peak = match (alarm.failure_probability, alarm.remaining_life) {
         (Some(p), _) => format!("{} failure risk", percent(p)),
         (None, Some(life)) => format!(
@@ -100,5 +143,18 @@ fn view(alarm: Alarm, now: i64) -> AlarmView {
             alarm.acknowledged_note,
         ),
         cleared: action(alarm.cleared_at, alarm.cleared_by, alarm.cleared_note),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_as_people_say_them() {
+        assert_eq!(in_words(Duration::from_secs(600)), "10 min");
+        assert_eq!(in_words(Duration::from_secs(5400)), "1 h 30 min");
+        assert_eq!(in_words(Duration::from_secs(45)), "45 s");
+        assert_eq!(in_words(Duration::ZERO), "0 s");
     }
 }

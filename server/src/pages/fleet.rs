@@ -13,11 +13,12 @@ use app::services::FleetQueries;
 
 use crate::charts::{self, PredictionPoint, PredictionScale};
 use crate::configuration::TrackingSettings;
+use crate::db::alarms::AlarmFilter;
 use crate::db::machines::{FleetFilter, Machine, RiskCursor};
 use crate::db::predictions::StoredPrediction;
 use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::rollups as db_rollups;
-use crate::db::{machines, model_versions, predictions, readings, training_runs, Database};
+use crate::db::{alarms, machines, model_versions, predictions, readings, training_runs, Database};
 use crate::domain::time::now_ms;
 use crate::error::Error;
 use crate::history::rollups;
@@ -235,7 +236,7 @@ pub(super) fn drivers_in_words(json: &str, life_unit: Option<&str>) -> Vec<RiskD
         .collect()
 }
 
-fn card(machine: &Machine) -> MachineCard {
+fn card(machine: &Machine, alarm: Option<String>) -> MachineCard {
     let latest = match &machine.last_values {
         Some(values) => machine
             .schema
@@ -270,6 +271,7 @@ fn card(machine: &Machine) -> MachineCard {
             .map(|(mode, probability)| LikelyFailure { mode, probability }),
         last_reading_at: machine.last_reading_at,
         latest,
+        alarm,
     }
 }
 
@@ -327,11 +329,17 @@ fn parse_cursor(text: &str) -> Result<RiskCursor, AppError> {
 }
 
 /// What a fleet view shows that can change: its page of machines and the counts by status.
+/// Alarms the machine page lists: its newest.
+const MACHINE_ALARMS: i64 = 10;
+
 struct FleetView {
     filter: FleetFilter,
     page: Vec<Machine>,
     next: Option<RiskCursor>,
     by_status: HashMap<Status, i64>,
+    /// The page's machines' alarms not cleared (machine id, severity), and the fleet's count.
+    alarms: HashMap<i64, String>,
+    alarm_count: i64,
 }
 
 impl StoredFleet {
@@ -347,11 +355,16 @@ impl StoredFleet {
             page.last().map(RiskCursor::after)
         });
         let by_status = machines::count_by_status(pool).await?;
+        let ids: Vec<i64> = page.iter().map(|m| m.id).collect();
+        let alarms = alarms::open_of(pool, &ids).await?.into_iter().collect();
+        let (open, acknowledged) = alarms::state_counts(pool).await?;
         Ok(FleetView {
             filter,
             page,
             next: next.flatten(),
             by_status,
+            alarms,
+            alarm_count: open + acknowledged,
         })
     }
 
@@ -368,6 +381,7 @@ impl StoredFleet {
             .collect();
         counts.sort_unstable();
         counts.hash(&mut hasher);
+        view.alarm_count.hash(&mut hasher);
         for machine in &view.page {
             (machine.id, machine.updated_at, machine.risk_order.to_bits()).hash(&mut hasher);
         }
@@ -421,7 +435,12 @@ impl FleetQueries for StoredFleet {
             counts,
             total,
             matching,
-            machines: view.page.iter().map(card).collect(),
+            machines: view
+                .page
+                .iter()
+                .map(|machine| card(machine, view.alarms.get(&machine.id).cloned()))
+                .collect(),
+            alarms: view.alarm_count,
             next: view.next.as_ref().map(cursor_text),
             places,
             profiles,
@@ -457,8 +476,22 @@ impl FleetQueries for StoredFleet {
             Some(id) => self.mlflow_link(id).await?,
             None => None,
         };
+        let filter = AlarmFilter {
+            state: None,
+            machine: Some(machine.name.clone()),
+        };
+        let generated_at = now_ms();
+        let alarms: Vec<_> = alarms::list(pool, &filter, MACHINE_ALARMS)
+            .await?
+            .into_iter()
+            .map(|alarm| super::alarms::view(alarm, generated_at))
+            .collect();
+        let open_alarm = alarms
+            .iter()
+            .find(|alarm| alarm.state != "cleared")
+            .map(|alarm| alarm.severity.clone());
         Ok(MachineDetail {
-            card: card(&machine),
+            card: card(&machine, open_alarm),
             attributes: machine.attributes.clone().into_iter().collect(),
             monitoring: machine.monitoring,
             reading_count,
@@ -469,7 +502,8 @@ impl FleetQueries for StoredFleet {
             model_version_url,
             grafana_url: links::grafana_machine(self.grafana_url.as_deref(), &machine.name),
             window,
-            generated_at: now_ms(),
+            alarms,
+            generated_at,
         })
     }
 }

@@ -189,7 +189,12 @@ async fn an_alarm_clears_itself_only_once_its_machine_has_been_healthy_for_the_p
     // Hovering: critical again within the period keeps the one alarm.
     post(&app, "c2", t + 6 * MINUTE, CRITICAL).await;
     post(&app, "h2", t + 12 * MINUTE, HEALTHY).await;
-    assert_eq!(alarms::clear_recovered(db.pool(), period).await.unwrap(), 0);
+    assert_eq!(
+        alarms::clear_recovered(db.pool(), period, false)
+            .await
+            .unwrap(),
+        0
+    );
     let alarm = &all_alarms(&db).await[0];
     assert_eq!(
         (all_alarms(&db).await.len(), alarm.state.as_str()),
@@ -197,7 +202,12 @@ async fn an_alarm_clears_itself_only_once_its_machine_has_been_healthy_for_the_p
     );
 
     post(&app, "h3", t + 16 * MINUTE + 1, HEALTHY).await;
-    assert_eq!(alarms::clear_recovered(db.pool(), period).await.unwrap(), 1);
+    assert_eq!(
+        alarms::clear_recovered(db.pool(), period, false)
+            .await
+            .unwrap(),
+        1
+    );
     let alarm = &all_alarms(&db).await[0];
     assert_eq!(alarm.state, "cleared");
     assert_eq!(alarm.cleared_by, None, "cleared by the machine's recovery");
@@ -233,14 +243,14 @@ async fn escalation_reopens_an_acknowledged_alarm_and_the_peak_keeps_the_riskies
         let db = db.clone();
         async move {
             let mut tx = db.pool().begin().await.unwrap();
-            let raised = alarms::record(&mut tx, &signals).await.unwrap();
+            let raised = alarms::record(&mut tx, &signals, false).await.unwrap();
             tx.commit().await.unwrap();
             raised
         }
     };
     assert_eq!(record(vec![signal(1_000, "warning", 4.5, 0.5)]).await, 1);
     let id = all_alarms(&db).await[0].id;
-    alarms::act(db.pool(), id, Action::Acknowledge, "eng", "seen")
+    alarms::act(db.pool(), id, Action::Acknowledge, "eng", "seen", false)
         .await
         .unwrap();
     assert_eq!(record(vec![signal(2_000, "warning", 4.2, 0.8)]).await, 0);

@@ -34,6 +34,7 @@ async fn writer() -> (TestDatabase, Ingest) {
         test.db.clone(),
         ModelCache::new(test.db.clone()),
         Metrics::default(),
+        false,
     );
     (test, ingest)
 }

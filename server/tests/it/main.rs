@@ -4,6 +4,7 @@
 //! binary, the simulator against the real data, and the site's files as the binary serves them.
 //! `support` holds what they share.
 
+mod alarm_webhook;
 mod alarms;
 mod api;
 mod faults;

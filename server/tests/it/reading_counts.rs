@@ -30,7 +30,7 @@ fn reading(seq: &str, failure: Option<bool>) -> NewReading {
 /// Stores a batch as the ingest path does: new readings only, counted on the machine's row, in
 /// one transaction.
 async fn ingest(db: &Database, machine_id: i64, batch: &[NewReading]) {
-    let mut writer = WriterConnection::new(db.clone());
+    let mut writer = WriterConnection::new(db.clone(), false);
     let mut tx = writer.begin().await.unwrap();
     tx.lock_machines(&[machine_id]).await.unwrap();
     let fresh = readings::fresh(&mut tx, &[(machine_id, batch)])

@@ -54,12 +54,19 @@ async fn act(
             format!("note: at most {NOTE_CHARACTERS} characters"),
         ));
     }
-    alarms::act(state.db.pool(), id, action, &engineer.user, note)
-        .await
-        .map_err(|error| match error {
-            ActionError::Storage(error) => FormRejection::Internal(error),
-            refused => FormRejection::invalid(PAGE, refused.to_string()),
-        })?;
+    alarms::act(
+        state.db.pool(),
+        id,
+        action,
+        &engineer.user,
+        note,
+        state.announce_alarms,
+    )
+    .await
+    .map_err(|error| match error {
+        ActionError::Storage(error) => FormRejection::Internal(error),
+        refused => FormRejection::invalid(PAGE, refused.to_string()),
+    })?;
     let done = match action {
         Action::Acknowledge => format!("Alarm {id} acknowledged by {}.", engineer.user),
         Action::Clear => format!("Alarm {id} cleared by {}.", engineer.user),

@@ -76,6 +76,7 @@ pub fn settings(folder: &TempDir) -> Settings {
         },
         viewing: Viewing::Open,
         alarm_clear_after: Duration::from_secs(600),
+        alarm_webhook: None,
     }
 }
 
