@@ -182,6 +182,12 @@ test("an admin adds an engineer on the users page at 375 px, and the engineer si
   assert.ok((await engineer.page.locator('form[action$="/clear"]').count()) > 0);
   assert.equal(await horizontalOverflow(engineer.page), 0, "the alarms page overflows signed in");
   await engineer.page.screenshot({ path: path.join(artifacts, "alarms-phone.png"), fullPage: true });
+  // The maintenance form on a machine's page fits the phone too.
+  await engineer.page.goto(`${base}/machines/mill-01#maintenance`);
+  const form = engineer.page.locator('form[action="/machines/mill-01/maintenance"]');
+  assert.equal(await form.count(), 1, "an engineer gets the maintenance form");
+  assert.equal(await horizontalOverflow(engineer.page), 0, "the machine page overflows with its form");
+  await form.screenshot({ path: path.join(artifacts, "maintenance-form-phone.png") });
   await engineer.page.goto(`${base}/users`);
   assert.equal(
     await engineer.page.locator("p.notice", { hasText: "as admin to manage users" }).count(),

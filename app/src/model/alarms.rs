@@ -28,6 +28,27 @@ pub struct AlarmView {
     pub cleared: Option<AlarmAction>,
 }
 
+/// What an engineer did to a machine, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceEntry {
+    /// "Repair", "Part replaced", "Inspection", "False alarm".
+    pub kind: String,
+    pub failure_mode: Option<String>,
+    /// "3 h ago".
+    pub when: String,
+    pub note: Option<String>,
+    pub by: String,
+    pub alarm_id: Option<i64>,
+}
+
+/// The kinds of maintenance, as the form offers them: value and label.
+pub const MAINTENANCE_KINDS: [(&str, &str); 4] = [
+    ("inspection", "Inspection"),
+    ("part_replaced", "Part replaced"),
+    ("repair", "Repair"),
+    ("false_alarm", "False alarm"),
+];
+
 /// An engineer's action on an alarm, or the machine's recovery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmAction {

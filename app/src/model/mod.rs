@@ -241,6 +241,10 @@ pub struct MachineDetail {
     pub window: Option<ChartWindow>,
     /// Its newest alarms, those not cleared first.
     pub alarms: Vec<AlarmView>,
+    /// What engineers did to it, newest first.
+    pub maintenance: Vec<MaintenanceEntry>,
+    /// Now, as the maintenance form's time field takes it (`2026-12-01T14:30`, UTC).
+    pub now_minute_utc: String,
     pub generated_at: i64,
 }
 

@@ -8,8 +8,21 @@ use crate::components::error_view::ErrorView;
 use crate::components::live_refresh::LiveRefresh;
 use crate::components::status_badge::StatusBadge;
 use crate::error::AppError;
-use crate::model::{format_value, percent, time_ago, Chart, ChartWindow, MachineDetail};
+use crate::model::{
+    format_value, percent, time_ago, Chart, ChartWindow, MachineDetail, MaintenanceEntry, Role,
+    MAINTENANCE_KINDS,
+};
 use crate::routes::alarms::AlarmCard;
+use crate::routes::login::get_viewer;
+
+/// The failure modes the maintenance form offers (AI4I's), besides none.
+const FAILURE_MODES: [(&str, &str); 5] = [
+    ("TWF", "Tool wear (TWF)"),
+    ("HDF", "Heat dissipation (HDF)"),
+    ("PWF", "Power (PWF)"),
+    ("OSF", "Overstrain (OSF)"),
+    ("RNF", "Random (RNF)"),
+];
 
 /// One machine with its charts over `window` (`1h`, `24h`, `7d`, `30d`, `1y`; the latest
 /// readings when `None`).
@@ -46,6 +59,9 @@ pub fn MachinePage() -> impl IntoView {
     // Read once: a title reading the route's params reactively panicked when rendered after
     // they were disposed, under concurrent requests.
     let title = params.with_untracked(|p| p.get("name").unwrap_or_default());
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    let error = move || query.read().get("error");
+    let done = move || query.read().get("done");
     view! {
         <Title text=title.clone() />
         <p class="crumbs">
@@ -63,6 +79,137 @@ pub fn MachinePage() -> impl IntoView {
                 </ErrorBoundary>
             </Suspense>
         </div>
+        // Outside the live region: a refresh must not wipe a form being filled in.
+        <section id="maintenance">
+            <h2>"Maintenance"</h2>
+            {move || error().map(|error| view! { <p class="error" role="alert">{error}</p> })}
+            {move || done().map(|done| view! { <p class="notice" role="status">{done}</p> })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let csrf = viewer
+                        .await
+                        .ok()
+                        .and_then(|viewer| viewer.signed_in)
+                        .filter(|user| user.role >= Role::Engineer)
+                        .map(|user| user.csrf_token);
+                    detail.await.ok().map(|detail| view! { <Maintenance detail csrf /> })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// What was done to the machine, and the form to record more (engineers and admins).
+#[component]
+fn Maintenance(detail: MachineDetail, csrf: Option<String>) -> impl IntoView {
+    let records = if detail.maintenance.is_empty() {
+        view! { <p class="muted">"Nothing recorded yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="maintenance">
+                {detail
+                    .maintenance
+                    .into_iter()
+                    .map(|entry| view! { <MaintenanceLine entry /> })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let open_alarms: Vec<(i64, String)> = detail
+        .alarms
+        .iter()
+        .filter(|alarm| alarm.state != "cleared")
+        .map(|alarm| {
+            (
+                alarm.id,
+                format!(
+                    "Alarm {}: {}, raised {}",
+                    alarm.id, alarm.severity, alarm.raised
+                ),
+            )
+        })
+        .collect();
+    let action = format!("/machines/{}/maintenance", detail.card.name);
+    let form = csrf.map(|csrf| {
+        view! {
+            <form class="card form narrow" method="post" action=action>
+                <h3>"Record what was done"</h3>
+                <input type="hidden" name="csrf" value=csrf />
+                <label>
+                    "What"
+                    <select name="kind">
+                        {MAINTENANCE_KINDS
+                            .into_iter()
+                            .map(|(value, label)| view! { <option value=value>{label}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Failure mode"
+                    <select name="failure_mode">
+                        <option value="">"None or not known"</option>
+                        {FAILURE_MODES
+                            .into_iter()
+                            .map(|(value, label)| view! { <option value=value>{label}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "When (UTC)"
+                    <input
+                        type="datetime-local"
+                        name="done_at"
+                        value=detail.now_minute_utc.clone()
+                        required
+                    />
+                </label>
+                <label>
+                    "For"
+                    <select name="alarm">
+                        {open_alarms
+                            .into_iter()
+                            .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
+                            .collect_view()}
+                        <option value="">"No alarm"</option>
+                    </select>
+                </label>
+                <label>
+                    "Note"
+                    <input type="text" name="note" maxlength="500" placeholder="optional" />
+                </label>
+                <button type="submit">"Record"</button>
+                <p class="muted">
+                    "A repair or a part replaced marks the machine's last reading before then as                      its failure, which the next training run on its history learns from; a                      false alarm needs its alarm."
+                </p>
+            </form>
+        }
+    });
+    view! {
+        {records}
+        {form}
+    }
+}
+
+#[component]
+fn MaintenanceLine(entry: MaintenanceEntry) -> impl IntoView {
+    let mode = entry
+        .failure_mode
+        .map(|mode| format!(" ({mode})"))
+        .unwrap_or_default();
+    let alarm = entry
+        .alarm_id
+        .map(|id| format!(", for alarm {id}"))
+        .unwrap_or_default();
+    let note = entry
+        .note
+        .map(|note| format!(": “{note}”"))
+        .unwrap_or_default();
+    view! {
+        <li>
+            <strong>{format!("{}{mode}", entry.kind)}</strong>
+            {format!(" {} by {}{alarm}{note}", entry.when, entry.by)}
+        </li>
     }
 }
 

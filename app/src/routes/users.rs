@@ -95,8 +95,8 @@ fn Users(users: Vec<UserEntry>, csrf: String) -> impl IntoView {
         <h2>"Everyone who can sign in"</h2>
         <p class="muted">
             "Besides these, the bootstrap admin signs in as admin with the password the server \
-             was started with. Viewers look; engineers also acknowledge and clear alarms; \
-             admins also train and promote models and manage users."
+             was started with. Viewers look; engineers also handle alarms and record \
+             maintenance; admins also train and promote models and manage users."
         </p>
         {empty}
         <ul class="users">

@@ -345,16 +345,38 @@ pub async fn state_counts(pool: &AnyPool) -> Result<(i64, i64)> {
     .await?)
 }
 
-/// Alarms not cleared, by severity: (warning, critical), and the raising time of the oldest.
-pub async fn open_counts(pool: &AnyPool) -> Result<(i64, i64, Option<i64>)> {
-    let (warning, critical, oldest): (i64, i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(CASE WHEN severity = 'warning' THEN 1 END), \
-         COUNT(CASE WHEN severity = 'critical' THEN 1 END), MIN(raised_at) \
-         FROM alarms WHERE state IN ('open', 'acknowledged')",
+/// Alarms not cleared, by state and severity, and when the oldest open one was raised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlarmCounts {
+    /// (state, severity, count) for the pairs that have alarms.
+    pub by_state_and_severity: Vec<(String, String, i64)>,
+    pub oldest_open_raised_at: Option<i64>,
+}
+
+impl AlarmCounts {
+    pub fn count(&self, state: &str, severity: &str) -> i64 {
+        self.by_state_and_severity
+            .iter()
+            .find(|(s, v, _)| s == state && v == severity)
+            .map_or(0, |(_, _, count)| *count)
+    }
+}
+
+pub async fn counts(pool: &AnyPool) -> Result<AlarmCounts> {
+    let by_state_and_severity = sqlx::query_as(
+        "SELECT state, severity, COUNT(*) FROM alarms WHERE state IN ('open', 'acknowledged') \
+         GROUP BY state, severity",
     )
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
-    Ok((warning, critical, oldest))
+    let oldest_open_raised_at: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(raised_at) FROM alarms WHERE state = 'open'")
+            .fetch_one(pool)
+            .await?;
+    Ok(AlarmCounts {
+        by_state_and_severity,
+        oldest_open_raised_at,
+    })
 }
 
 /// The severity of each listed machine's alarm that is not cleared, by machine id.

@@ -11,6 +11,7 @@ pub mod datasets;
 mod fault;
 pub mod leases;
 pub mod machines;
+pub mod maintenance;
 mod mariadb;
 pub mod model_versions;
 pub mod predictions;

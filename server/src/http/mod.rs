@@ -33,7 +33,10 @@ use crate::metrics;
 use crate::pages::{SessionViewers, StoredAlarms, StoredFleet, StoredTraining, StoredUsers};
 use crate::shutdown::{self, Stopping};
 use api::{health, machines, promotions, readings};
-use forms::{alarms, datasets, models as model_forms, sign_in, training as training_forms, users};
+use forms::{
+    alarms, datasets, maintenance, models as model_forms, sign_in, training as training_forms,
+    users,
+};
 pub use state::AppState;
 
 /// The pages' routes, generated once per process. Generating them sets a process-wide flag in
@@ -160,6 +163,7 @@ fn routes(max_body_bytes: usize, max_upload_bytes: usize) -> Router<AppState> {
         .route("/training/{id}/cancel", post(training_forms::cancel))
         .route("/models/{id}/promote", post(model_forms::promote))
         .route("/datasets/from-machine", post(datasets::from_machine))
+        .route("/machines/{name}/maintenance", post(maintenance::record))
         .route("/alarms/{id}/acknowledge", post(alarms::acknowledge))
         .route("/alarms/{id}/clear", post(alarms::clear))
         .route("/users", post(users::create))

@@ -15,10 +15,12 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use super::StatusLabels;
+use crate::db::alarms::AlarmCounts;
 use crate::db::machines::{LastReading, Machine};
 use crate::db::model_versions::ModelVersionRow;
 use crate::db::training_runs::RunsInState;
 use crate::db::{self, Database};
+use crate::domain::time::now_ms;
 
 /// Seconds a training run took: from a quick linear model to a large forest.
 const TRAINING_BUCKETS: [f64; 10] = [
@@ -28,6 +30,12 @@ const TRAINING_BUCKETS: [f64; 10] = [
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlarmLabels {
+    state: &'static str,
+    severity: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -72,6 +80,7 @@ pub(super) struct FleetReading {
     versions: Vec<ModelVersionRow>,
     longest_silent: Vec<LastReading>,
     pub(super) runs: Vec<RunsInState>,
+    alarms: AlarmCounts,
 }
 
 pub(super) async fn read_fleet(db: &Database, cap: usize) -> crate::error::Result<FleetReading> {
@@ -89,12 +98,14 @@ pub(super) async fn read_fleet(db: &Database, cap: usize) -> crate::error::Resul
     let longest_silent = db::machines::longest_silent(pool, cap).await?;
     let bounds_ms = TRAINING_BUCKETS.map(|seconds| (seconds * 1000.0) as i64);
     let runs = db::training_runs::by_state(pool, &bounds_ms).await?;
+    let alarms = db::alarms::counts(pool).await?;
     Ok(FleetReading {
         by_status,
         riskiest,
         versions,
         longest_silent,
         runs,
+        alarms,
     })
 }
 
@@ -205,11 +216,39 @@ pub(super) fn register_fleet(registry: &mut Registry, fleet: &FleetReading) {
             })
             .set(machine.last_reading_at.div_euclid(1000));
     }
+    register_alarms(registry, &fleet.alarms);
+
     registry.register(
         "icantkube_machine_last_reading_timestamp_seconds",
         "When the monitored machine's latest reading was taken (the stalest machines, up to \
          ICANTKUBE_METRICS_MACHINE_CAP)",
         last_reading,
+    );
+}
+
+/// Alarms not cleared, by state and severity (every pair, zeros included), and how long the
+/// oldest unacknowledged one has waited (0 when none waits, so the series is always there).
+fn register_alarms(registry: &mut Registry, counts: &AlarmCounts) {
+    let alarms = Family::<AlarmLabels, Gauge>::default();
+    for state in ["open", "acknowledged"] {
+        for severity in ["warning", "critical"] {
+            alarms
+                .get_or_create(&AlarmLabels { state, severity })
+                .set(counts.count(state, severity));
+        }
+    }
+    registry.register(
+        "icantkube_alarms",
+        "Alarms not cleared, by state and severity",
+        alarms,
+    );
+    let waited = counts
+        .oldest_open_raised_at
+        .map_or(0, |raised_at| (now_ms() - raised_at).max(0) / 1000);
+    registry.register(
+        "icantkube_alarm_oldest_open_age_seconds",
+        "How long the oldest alarm nobody has acknowledged has been open (0: none)",
+        ConstGauge::new(waited),
     );
 }
 

@@ -6,8 +6,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use app::error::AppError;
 use app::model::{
-    Chart, ChartWindow, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail,
-    RemainingLife, RiskDriver, Sensor, SensorValue, Status, StatusCount,
+    time_ago, Chart, ChartWindow, Fleet, FleetQuery, LikelyFailure, MachineCard, MachineDetail,
+    MaintenanceEntry, RemainingLife, RiskDriver, Sensor, SensorValue, Status, StatusCount,
+    MAINTENANCE_KINDS,
 };
 use app::services::FleetQueries;
 
@@ -18,8 +19,10 @@ use crate::db::machines::{FleetFilter, Machine, RiskCursor};
 use crate::db::predictions::StoredPrediction;
 use crate::db::readings::{CurrentRun, StoredReading};
 use crate::db::rollups as db_rollups;
-use crate::db::{alarms, machines, model_versions, predictions, readings, training_runs, Database};
-use crate::domain::time::now_ms;
+use crate::db::{
+    alarms, machines, maintenance, model_versions, predictions, readings, training_runs, Database,
+};
+use crate::domain::time::{now_ms, to_rfc3339};
 use crate::error::Error;
 use crate::history::rollups;
 use crate::ingest::scoring::ModelCache;
@@ -331,6 +334,8 @@ fn parse_cursor(text: &str) -> Result<RiskCursor, AppError> {
 /// What a fleet view shows that can change: its page of machines and the counts by status.
 /// Alarms the machine page lists: its newest.
 const MACHINE_ALARMS: i64 = 10;
+/// Maintenance records the machine page lists: its newest.
+const MACHINE_MAINTENANCE: i64 = 10;
 
 struct FleetView {
     filter: FleetFilter,
@@ -490,6 +495,21 @@ impl FleetQueries for StoredFleet {
             .iter()
             .find(|alarm| alarm.state != "cleared")
             .map(|alarm| alarm.severity.clone());
+        let maintenance = maintenance::of_machine(pool, machine.id, MACHINE_MAINTENANCE)
+            .await?
+            .into_iter()
+            .map(|record| MaintenanceEntry {
+                kind: MAINTENANCE_KINDS
+                    .iter()
+                    .find(|(value, _)| *value == record.kind)
+                    .map_or(record.kind.clone(), |(_, label)| label.to_string()),
+                failure_mode: record.failure_mode,
+                when: time_ago(record.done_at, generated_at),
+                note: record.note,
+                by: record.recorded_by,
+                alarm_id: record.alarm_id,
+            })
+            .collect();
         Ok(MachineDetail {
             card: card(&machine, open_alarm),
             attributes: machine.attributes.clone().into_iter().collect(),
@@ -503,6 +523,9 @@ impl FleetQueries for StoredFleet {
             grafana_url: links::grafana_machine(self.grafana_url.as_deref(), &machine.name),
             window,
             alarms,
+            maintenance,
+            // `2026-12-01T14:30:05Z` to the minute.
+            now_minute_utc: to_rfc3339(generated_at).chars().take(16).collect(),
             generated_at,
         })
     }

@@ -134,6 +134,28 @@ async fn a_machine_turning_critical_raises_one_alarm_that_engineers_acknowledge_
         page.contains("mill-1") && page.contains("failure risk"),
         "{page}"
     );
+
+    let metrics = reqwest::get(format!("{}/metrics", app.metrics_address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "icantkube_alarms{state=\"open\",severity=\"critical\"} 1",
+        "icantkube_alarms{state=\"acknowledged\",severity=\"critical\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    let waited = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("icantkube_alarm_oldest_open_age_seconds "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("the oldest open alarm's age");
+    assert!(
+        (3_400.0..3_700.0).contains(&waited),
+        "raised 59 min ago: {waited}"
+    );
     assert!(
         !page.contains("/acknowledge"),
         "no forms for someone not signed in"

@@ -13,6 +13,7 @@ mod group_commit;
 mod hostile;
 mod kubernetes;
 mod machine_ranking;
+mod maintenance;
 mod mlflow;
 mod models;
 mod reading_counts;

@@ -4,6 +4,7 @@
 pub mod alarms;
 pub mod datasets;
 mod guard;
+pub mod maintenance;
 pub mod models;
 pub mod sign_in;
 pub mod training;
