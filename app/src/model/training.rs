@@ -83,6 +83,8 @@ pub struct TrainingRunSummary {
     pub tracking: Tracking,
     /// The model version it registered, such as `ai4i2020 v3`.
     pub model_version: Option<String>,
+    /// The admin who started it, when known.
+    pub started_by: Option<String>,
 }
 
 impl TrainingRunSummary {

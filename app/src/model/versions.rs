@@ -30,6 +30,8 @@ pub struct ModelVersionView {
     pub active_on: Vec<String>,
     pub charts: Vec<Chart>,
     pub mlflow_url: Option<String>,
+    /// How its alarms turned out, in words; none before it raised one.
+    pub alarm_outcomes: Option<String>,
 }
 
 /// A promotion in the history.

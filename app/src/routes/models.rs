@@ -280,6 +280,10 @@ fn VersionCard(
                         .collect_view()}
                 </tbody>
             </table>
+            {version
+                .alarm_outcomes
+                .clone()
+                .map(|outcomes| view! { <p class="alarm-outcomes">{outcomes}</p> })}
             {promote}
             <details class="plots">
                 <summary>"Plots"</summary>

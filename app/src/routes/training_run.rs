@@ -85,6 +85,10 @@ fn RunView(detail: TrainingRunDetail, viewer: Viewer) -> impl IntoView {
                 <dd>{run.scope.clone()}</dd>
             </div>
             <div>
+                <dt>"Started by"</dt>
+                <dd>{run.started_by.clone().unwrap_or_else(|| "not recorded".into())}</dd>
+            </div>
+            <div>
                 <dt>"Data set"</dt>
                 <dd>{run.dataset.clone().unwrap_or_else(|| "—".into())}</dd>
             </div>

@@ -6,6 +6,7 @@
 
 pub mod admin_sessions;
 pub mod alarm_events;
+pub mod alarm_outcomes;
 pub mod alarms;
 pub mod datasets;
 mod fault;

@@ -22,6 +22,8 @@ pub struct NewTrainingRun<'a> {
     pub auto_promote: bool,
     /// `Pending` when MLflow is configured, else `Off`.
     pub tracking: TrackingState,
+    /// The admin who started it.
+    pub started_by: Option<&'a str>,
 }
 
 /// A run as stored.
@@ -56,18 +58,20 @@ pub struct TrainingRun {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    pub started_by: Option<String>,
 }
 
 /// The columns of `TrainingRun`, in its order.
 const COLUMNS: &str = "id, machine_id, dataset_id, profile, target, algorithm, parameters, \
     state, stage, progress, error, metrics, runner, auto_promote, job_name, tracking, \
-    tracking_error, mlflow_experiment_id, mlflow_run_id, created_at, started_at, finished_at";
+    tracking_error, mlflow_experiment_id, mlflow_run_id, created_at, started_at, finished_at, \
+    started_by";
 
 pub async fn insert(pool: &AnyPool, new: NewTrainingRun<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO training_runs (machine_id, dataset_id, profile, target, algorithm, \
-         parameters, auto_promote, tracking, state, progress, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?) RETURNING id",
+         parameters, auto_promote, tracking, state, progress, created_at, started_by) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id",
     )
     .bind(new.machine_id)
     .bind(new.dataset_id)
@@ -78,6 +82,7 @@ pub async fn insert(pool: &AnyPool, new: NewTrainingRun<'_>) -> Result<i64> {
     .bind(i64::from(new.auto_promote))
     .bind(new.tracking.as_str())
     .bind(now_ms())
+    .bind(new.started_by)
     .fetch_one(pool)
     .await?)
 }

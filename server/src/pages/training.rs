@@ -13,6 +13,7 @@ use app::services::TrainingQueries;
 
 use crate::charts;
 use crate::configuration::TrackingSettings;
+use crate::db::alarm_outcomes::{self, Outcomes};
 use crate::db::machines;
 use crate::db::training_runs::{self, TrainingRun};
 use crate::db::{datasets, model_versions, promotions, Database};
@@ -184,6 +185,7 @@ impl StoredTraining {
             headline,
             error: run.error.clone(),
             runner: run.job_name.clone().or_else(|| run.runner.clone()),
+            started_by: run.started_by.clone(),
             tracking: self.tracking_of(run),
             model_version: names.versions_by_run.get(&run.id).cloned(),
         }
@@ -298,6 +300,8 @@ impl StoredTraining {
                 });
             }
         }
+        let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+        let outcomes = alarm_outcomes::of_versions(pool, &ids).await?;
         for (name, profile) in profiles.iter_mut() {
             let reference_id = most_active(name, &by_version);
             let reference = match reference_id {
@@ -329,6 +333,7 @@ impl StoredTraining {
                         .training_run_id
                         .and_then(|id| runs.get(&id))
                         .and_then(|run| links::mlflow_run(self.tracking.as_ref(), run)),
+                    alarm_outcomes: outcomes.get(&version.id).map(outcome_words),
                 });
             }
         }
@@ -463,6 +468,30 @@ fn metric_rows(evaluation: &Evaluation) -> Vec<(String, String)> {
         format!("{:.1} s", evaluation.training_seconds),
     ));
     rows
+}
+
+/// How a version's alarms turned out, in a sentence for its card.
+fn outcome_words(outcomes: &Outcomes) -> String {
+    let unsettled = outcomes.raised - outcomes.confirmed - outcomes.false_alarms;
+    let mut text = format!(
+        "Alarms in service: {} raised; {} confirmed by a repair or a replacement, {} false, {} \
+         not settled",
+        outcomes.raised, outcomes.confirmed, outcomes.false_alarms, unsettled
+    );
+    if let Some(precision) = outcomes.precision() {
+        text.push_str(&format!(
+            "; {} of the settled ones were right",
+            app::model::percent(precision)
+        ));
+    }
+    if let Some(lead) = outcomes.median_lead_ms() {
+        text.push_str(&format!(
+            "; median lead time from alarm to repair {}",
+            duration(0, lead)
+        ));
+    }
+    text.push('.');
+    text
 }
 
 /// Three decimals below 10, one above: F1 0.926, RMSE 12.4.

@@ -258,6 +258,58 @@ async fn repairs_label_the_run_before_them_and_a_model_trained_on_the_history_le
         assert_eq!(row[osf], if repaired { "1" } else { "0" }, "row {i}");
     }
 
+    // A training run on it, started from the form, completes with a model version.
+    let (cookie, csrf) = admin_session_at(&app.address, &admin).await;
+    let dataset_id = id.to_string();
+    let response = admin
+        .post(app.url("/training"))
+        .header(COOKIE, &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("dataset_id", &dataset_id),
+            ("target", "Machine failure"),
+            ("algorithm", "random_forest"),
+            ("trees", "20"),
+            ("machine", "mill-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let run = response.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(run.starts_with("/training/"), "{run}");
+    let started = std::time::Instant::now();
+    let page = loop {
+        let page = admin
+            .get(app.url(&run))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if ["completed", "failed", "cancelled"]
+            .iter()
+            .any(|state| page.contains(&format!("data-state=\"{state}\"")))
+        {
+            break page;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the run did not end: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
+    assert!(page.contains("data-state=\"completed\""), "{page}");
+    assert!(
+        page.contains("ai4i2020 v1"),
+        "the run registered a version: {page}"
+    );
+    assert!(
+        page.contains("Started by</dt><dd>admin"),
+        "who started it: {page}"
+    );
+
     // A model trained on it learns what the records said.
     let model = train(&csv, 30, true);
     let predictions = ml::training::predict_dataset(&model, &dataset(&csv)).unwrap();
@@ -308,7 +360,9 @@ async fn a_false_alarm_settles_its_alarm() {
         drivers: None,
         model_version_id: version,
     };
-    alarms::record(&mut tx, &[signal], false).await.unwrap();
+    alarms::record(&mut tx, std::slice::from_ref(&signal), false)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let alarm = alarms::list(db.pool(), &AlarmFilter::default(), 10)
         .await
@@ -353,6 +407,48 @@ async fn a_false_alarm_settles_its_alarm() {
         )
         .await,
         0
+    );
+
+    // A second alarm, raised two hours ago, confirmed by a repair now.
+    let two_hours_ago = icantkube::domain::time::now_ms() - 2 * 3_600_000;
+    let mut tx = db.pool().begin().await.unwrap();
+    let signal = Signal {
+        recorded_at: two_hours_ago,
+        ..signal
+    };
+    alarms::record(&mut tx, &[signal], false).await.unwrap();
+    tx.commit().await.unwrap();
+    let second = alarms::list(db.pool(), &AlarmFilter::default(), 10)
+        .await
+        .unwrap()[0]
+        .clone();
+    assert_eq!(second.state, "open");
+    let id = second.id.to_string();
+    // The readings came this minute: the repair is dated the next, so they are before it.
+    let next_minute = to_rfc3339(icantkube::domain::time::now_ms() + 60_000)
+        .chars()
+        .take(16)
+        .collect::<String>();
+    let (_, query) = record(
+        &app,
+        &engineer,
+        &[
+            ("kind", "repair"),
+            ("failure_mode", "PWF"),
+            ("done_at", &next_minute),
+            ("alarm", &id),
+        ],
+    )
+    .await;
+    assert!(query.starts_with("done=Recorded; 3 readings"), "{query}");
+    let models = app.page("/models").await;
+    assert!(
+        models.contains(
+            "Alarms in service: 2 raised; 1 confirmed by a repair or a replacement, 1 false, 0 \
+             not settled; 50 % of the settled ones were right; median lead time from alarm to \
+             repair 2 h"
+        ),
+        "{models}"
     );
     db.close().await;
 }

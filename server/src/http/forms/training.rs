@@ -24,7 +24,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, FormRejection> {
-    admin_form(&state, &headers, form.get("csrf").map(String::as_str)).await?;
+    let admin = admin_form(&state, &headers, form.get("csrf").map(String::as_str)).await?;
     let field = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or_default();
     let dataset_id: i64 = field("dataset_id")
         .parse()
@@ -127,6 +127,7 @@ pub async fn create(
             } else {
                 TrackingState::Off
             },
+            started_by: Some(&admin.user),
         },
     )
     .await?;

@@ -173,6 +173,7 @@ impl QueuedRun {
         training_runs::insert(
             db.pool(),
             training_runs::NewTrainingRun {
+                started_by: None,
                 machine_id: None,
                 dataset_id: self.dataset_id,
                 profile: "ai4i2020",
