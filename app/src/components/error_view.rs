@@ -39,3 +39,22 @@ pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
         </div>
     }
 }
+
+/// What an admin page shows instead of its content when its server function refused: a link
+/// to sign in as admin (back to `page` afterwards) saying what for, or the error.
+pub fn admin_page_refusal(error: crate::error::AppError, page: &str, purpose: &str) -> AnyView {
+    match error {
+        crate::error::AppError::SignInRequired => view! {
+            <p class="notice">
+                <a href=format!("/login?next={page}")>"Sign in"</a>
+                {format!(" as admin {purpose}.")}
+            </p>
+        }
+        .into_any(),
+        error => {
+            let errors = ArcRwSignal::new(Errors::default());
+            errors.update(|e| e.insert_with_default_key(error));
+            view! { <ErrorView errors /> }.into_any()
+        }
+    }
+}

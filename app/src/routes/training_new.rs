@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::error_view::ErrorView;
+use crate::components::error_view::admin_page_refusal;
 use crate::components::upload_progress::UploadProgress;
 use crate::error::AppError;
 use crate::model::{DatasetPreview, TrainingForm, COLUMN_ROLES};
@@ -41,17 +41,8 @@ pub fn NewTrainingPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match form.await {
                     Ok((form, csrf)) => view! { <FormSteps form csrf /> }.into_any(),
-                    Err(AppError::SignInRequired) => view! {
-                        <p class="notice">
-                            <a href="/login?next=/training/new">"Sign in"</a>
-                            " as admin to upload data and train models."
-                        </p>
-                    }
-                    .into_any(),
                     Err(error) => {
-                        let errors = ArcRwSignal::new(Errors::default());
-                        errors.update(|e| e.insert_with_default_key(error));
-                        view! { <ErrorView errors /> }.into_any()
+                        admin_page_refusal(error, "/training/new", "to upload data and train models")
                     }
                 }
             })}

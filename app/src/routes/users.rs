@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::error_view::ErrorView;
+use crate::components::error_view::admin_page_refusal;
 use crate::error::AppError;
 use crate::model::{Role, UserEntry};
 
@@ -31,18 +31,7 @@ pub fn UsersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match users.await {
                     Ok((users, csrf)) => view! { <Users users csrf /> }.into_any(),
-                    Err(AppError::SignInRequired) => view! {
-                        <p class="notice">
-                            <a href="/login?next=/users">"Sign in"</a>
-                            " as admin to manage users."
-                        </p>
-                    }
-                    .into_any(),
-                    Err(error) => {
-                        let errors = ArcRwSignal::new(Errors::default());
-                        errors.update(|e| e.insert_with_default_key(error));
-                        view! { <ErrorView errors /> }.into_any()
-                    }
+                    Err(error) => admin_page_refusal(error, "/users", "to manage users"),
                 }
             })}
         </Suspense>

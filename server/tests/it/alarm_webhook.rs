@@ -11,12 +11,10 @@ use axum::Router;
 use icantkube::alarms::webhook::signature;
 use icantkube::configuration::{Secret, WebhookFormat, WebhookSettings};
 use reqwest::header::COOKIE;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::api::predictions::promote;
-use crate::support::app::{add_user, spawn_app_with, user_session_at, TestApp};
-use crate::support::data::milling_csv;
-use crate::support::model::train;
+use crate::alarms::{mill_with_model_and, post as post_reading, CRITICAL};
+use crate::support::app::{add_user, user_session_at, TestApp};
 
 const SECRET: &str = "webhook-test-secret";
 
@@ -53,33 +51,19 @@ async fn receiver(failures: usize) -> (String, Received) {
 
 async fn app_announcing_to(url: &str) -> TestApp {
     let url = url.to_string();
-    let app = spawn_app_with(move |settings| {
+    mill_with_model_and(move |settings| {
         settings.alarm_webhook = Some(WebhookSettings {
             url,
             secret: Some(Secret::new(SECRET)),
             format: WebhookFormat::Json,
         })
     })
-    .await;
-    app.admin_post(
-        "/api/v1/machines",
-        json!({ "name": "mill-1", "profile": "ai4i2020", "attributes": { "type": "M" } }),
-    )
-    .await;
-    let model = train(&milling_csv(11, 4, 1000), 30, true);
-    promote(&app, "mill-1", "ai4i2020", &model).await;
-    app
+    .await
 }
 
 async fn post_critical(app: &TestApp, seq: &str) {
-    let body = json!({ "seq": seq, "values": {
-        "air_temperature": 302.0, "process_temperature": 309.0, "rotational_speed": 1290.0,
-        "torque": 55.0, "tool_wear": 80.0 } });
-    let response = app
-        .post_readings("mill-1", "application/json", &body.to_string())
-        .await;
-    let answer: Value = response.json().await.unwrap();
-    assert_eq!(answer["prediction"]["status"], "critical", "{answer}");
+    let now = icantkube::domain::time::now_ms();
+    assert_eq!(post_reading(app, seq, now, CRITICAL).await, "critical");
 }
 
 /// Waits until the receiver has `count` requests, for at most `seconds`.

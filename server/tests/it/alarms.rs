@@ -6,24 +6,31 @@
 
 use icantkube::db::alarms::{self, Action, Alarm, AlarmFilter, Signal};
 use icantkube::db::Database;
-use reqwest::header::{COOKIE, LOCATION};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::{json, Value};
 
 use crate::api::predictions::promote;
-use crate::support::app::{add_user, spawn_app, user_session_at, TestApp};
+use crate::support::app::{
+    add_user, post_form_as, spawn_app, spawn_app_with, user_session_at, TestApp,
+};
 use crate::support::data::milling_csv;
 use crate::support::model::{register_in, train};
+use icantkube::configuration::Settings;
 
 const HEALTHY: [f64; 5] = [300.0, 310.5, 1500.0, 40.0, 20.0];
 /// Deep in the heat-dissipation failure region.
-const CRITICAL: [f64; 5] = [302.0, 309.0, 1290.0, 55.0, 80.0];
+pub(crate) const CRITICAL: [f64; 5] = [302.0, 309.0, 1290.0, 55.0, 80.0];
 const MINUTE: i64 = 60_000;
 const PASSWORD: &str = "alarm test password";
 
 /// A mill with an active model that scores `HEALTHY` healthy and `CRITICAL` critical.
 async fn mill_with_model() -> TestApp {
-    let app = spawn_app().await;
+    mill_with_model_and(|_| {}).await
+}
+
+/// `mill_with_model` on a server whose settings `adjust` changes.
+pub(crate) async fn mill_with_model_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let app = spawn_app_with(adjust).await;
     app.admin_post(
         "/api/v1/machines",
         json!({ "name": "mill-1", "profile": "ai4i2020", "attributes": { "type": "M" } }),
@@ -35,7 +42,7 @@ async fn mill_with_model() -> TestApp {
 }
 
 /// Posts one reading at `at` (ms); answers the status it was scored with.
-async fn post(app: &TestApp, seq: &str, at: i64, values: [f64; 5]) -> String {
+pub(crate) async fn post(app: &TestApp, seq: &str, at: i64, values: [f64; 5]) -> String {
     let at = icantkube::domain::time::to_rfc3339(at);
     let body = json!({
         "seq": seq,
@@ -67,28 +74,6 @@ fn browser() -> Client {
         .redirect(redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// Posts an alarm form with a session; answers the status and where it led.
-async fn act(
-    app: &TestApp,
-    path: &str,
-    session: &(String, String),
-    note: &str,
-) -> (StatusCode, String) {
-    let response = browser()
-        .post(app.url(path))
-        .header(COOKIE, &session.0)
-        .form(&[("csrf", session.1.as_str()), ("note", note)])
-        .send()
-        .await
-        .unwrap();
-    let location = response
-        .headers()
-        .get(LOCATION)
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (response.status(), location)
 }
 
 #[tokio::test]
@@ -167,30 +152,37 @@ async fn a_machine_turning_critical_raises_one_alarm_that_engineers_acknowledge_
     let viewer = user_session_at(&app.address, &browser(), "vic", PASSWORD).await;
     let engineer = user_session_at(&app.address, &browser(), "eng", PASSWORD).await;
     let acknowledge = format!("/alarms/{}/acknowledge", alarm.id);
-    let (status, _) = act(&app, &acknowledge, &viewer, "mine").await;
+    let (status, _) = post_form_as(&app, &acknowledge, &viewer, &[("note", "mine")]).await;
     assert_eq!(
         status,
         StatusCode::FORBIDDEN,
         "a viewer may not acknowledge"
     );
 
-    let (status, location) = act(&app, &acknowledge, &engineer, "on my way").await;
+    let (status, location) =
+        post_form_as(&app, &acknowledge, &engineer, &[("note", "on my way")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.starts_with("/alarms?done="), "{location}");
-    let (_, location) = act(&app, &acknowledge, &engineer, "again").await;
+    let (_, location) = post_form_as(&app, &acknowledge, &engineer, &[("note", "again")]).await;
     assert!(location.contains("is%20acknowledged"), "{location}");
     let alarm = &all_alarms(&db).await[0];
     assert_eq!(alarm.state, "acknowledged");
     assert_eq!(alarm.acknowledged_by.as_deref(), Some("eng"));
     assert_eq!(alarm.acknowledged_note.as_deref(), Some("on my way"));
 
-    let (_, location) = act(&app, &format!("/alarms/{}/clear", alarm.id), &engineer, "").await;
+    let (_, location) = post_form_as(
+        &app,
+        &format!("/alarms/{}/clear", alarm.id),
+        &engineer,
+        &[("note", "")],
+    )
+    .await;
     assert!(location.starts_with("/alarms?done="), "{location}");
     let alarm = &all_alarms(&db).await[0];
     assert_eq!(alarm.state, "cleared");
     assert_eq!(alarm.cleared_by.as_deref(), Some("eng"));
     assert_eq!(alarm.cleared_note, None, "an empty note is no note");
-    let (_, location) = act(&app, "/alarms/999/clear", &engineer, "").await;
+    let (_, location) = post_form_as(&app, "/alarms/999/clear", &engineer, &[("note", "")]).await;
     assert!(location.contains("no%20alarm%20999"), "{location}");
 
     // Critical again after clearing: a new episode, a new alarm.

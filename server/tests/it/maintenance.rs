@@ -10,7 +10,9 @@ use reqwest::header::{COOKIE, LOCATION};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::app::{add_user, admin_session_at, spawn_app, user_session_at, TestApp};
+use crate::support::app::{
+    add_user, admin_session_at, decoded_query, post_form_as, spawn_app, user_session_at, TestApp,
+};
 use crate::support::data::{dataset, milling_csv};
 use crate::support::model::{register_in, train};
 
@@ -45,23 +47,9 @@ async fn record(
     session: &(String, String),
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let response = browser()
-        .post(app.url("/machines/mill-1/maintenance"))
-        .header(COOKIE, &session.0)
-        .form(&[&[("csrf", session.1.as_str())], fields].concat())
-        .send()
-        .await
-        .unwrap();
-    let location = response
-        .headers()
-        .get(LOCATION)
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let query: Vec<String> =
-        form_urlencoded::parse(location.split_once('?').map_or("", |(_, q)| q).as_bytes())
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect();
-    (response.status(), query.join("&"))
+    let (status, location) =
+        post_form_as(app, "/machines/mill-1/maintenance", session, fields).await;
+    (status, decoded_query(&location))
 }
 
 async fn count(db: &Database, sql: &str) -> i64 {

@@ -10,7 +10,9 @@ use std::time::Duration;
 use reqwest::header::{COOKIE, LOCATION};
 use reqwest::{redirect, Client, StatusCode};
 
-use crate::support::app::{add_user, admin_session_at, spawn_app, user_session_at, TestApp};
+use crate::support::app::{
+    add_user, admin_session_at, decoded_query, post_form_as, spawn_app, user_session_at, TestApp,
+};
 
 const PASSWORD: &str = "eleven plus one";
 
@@ -41,26 +43,12 @@ async fn get(client: &Client, app: &TestApp, path: &str, cookie: &str) -> (Statu
     (response.status(), response.text().await.unwrap())
 }
 
-/// Posts an admin form of the users page; answers where it sent the admin.
+/// Posts an admin form of the users page; answers the decoded query it led to.
 async fn post(client: &Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> String {
-    let (cookie, csrf) = admin_session_at(&app.address, client).await;
-    let response = client
-        .post(app.url(path))
-        .header(COOKIE, cookie)
-        .form(&[&[("csrf", csrf.as_str())], fields].concat())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-    let location = response.headers()[LOCATION].to_str().unwrap().to_string();
-    urlencoding_decode(&location)
-}
-
-fn urlencoding_decode(text: &str) -> String {
-    form_urlencoded::parse(text.split_once('?').map_or("", |(_, q)| q).as_bytes())
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    let admin = admin_session_at(&app.address, client).await;
+    let (status, location) = post_form_as(app, path, &admin, fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+    decoded_query(&location)
 }
 
 /// Signs in through the form: the status and where it sends the user.
@@ -79,7 +67,7 @@ async fn sign_in(
     let location = response
         .headers()
         .get(LOCATION)
-        .map(|l| urlencoding_decode(l.to_str().unwrap()))
+        .map(|l| decoded_query(l.to_str().unwrap()))
         .unwrap_or_default();
     (response.status(), location)
 }

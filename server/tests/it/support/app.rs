@@ -214,16 +214,37 @@ pub async fn admin_session(app: &TestApp, client: &reqwest::Client) -> (String, 
 
 /// `admin_session` on the server at `base` (`http://HOST:PORT`).
 pub async fn admin_session_at(base: &str, client: &reqwest::Client) -> (String, String) {
+    session_with(base, client, &[("password", ADMIN_PASSWORD)], "admin").await
+}
+
+/// Signs in through the form with `fields` (and `next=/`), then reads a signed-in page:
+/// answers the session cookie and the CSRF token of the header's sign-out form, which every
+/// signed-in user's page carries.
+async fn session_with(
+    base: &str,
+    client: &reqwest::Client,
+    fields: &[(&str, &str)],
+    who: &str,
+) -> (String, String) {
     let response = client
         .post(format!("{base}/login"))
-        .form(&[("password", ADMIN_PASSWORD), ("next", "/")])
+        .form(&[fields, &[("next", "/")]].concat())
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in");
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "signing in as {who}"
+    );
+    assert_eq!(
+        response.headers()[reqwest::header::LOCATION],
+        "/",
+        "signing in as {who}"
+    );
     let cookie = session_cookie(&response);
     let page = client
-        .get(format!("{base}/training/new"))
+        .get(format!("{base}/"))
         .header(reqwest::header::COOKIE, &cookie)
         .send()
         .await
@@ -267,40 +288,54 @@ pub async fn add_user(
 }
 
 /// Signs in as a named user through the form with `client` (which must not follow
-/// redirects): answers the session cookie and the CSRF token of the header's sign-out form.
+/// redirects): answers the session cookie and the CSRF token.
 pub async fn user_session_at(
     base: &str,
     client: &reqwest::Client,
     name: &str,
     password: &str,
 ) -> (String, String) {
-    let response = client
-        .post(format!("{base}/login"))
-        .form(&[("user", name), ("password", password), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "signing in as {name}"
-    );
-    assert_eq!(
-        response.headers()[reqwest::header::LOCATION],
-        "/",
-        "signing in as {name}"
-    );
-    let cookie = session_cookie(&response);
-    let page = client
-        .get(format!("{base}/"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
+    session_with(
+        base,
+        client,
+        &[("user", name), ("password", password)],
+        name,
+    )
+    .await
+}
+
+/// Posts a form with a session (`(cookie, csrf)`), the token as its `csrf` field; answers the
+/// status and where it led (`Location`, empty when none).
+pub async fn post_form_as(
+    app: &TestApp,
+    path: &str,
+    session: &(String, String),
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
         .unwrap()
-        .text()
+        .post(app.url(path))
+        .header(reqwest::header::COOKIE, &session.0)
+        .form(&[&[("csrf", session.1.as_str())], fields].concat())
+        .send()
         .await
         .unwrap();
-    (cookie, csrf_token(&page))
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (response.status(), location)
+}
+
+/// The query of a redirect's location, decoded: `error=there is no user named x`.
+pub fn decoded_query(location: &str) -> String {
+    form_urlencoded::parse(location.split_once('?').map_or("", |(_, q)| q).as_bytes())
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The `name=value` of a sign-in answer's `Set-Cookie`.
