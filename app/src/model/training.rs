@@ -85,6 +85,8 @@ pub struct TrainingRunSummary {
     pub model_version: Option<String>,
     /// The admin who started it, when known.
     pub started_by: Option<String>,
+    /// The admin who cancelled it, if one did.
+    pub cancelled_by: Option<String>,
 }
 
 impl TrainingRunSummary {

@@ -88,6 +88,10 @@ fn RunView(detail: TrainingRunDetail, viewer: Viewer) -> impl IntoView {
                 <dt>"Started by"</dt>
                 <dd>{run.started_by.clone().unwrap_or_else(|| "not recorded".into())}</dd>
             </div>
+            {run
+                .cancelled_by
+                .clone()
+                .map(|by| view! { <div><dt>"Cancelled by"</dt><dd>{by}</dd></div> })}
             <div>
                 <dt>"Data set"</dt>
                 <dd>{run.dataset.clone().unwrap_or_else(|| "—".into())}</dd>

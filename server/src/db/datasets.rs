@@ -18,6 +18,8 @@ pub struct NewDataset<'a> {
     pub column_roles: String,
     pub row_count: i64,
     pub content_sha256: &'a str,
+    /// The admin who uploaded or exported it.
+    pub uploaded_by: Option<&'a str>,
 }
 
 /// The longest part of a data set's file.
@@ -46,7 +48,7 @@ pub async fn insert(
     let mut transaction = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO datasets (name, file_name, profile, column_roles, row_count, \
-         content_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         content_sha256, created_at, uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(new.name)
     .bind(new.file_name)
@@ -55,6 +57,7 @@ pub async fn insert(
     .bind(new.row_count)
     .bind(new.content_sha256)
     .bind(now_ms())
+    .bind(new.uploaded_by)
     .fetch_one(&mut *transaction)
     .await?;
     for position in 0_i64.. {

@@ -59,13 +59,14 @@ pub struct TrainingRun {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub started_by: Option<String>,
+    pub cancelled_by: Option<String>,
 }
 
 /// The columns of `TrainingRun`, in its order.
 const COLUMNS: &str = "id, machine_id, dataset_id, profile, target, algorithm, parameters, \
     state, stage, progress, error, metrics, runner, auto_promote, job_name, tracking, \
     tracking_error, mlflow_experiment_id, mlflow_run_id, created_at, started_at, finished_at, \
-    started_by";
+    started_by, cancelled_by";
 
 pub async fn insert(pool: &AnyPool, new: NewTrainingRun<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
@@ -152,6 +153,16 @@ pub async fn cancel(pool: &AnyPool, id: i64) -> Result<bool> {
     .execute(pool)
     .await?;
     Ok(changed.rows_affected() == 1)
+}
+
+/// Notes who cancelled the run.
+pub async fn cancelled_by(pool: &AnyPool, id: i64, user: &str) -> Result<()> {
+    sqlx::query("UPDATE training_runs SET cancelled_by = ? WHERE id = ? AND state = 'cancelled'")
+        .bind(user)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Where the run stands in MLflow.

@@ -186,6 +186,7 @@ impl StoredTraining {
             error: run.error.clone(),
             runner: run.job_name.clone().or_else(|| run.runner.clone()),
             started_by: run.started_by.clone(),
+            cancelled_by: run.cancelled_by.clone(),
             tracking: self.tracking_of(run),
             model_version: names.versions_by_run.get(&run.id).cloned(),
         }

@@ -230,6 +230,17 @@ async fn repairs_label_the_run_before_them_and_a_model_trained_on_the_history_le
         .parse()
         .unwrap();
     let csv = String::from_utf8(datasets::content(db.pool(), id).await.unwrap()).unwrap();
+    let exported_by: Option<String> =
+        sqlx::query_scalar("SELECT uploaded_by FROM datasets WHERE id = ?")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        exported_by.as_deref(),
+        Some("admin"),
+        "who made the data set"
+    );
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let (failure, osf) = (column("Machine failure"), column("OSF"));

@@ -101,7 +101,7 @@ pub async fn upload(
         name
     };
     let rows = dataset.rows;
-    let id = store(&state, &name, &file_name, content, dataset).await?;
+    let id = store(&state, &name, &file_name, content, dataset, &session.user).await?;
     tracing::info!(id, %name, rows, "data set uploaded");
     Ok(Redirect::to(&format!("/training/new?dataset={id}")).into_response())
 }
@@ -119,6 +119,7 @@ async fn store(
     file_name: &str,
     content: DatasetFile,
     dataset: DatasetOutline,
+    by: &str,
 ) -> Result<i64, FormRejection> {
     let roles: Vec<ColumnRole> = dataset
         .columns
@@ -143,6 +144,7 @@ async fn store(
             column_roles: serde_json::to_string(&roles).expect("roles serialise"),
             row_count: rows as i64,
             content_sha256: &fingerprint,
+            uploaded_by: Some(by),
         },
         content.into_reader().await.map_err(scratch_failed)?,
     )
@@ -191,7 +193,7 @@ pub async fn from_machine(
     headers: HeaderMap,
     Form(form): Form<FromMachine>,
 ) -> Result<Response, FormRejection> {
-    admin_form(&state, &headers, form.csrf.as_deref()).await?;
+    let admin = admin_form(&state, &headers, form.csrf.as_deref()).await?;
     let pool = state.db.pool();
     let machine = machines::find(pool, &form.machine).await?.ok_or_else(|| {
         FormRejection::invalid(
@@ -213,6 +215,7 @@ pub async fn from_machine(
         &format!("{}-history.csv", machine.name),
         content,
         dataset,
+        &admin.user,
     )
     .await?;
     tracing::info!(id, machine = %machine.name, rows, "machine history stored as a data set");

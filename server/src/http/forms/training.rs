@@ -152,11 +152,12 @@ pub async fn cancel(
     headers: HeaderMap,
     Form(form): Form<Cancel>,
 ) -> Result<Response, FormRejection> {
-    admin_form(&state, &headers, form.csrf.as_deref()).await?;
+    let admin = admin_form(&state, &headers, form.csrf.as_deref()).await?;
     let page = format!("/training/{run_id}");
     state.runner.cancel(run_id).await.map_err(|error| {
         FormRejection::invalid(page.clone(), format!("the run was not cancelled: {error}"))
     })?;
-    tracing::info!(run_id, "training run cancelled");
+    training_runs::cancelled_by(state.db.pool(), run_id, &admin.user).await?;
+    tracing::info!(run_id, by = %admin.user, "training run cancelled");
     Ok(Redirect::to(&page).into_response())
 }

@@ -577,6 +577,10 @@ async fn a_queued_or_running_run_can_be_cancelled() {
     );
     let page = wait_for_run(&app, &run, &admin.cookie).await;
     assert!(page.contains("data-state=\"cancelled\""), "{page}");
+    assert!(
+        page.contains("Cancelled by</dt><dd>admin"),
+        "who cancelled it: {page}"
+    );
     // An ended run, or one that does not exist, is not "cancelled" again: the form says why.
     for (path, words) in [
         (format!("{run}/cancel"), "has already ended (cancelled)"),

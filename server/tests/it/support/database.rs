@@ -91,6 +91,7 @@ impl TestDatabase {
         let id = datasets::insert(
             self.db.pool(),
             datasets::NewDataset {
+                uploaded_by: None,
                 name: "mills",
                 file_name: "mills.csv",
                 profile: "ai4i2020",
