@@ -105,7 +105,10 @@ impl PasswordChecks {
             None => accounts::unknown_user_hash().to_string(),
         };
         let password = password.to_string();
-        let keys = [client.to_string(), format!("user:{name}")];
+        // No user's name is longer than 40 characters; a longer one (a guess) is counted under
+        // its first 40, so the key fits its column.
+        let user: String = name.chars().take(40).collect();
+        let keys = [client.to_string(), format!("user:{user}")];
         self.limited(&keys, via, move || accounts::verify(&hash, &password))
             .await?;
         match found {

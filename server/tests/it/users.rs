@@ -240,6 +240,13 @@ async fn guesses_at_one_users_password_are_limited_across_addresses() {
     // A sixth address, with the right password: the user's own limit holds.
     let (status, _) = sign_in(&browser_at(6), &app, "ana", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // A name longer than any user's is a wrong guess, not a failure.
+    let (status, location) = sign_in(&browser_at(8), &app, &"a".repeat(5_000), PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location.contains("error=wrong user name or password"),
+        "{location}"
+    );
     // Other users are not locked out by it.
     add_user(&app.address, &browser(), "ben", "viewer", PASSWORD).await;
     let (status, location) = sign_in(&browser_at(7), &app, "ben", PASSWORD).await;
