@@ -186,7 +186,7 @@ def main():
     out = sys.argv[1]
     ours = json.load(open(f"{out}/icantkube.json"))
     frame = pd.read_csv(f"{out}/features.csv")
-    features = [c for c in frame.columns if c not in ("__target", "__fold", "__scored")]
+    features = [c for c in frame.columns if c not in ("__target", "__fold", "__scored", "__oof")]
     x = frame[features].to_numpy(dtype=np.float64)
     y = frame["__target"].to_numpy(dtype=np.float64)
     fold = frame["__fold"].to_numpy()

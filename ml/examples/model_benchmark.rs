@@ -3,8 +3,11 @@
 //! so that `bench/models.py` can score scikit-learn on exactly the same rows and folds.
 //!
 //! ```text
-//! model_benchmark --data PATH --out DIR
+//! model_benchmark --data PATH --out DIR [--algorithm NAME] [--set NAME=VALUE]...
 //! ```
+//!
+//! `--algorithm` and `--set` (a hyperparameter over the algorithm's defaults, JSON value) try
+//! other settings than the ones the app trains with.
 //!
 //! Writes `DIR/features.csv` (the feature columns, then `__target`, `__fold` and `__scored`:
 //! how many times cross-validation scored the row, 0 or 1 except for a remaining-life cut point
@@ -18,22 +21,42 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use ml::dataset::{Dataset, LoadOptions};
 use ml::training::{train_with_split, TrainOptions};
+use ml::{Algorithm, Hyperparameters};
 use serde_json::json;
 
-const USAGE: &str = "usage: model_benchmark --data PATH --out DIR";
+const USAGE: &str =
+    "usage: model_benchmark --data PATH --out DIR [--algorithm NAME] [--set NAME=VALUE]...";
 /// Single-row predictions timed, cycling over the feature rows.
 const LATENCY_CALLS: usize = 20_000;
 
 fn main() -> Result<()> {
-    let (data, out) = arguments()?;
+    let arguments = arguments()?;
+    let (data, out) = (arguments.data, arguments.out);
     let bytes = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
     let dataset = Dataset::load(&bytes, &LoadOptions::default())
         .with_context(|| format!("loading {}", data.display()))?;
 
     let started = Instant::now();
+    let algorithm = arguments
+        .algorithm
+        .unwrap_or_else(|| Algorithm::for_profile(dataset.profile));
+    let mut parameters = serde_json::to_value(Hyperparameters::defaults(
+        algorithm,
+        dataset.is_classification(),
+    ))?;
+    for (name, value) in arguments.settings {
+        let slot = parameters
+            .get_mut(&name)
+            .with_context(|| format!("no hyperparameter {name:?}"))?;
+        *slot = serde_json::from_str(&value).with_context(|| format!("{name}={value}"))?;
+    }
+    let options = TrainOptions {
+        algorithm: Some(algorithm),
+        hyperparameters: Some(serde_json::from_value(parameters)?),
+        ..TrainOptions::default()
+    };
     let (model, split) =
-        train_with_split(&dataset, &TrainOptions::default(), &mut |_: &str, _: u8| {})
-            .context("training")?;
+        train_with_split(&dataset, &options, &mut |_: &str, _: u8| {}).context("training")?;
     let cv_and_fit_seconds = started.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -46,13 +69,18 @@ fn main() -> Result<()> {
     let mut csv =
         csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
     let mut header = model.card.feature_names.clone();
-    header.extend(["__target", "__fold", "__scored"].map(String::from));
+    header.extend(["__target", "__fold", "__scored", "__oof"].map(String::from));
     csv.write_record(&header)?;
-    let labelled = split.y.iter().zip(&split.fold).zip(&scored);
-    for (features, ((target, fold), scored)) in x.values.chunks_exact(x.cols).zip(labelled) {
+    let labelled = split.y.iter().zip(&split.fold).zip(&scored).zip(&split.oof);
+    for (features, (((target, fold), scored), oof)) in x.values.chunks_exact(x.cols).zip(labelled) {
         // `{}` prints an f64 with the fewest digits that read back to the same number.
         let mut record: Vec<String> = features.iter().map(|v| v.to_string()).collect();
-        record.extend([target.to_string(), fold.to_string(), scored.to_string()]);
+        record.extend([
+            target.to_string(),
+            fold.to_string(),
+            scored.to_string(),
+            oof.to_string(),
+        ]);
         csv.write_record(&record)?;
     }
     csv.flush()?;
@@ -77,6 +105,7 @@ fn main() -> Result<()> {
         "version": env!("CARGO_PKG_VERSION"),
         "data": data.display().to_string(),
         "task": model.card.task,
+        "algorithm": model.card.algorithm.name(),
         "rows": x.rows,
         "features": x.cols,
         "scheme": evaluation.scheme,
@@ -84,6 +113,7 @@ fn main() -> Result<()> {
         "hyperparameters": model.card.hyperparameters,
         "metrics": metrics,
         "per_fold": evaluation.per_fold,
+        "per_mode": evaluation.per_mode,
         "cv_and_fit_seconds": cv_and_fit_seconds,
         "fit_seconds": evaluation.training_seconds,
         "predict_calls": LATENCY_CALLS,
@@ -96,25 +126,48 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn arguments() -> Result<(PathBuf, PathBuf)> {
-    let (mut data, mut out) = (None, None);
-    let mut args = std::env::args_os().skip(1);
+struct Arguments {
+    data: PathBuf,
+    out: PathBuf,
+    algorithm: Option<Algorithm>,
+    settings: Vec<(String, String)>,
+}
+
+fn arguments() -> Result<Arguments> {
+    let (mut data, mut out, mut algorithm, mut settings) = (None, None, None, Vec::new());
+    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let slot = match arg.to_str() {
-            Some("--data") => &mut data,
-            Some("--out") => &mut out,
-            Some("-h" | "--help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => bail!("unknown argument {arg:?}\n{USAGE}"),
-        };
+        if matches!(arg.as_str(), "-h" | "--help") {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
         let value = args
             .next()
             .with_context(|| format!("{arg:?} needs a value\n{USAGE}"))?;
-        *slot = Some(PathBuf::from(value));
+        match arg.as_str() {
+            "--data" => data = Some(PathBuf::from(value)),
+            "--out" => out = Some(PathBuf::from(value)),
+            "--algorithm" => {
+                algorithm = Some(
+                    Algorithm::parse(&value)
+                        .with_context(|| format!("unknown algorithm {value:?}"))?,
+                )
+            }
+            "--set" => {
+                let (name, setting) = value
+                    .split_once('=')
+                    .with_context(|| format!("--set {value:?}: write NAME=VALUE"))?;
+                settings.push((name.to_string(), setting.to_string()));
+            }
+            _ => bail!("unknown argument {arg:?}\n{USAGE}"),
+        }
     }
-    Ok((data.context(USAGE)?, out.context(USAGE)?))
+    Ok(Arguments {
+        data: data.context(USAGE)?,
+        out: out.context(USAGE)?,
+        algorithm,
+        settings,
+    })
 }
 
 /// Nearest-rank percentile of sorted values (the same rule as bench/models.py).

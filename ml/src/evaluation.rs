@@ -7,6 +7,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::calibration::CalibrationReport;
 use super::metrics::{
     best_f1_threshold, conformal_half_width, ClassificationMetrics, Confusion, RegressionMetrics,
 };
@@ -43,6 +44,9 @@ pub struct Evaluation {
     pub regression: Option<RegressionMetrics>,
     /// F1 or RMSE of each fold.
     pub per_fold: Vec<f64>,
+    /// How well the failure probabilities match outcomes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationReport>,
     #[serde(default)]
     pub per_mode: Vec<ModeMetrics>,
     /// ROC curve points (false-positive rate, true-positive rate), thinned.

@@ -1,8 +1,10 @@
-//! icantkube's failure models: data sets with column roles, feature recipes, smartcore
-//! estimators, cross-validated evaluation, the model file, and prediction. Pure computation on
+//! icantkube's failure models: data sets with column roles, feature recipes, estimators
+//! (smartcore's forest and linear models, hessboost's gradient boosting), cross-validated
+//! evaluation, calibration, the model file, and prediction. Pure computation on
 //! values: no web framework, database or app types, so the server, the CLI and benchmarks
 //! share it, and it alone is compiled optimised in dev builds.
 
+pub mod calibration;
 pub mod dataset;
 pub mod estimator;
 pub mod evaluation;

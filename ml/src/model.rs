@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::Calibration;
 use super::dataset::DatasetProfile;
 use super::estimator::{Algorithm, Estimator, Hyperparameters};
 use super::evaluation::Evaluation;
@@ -71,6 +72,10 @@ pub struct ModelCard {
     pub hyperparameters: Hyperparameters,
     /// Decision threshold on the failure probability, chosen on validation folds.
     pub threshold: Option<f64>,
+    /// Maps the failure estimator's score to a probability; fitted on out-of-fold scores.
+    /// Models made before calibration have none and show the score itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
     pub bands: StatusBands,
     /// Half-width of the 90 % remaining-life interval (split-conformal).
     pub interval_half_width: Option<f64>,
@@ -208,6 +213,9 @@ impl Model {
             .chain(&model.estimators.modes)
             .try_for_each(|estimator| estimator.check(width))
             .map_err(ModelError::Damaged)?;
+        if let Some(calibration) = &model.card.calibration {
+            calibration.check().map_err(ModelError::Damaged)?;
+        }
         Ok(model)
     }
 
@@ -218,7 +226,7 @@ impl Model {
 
     /// The prediction for one row of features.
     pub fn predict(&self, features: &[f64]) -> Prediction {
-        let value = self.estimators.main.predict_row(features);
+        let value = self.score(features);
         let card = &self.card;
         match card.task {
             Task::Classification => {
@@ -258,6 +266,15 @@ impl Model {
         }
     }
 
+    /// The failure probability (calibrated) or the remaining life of a row of features.
+    fn score(&self, features: &[f64]) -> f64 {
+        let value = self.estimators.main.predict_row(features);
+        match &self.card.calibration {
+            Some(calibration) => calibration.apply(value),
+            None => value,
+        }
+    }
+
     fn likely_mode(&self, features: &[f64]) -> Option<(String, f64)> {
         let scores: Vec<f64> = self
             .estimators
@@ -276,7 +293,7 @@ impl Model {
     /// The features that pushed this prediction towards failure most: each is set back to its
     /// training median in turn and the change in the prediction is its effect.
     pub fn drivers(&self, features: &[f64], count: usize) -> Vec<Driver> {
-        let base = self.estimators.main.predict_row(features);
+        let base = self.score(features);
         // Effects below these are noise, not reasons: a tenth of a percentage point of
         // probability, or half a time unit of life.
         let (towards_failure, negligible) = match self.card.task {
@@ -290,7 +307,7 @@ impl Model {
                 continue;
             }
             probe[index] = *reference;
-            let without = self.estimators.main.predict_row(&probe);
+            let without = self.score(&probe);
             probe[index] = features[index];
             let effect = (base - without) * towards_failure;
             if effect > negligible {

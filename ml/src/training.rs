@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use super::calibration;
 use super::dataset::{Dataset, DatasetError, DatasetProfile, Role, Values};
 use super::estimator::{Algorithm, Estimator, FitError, Hyperparameters, Matrix};
 use super::evaluation::{self, Evaluation, ModeMetrics};
@@ -20,7 +21,8 @@ const RESIDUAL_POINTS: usize = 400;
 
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    pub algorithm: Algorithm,
+    /// `None`: the profile's best on cross-validation ([`Algorithm::for_profile`]).
+    pub algorithm: Option<Algorithm>,
     /// `None`: the defaults for the task.
     pub hyperparameters: Option<Hyperparameters>,
     pub folds: usize,
@@ -31,7 +33,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            algorithm: Algorithm::RandomForest,
+            algorithm: None,
             hyperparameters: None,
             folds: 5,
             derived: Vec::new(),
@@ -136,6 +138,8 @@ pub struct Split {
     pub fold: Vec<usize>,
     /// Feature rows scored for remaining life (the cut points), or every row.
     pub scored_rows: Vec<usize>,
+    /// Out-of-fold prediction of each feature row, as cross-validation scored it.
+    pub oof: Vec<f64>,
 }
 
 /// Cross-validates, then fits on all rows; the card carries the validation results.
@@ -161,10 +165,13 @@ pub fn train_with_split(
         Task::Regression
     };
     let classification = task == Task::Classification;
+    let algorithm = options
+        .algorithm
+        .unwrap_or_else(|| Algorithm::for_profile(dataset.profile));
     let parameters = options
         .hyperparameters
         .clone()
-        .unwrap_or_else(|| Hyperparameters::defaults(classification));
+        .unwrap_or_else(|| Hyperparameters::defaults(algorithm, classification));
     parameters.check().map_err(TrainError::Unsuitable)?;
     let recipe = recipe_for(dataset, &options.derived);
     let compiled = recipe.compile()?;
@@ -204,7 +211,7 @@ pub fn train_with_split(
         let train: Vec<usize> = (0..y.len()).filter(|&i| fold[i] != f).collect();
         let test: Vec<usize> = (0..y.len()).filter(|&i| fold[i] == f).collect();
         let estimator = fit_rows(
-            options.algorithm,
+            algorithm,
             &parameters,
             &examples.x,
             &y,
@@ -229,7 +236,7 @@ pub fn train_with_split(
     let all: Vec<usize> = (0..y.len()).collect();
     let fit_started = Instant::now();
     let main = fit_rows(
-        options.algorithm,
+        algorithm,
         &parameters,
         &examples.x,
         &y,
@@ -249,6 +256,7 @@ pub fn train_with_split(
         classification: None,
         regression: None,
         per_fold: Vec::new(),
+        calibration: None,
         per_mode: Vec::new(),
         roc_curve: Vec::new(),
         pr_curve: Vec::new(),
@@ -256,9 +264,17 @@ pub fn train_with_split(
         training_seconds: 0.0,
     };
     let mut scored_rows = all.clone();
+    let mut calibration = None;
     let (threshold, bands, half_width) = if classification {
-        let (metrics, per_fold, threshold) =
+        let (mut metrics, per_fold, score_threshold) =
             evaluation::classification_metrics(&y, &oof, &fold, folds);
+        let (map, report) = calibration::calibrate(&y, &oof, &fold, folds);
+        // The map is non-decreasing, so the threshold carried through it keeps the decisions
+        // (up to scores pooled with the threshold's own) on the probabilities shown live.
+        let threshold = map.apply(score_threshold);
+        metrics.threshold = threshold;
+        evaluation.calibration = Some(report);
+        calibration = Some(map);
         evaluation.scheme = format!(
             "{}{folds}-fold cross-validation; each fold's threshold chosen on the other folds",
             if examples.units.is_some() {
@@ -271,7 +287,7 @@ pub fn train_with_split(
         evaluation.roc_curve = roc;
         evaluation.pr_curve = pr;
         if let Some((names, labels)) = &modes {
-            evaluation.per_mode = mode_metrics(names, labels, &oof_mode, &oof, threshold);
+            evaluation.per_mode = mode_metrics(names, labels, &oof_mode, &oof, score_threshold);
         }
         evaluation.per_fold = per_fold;
         evaluation.classification = Some(metrics);
@@ -323,9 +339,10 @@ pub fn train_with_split(
         task,
         recipe,
         feature_names: compiled.feature_names().to_vec(),
-        algorithm: options.algorithm,
+        algorithm,
         hyperparameters: parameters,
         threshold,
+        calibration,
         bands,
         interval_half_width: half_width,
         life_unit: (!classification).then(|| life_unit(dataset).to_string()),
@@ -349,6 +366,7 @@ pub fn train_with_split(
         y,
         fold,
         scored_rows,
+        oof,
     };
     Ok((model, split))
 }

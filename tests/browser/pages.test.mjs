@@ -205,6 +205,7 @@ const CHART_KINDS = [
   { kind: "confusion-matrix", page: "/models", title: /^Confusion matrix$/ },
   { kind: "roc-curve", page: "/models", title: /^ROC curve$/ },
   { kind: "precision-recall", page: "/models", title: /^Precision-recall curve$/ },
+  { kind: "calibration", page: "/models", title: /^Calibration$/ },
   { kind: "feature-importance", page: "/models", title: /^Feature importance$/ },
   { kind: "residuals", page: "/models", title: /^Predicted vs actual remaining life$/ },
 ];

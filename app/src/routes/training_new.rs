@@ -244,7 +244,11 @@ fn RunForm(
                 <label>
                     "Algorithm"
                     <select name="algorithm">
-                        <option value="random_forest" selected>"random forest"</option>
+                        <option value="auto" selected>
+                            "best for the data (boosting for run-to-failure series, else forest)"
+                        </option>
+                        <option value="random_forest">"random forest"</option>
+                        <option value="gradient_boosting">"gradient boosting"</option>
                         <option value="linear">"linear (logistic / ridge)"</option>
                     </select>
                 </label>

@@ -1,5 +1,6 @@
 //! How well a model did in cross-validation, drawn for the models page and as MLflow artifacts:
-//! a confusion matrix and ROC and precision-recall curves for failure models, predicted against
+//! a confusion matrix, ROC and precision-recall curves and a reliability chart (calibration)
+//! for failure models, predicted against
 //! actual remaining life for remaining-life models, and feature importance for both. Each SVG
 //! carries its own `<title>` and `<desc>`, because as an artifact it stands alone.
 
@@ -10,6 +11,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::{
     follow_colour_scheme, placeholder, styled_mesh, text_style, CRITICAL, LABEL_FONT, LINE,
 };
+use ml::calibration::CalibrationReport;
 use ml::evaluation::{thin, INTERVAL_COVERAGE};
 use ml::metrics::Confusion;
 use ml::model::{ModelCard, Task};
@@ -77,6 +79,10 @@ fn named_charts(card: &ModelCard) -> Vec<(&'static str, Chart)> {
                         metrics.map(|m| m.pr_auc),
                         metrics.map(|m| m.positives as f64 / m.rows as f64),
                     ),
+                ),
+                (
+                    "calibration.svg",
+                    reliability(evaluation.calibration.as_ref()),
                 ),
             ]
         }
@@ -267,6 +273,57 @@ pub fn precision_recall_curve(
         reference: guessing.map(|g| [(0.0, g), (1.0, g)]),
         axes: ["Failures caught (recall)", "Right alarms (precision)"],
         caption: (!caption.is_empty()).then(|| caption.join("; ")),
+    };
+    finish(title, description, rates.draw())
+}
+
+/// Observed failure frequency against predicted probability, one point per bin of predicted
+/// probability, from cross-validation with each fold calibrated on the others.
+pub fn reliability(report: Option<&CalibrationReport>) -> Chart {
+    let title = "Calibration";
+    let Some(report) = report.filter(|r| !r.bins.is_empty()) else {
+        return finish(
+            title,
+            "No calibration: the model was made before icantkube calibrated failure \
+             probabilities, or it has no cross-validated predictions."
+                .into(),
+            placeholder(NO_DATA, (WIDTH, SQUARE_HEIGHT)),
+        );
+    };
+    let bins: Vec<String> = report
+        .bins
+        .iter()
+        .map(|b| {
+            format!(
+                "{} predicted, {} observed in {}",
+                percent(b.predicted),
+                percent(b.observed),
+                counted(b.rows, "row")
+            )
+        })
+        .collect();
+    let description = format!(
+        "Share of rows that failed against the failure probability predicted for them, one \
+         point per tenth of the probability scale: {}. On the diagonal a probability means what \
+         it says. Brier score {:.4} ({:.4} before calibration; 0 is perfect); expected \
+         calibration error {}.",
+        bins.join("; "),
+        report.brier,
+        report.brier_uncalibrated,
+        percent(report.expected_calibration_error)
+    );
+    let rates = Rates {
+        points: report
+            .bins
+            .iter()
+            .map(|b| (b.predicted, b.observed))
+            .collect(),
+        reference: Some([(0.0, 0.0), (1.0, 1.0)]),
+        axes: ["Predicted failure probability", "Observed failure share"],
+        caption: Some(format!(
+            "Brier score {:.4}; diagonal: calibrated",
+            report.brier
+        )),
     };
     finish(title, description, rates.draw())
 }
@@ -619,7 +676,7 @@ fn percent(share: f64) -> String {
 mod tests {
     use super::*;
     use crate::simulator::demo::{simulated_engines_csv, simulated_milling_csv};
-    use ml::{self, Dataset, Hyperparameters, LoadOptions, TrainOptions};
+    use ml::{self, Algorithm, Dataset, Hyperparameters, LoadOptions, TrainOptions};
     use rand::rngs::StdRng;
     use rand::SeedableRng;
     use roxmltree::{Document, Node};
@@ -908,8 +965,9 @@ mod tests {
         TrainOptions {
             hyperparameters: Some(Hyperparameters {
                 trees,
-                ..Hyperparameters::defaults(classification)
+                ..Hyperparameters::defaults(Algorithm::RandomForest, classification)
             }),
+            algorithm: Some(Algorithm::RandomForest),
             folds: 3,
             ..TrainOptions::default()
         }
@@ -920,7 +978,7 @@ mod tests {
     }
 
     #[test]
-    fn a_trained_failure_model_gets_its_four_plots() {
+    fn a_trained_failure_model_gets_its_five_plots() {
         let csv = simulated_milling_csv(&mut StdRng::seed_from_u64(3), 2, 600).unwrap();
         let data = Dataset::load(csv.as_bytes(), &LoadOptions::default()).unwrap();
         let model = ml::train(&data, &quick(5, true), &mut |_: &str, _: u8| {}).unwrap();
@@ -931,6 +989,7 @@ mod tests {
                 "confusion_matrix.svg",
                 "roc_curve.svg",
                 "pr_curve.svg",
+                "calibration.svg",
                 "feature_importance.svg"
             ]
         );

@@ -484,8 +484,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub target: Option<String>,
 
-    /// `random_forest` or `linear` (logistic regression for failures, ridge for remaining life).
-    #[arg(long, default_value = "random_forest")]
+    /// `auto` (the best for the data's profile: gradient boosting for run-to-failure series,
+    /// the random forest otherwise), `random_forest`, `gradient_boosting` or `linear`
+    /// (logistic regression for failures, ridge for remaining life).
+    #[arg(long, default_value = "auto")]
     pub algorithm: String,
 
     /// Where to write the model.

@@ -59,13 +59,15 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         bail!("give --data and --model-out, or --run-id");
     };
     let dataset = load_dataset(data, args.target.clone())?;
-    let algorithm = Algorithm::parse(&args.algorithm).ok_or_else(|| {
-        anyhow!(
-            "unknown algorithm {:?}: use random_forest or linear",
-            args.algorithm
-        )
-    })?;
-    let mut parameters = Hyperparameters::defaults(dataset.is_classification());
+    let algorithm = Algorithm::parse_choice(&args.algorithm)
+        .ok_or_else(|| {
+            anyhow!(
+                "unknown algorithm {:?}: use auto, random_forest, gradient_boosting or linear",
+                args.algorithm
+            )
+        })?
+        .unwrap_or_else(|| Algorithm::for_profile(dataset.profile));
+    let mut parameters = Hyperparameters::defaults(algorithm, dataset.is_classification());
     if let Some(v) = args.trees {
         parameters.trees = v;
     }
@@ -95,7 +97,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         bail!("--folds must be at least 2");
     }
     let options = TrainOptions {
-        algorithm,
+        algorithm: Some(algorithm),
         hyperparameters: Some(parameters),
         folds: args.folds,
         derived,

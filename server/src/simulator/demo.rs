@@ -381,10 +381,10 @@ fn train_demo_model(profile: Profile) -> anyhow::Result<ml::Model> {
             simulated_engines_csv(&mut rng, TRAINING_ENGINES)?,
             // Fewer trees and folds: this one runs while the demo site is already serving.
             TrainOptions {
-                algorithm: Algorithm::RandomForest,
+                algorithm: Some(Algorithm::RandomForest),
                 hyperparameters: Some(Hyperparameters {
                     trees: 40,
-                    ..Hyperparameters::defaults(false)
+                    ..Hyperparameters::defaults(Algorithm::RandomForest, false)
                 }),
                 folds: 3,
                 derived: Vec::new(),

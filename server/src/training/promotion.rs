@@ -140,6 +140,7 @@ mod tests {
             classification: None,
             regression,
             per_fold: Vec::new(),
+            calibration: None,
             per_mode: Vec::new(),
             roc_curve: Vec::new(),
             pr_curve: Vec::new(),

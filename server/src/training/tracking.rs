@@ -444,6 +444,19 @@ fn metrics(evaluation: &Evaluation, timestamp: i64) -> Vec<Metric> {
         add(format!("{name}_mode_accuracy"), mode.mode_accuracy, 0);
         add(format!("{name}_rows"), mode.rows as f64, 0);
     }
+    if let Some(calibration) = &evaluation.calibration {
+        add("brier".to_string(), calibration.brier, 0);
+        add(
+            "brier_uncalibrated".to_string(),
+            calibration.brier_uncalibrated,
+            0,
+        );
+        add(
+            "expected_calibration_error".to_string(),
+            calibration.expected_calibration_error,
+            0,
+        );
+    }
     add(
         "training_seconds".to_string(),
         evaluation.training_seconds,
@@ -486,6 +499,7 @@ fn metric_name(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ml::calibration::CalibrationReport;
     use ml::evaluation::ModeMetrics;
     use ml::metrics::{ClassificationMetrics, Confusion};
 
@@ -512,6 +526,12 @@ mod tests {
             }),
             regression: None,
             per_fold: vec![0.7, 0.8, 0.9],
+            calibration: Some(CalibrationReport {
+                brier_uncalibrated: 0.03,
+                brier: 0.02,
+                expected_calibration_error: 0.01,
+                bins: Vec::new(),
+            }),
             per_mode: vec![ModeMetrics {
                 mode: "HDF".into(),
                 rows: 4,
@@ -535,6 +555,8 @@ mod tests {
         assert_eq!(value("confusion_false_negatives"), 3.0);
         assert_eq!(value("hdf_recall"), 0.75);
         assert_eq!(value("training_seconds"), 1.5);
+        assert_eq!(value("brier"), 0.02);
+        assert_eq!(value("brier_uncalibrated"), 0.03);
         assert!(metrics.iter().all(|m| m.key != "roc_auc"));
         let folds: Vec<(i64, f64)> = metrics
             .iter()

@@ -77,7 +77,7 @@ async fn train_run(db: &Database, run: &TrainingRun) -> anyhow::Result<i64> {
         roles: column_roles(&stored.column_roles)?,
         ..LoadOptions::default()
     };
-    let algorithm = Algorithm::parse(&run.algorithm)
+    let algorithm = Algorithm::parse_choice(&run.algorithm)
         .ok_or_else(|| anyhow!("unknown algorithm {:?}", run.algorithm))?;
     let parameters: serde_json::Value =
         serde_json::from_str(&run.parameters).context("the run's parameters do not parse")?;
@@ -86,12 +86,13 @@ async fn train_run(db: &Database, run: &TrainingRun) -> anyhow::Result<i64> {
     let content = datasets::content(pool, dataset_id).await?;
     let training = tokio::task::spawn_blocking(move || -> anyhow::Result<Model> {
         let dataset = Dataset::load(&content, &options)?;
+        let algorithm = algorithm.unwrap_or_else(|| Algorithm::for_profile(dataset.profile));
         let hyperparameters = merged(
-            Hyperparameters::defaults(dataset.is_classification()),
+            Hyperparameters::defaults(algorithm, dataset.is_classification()),
             parameters,
         )?;
         let train_options = TrainOptions {
-            algorithm,
+            algorithm: Some(algorithm),
             hyperparameters: Some(hyperparameters),
             ..TrainOptions::default()
         };
@@ -174,7 +175,7 @@ mod tests {
 
     #[test]
     fn chosen_hyperparameters_override_the_defaults_and_unknown_ones_are_named() {
-        let defaults = Hyperparameters::defaults(true);
+        let defaults = Hyperparameters::defaults(Algorithm::RandomForest, true);
         let merged = merged(defaults.clone(), json!({ "trees": 25 })).unwrap();
         assert_eq!(merged.trees, 25);
         assert_eq!(merged.max_depth, defaults.max_depth);

@@ -15,6 +15,7 @@ mod kubernetes;
 mod machine_ranking;
 mod maintenance;
 mod mlflow;
+mod model_quality;
 mod models;
 mod reading_counts;
 mod replicas;

@@ -8,10 +8,10 @@ use std::path::Path;
 use icantkube::domain::profiles::Profile;
 use ml::examples;
 use ml::model::ModelError;
-use ml::{self, Dataset, LoadOptions, Model, Task, TrainOptions};
+use ml::{self, Dataset, Model, Task};
 
 use crate::support::binary::run;
-use crate::support::data::{dataset, engines_csv, milling_csv, shared};
+use crate::support::data::{dataset, engines_csv, milling_csv};
 use crate::support::database::{QueuedRun, TestDatabase};
 use crate::support::model::{no_progress, quick};
 
@@ -315,32 +315,6 @@ fn the_cli_reads_cmapss_text_and_predicts_remaining_life() {
     let written = std::fs::read_to_string(path("rul.csv")).unwrap();
     assert!(written.starts_with("rul,rul_low,rul_high\n"), "{written}");
     assert_eq!(written.lines().count() - 1, text.lines().count());
-}
-
-/// Looser than the goal (F1 0.90, RMSE 14) so CI catches a regression without flaking.
-#[test]
-fn quality_on_the_reference_data_has_not_regressed() {
-    if let Some(file) = shared("ai4i2020-dev.csv") {
-        let data = Dataset::load(&std::fs::read(file).unwrap(), &LoadOptions::default()).unwrap();
-        let model = ml::train(&data, &TrainOptions::default(), &mut no_progress()).unwrap();
-        let metrics = model.card.evaluation.classification.clone().unwrap();
-        println!(
-            "AI4I 2020: F1 {:.4}, precision {:.4}, recall {:.4}",
-            metrics.f1, metrics.precision, metrics.recall
-        );
-        assert!(metrics.f1 >= 0.88, "AI4I F1 {:.4}", metrics.f1);
-    }
-    if let Some(file) = shared("cmapss/train_FD001.txt") {
-        let data = Dataset::load(&std::fs::read(file).unwrap(), &LoadOptions::default()).unwrap();
-        let model = ml::train(&data, &quick(50, false), &mut no_progress()).unwrap();
-        let metrics = model.card.evaluation.regression.clone().unwrap();
-        println!(
-            "C-MAPSS FD001: RMSE {:.2}, coverage {:?}",
-            metrics.rmse, metrics.interval_coverage
-        );
-        assert!(metrics.rmse <= 16.0, "FD001 RMSE {:.2}", metrics.rmse);
-        assert!(metrics.interval_coverage.unwrap() >= 0.8);
-    }
 }
 
 #[tokio::test]

@@ -49,8 +49,10 @@ pub async fn create(
         return Err(invalid("target: choose the column to predict".into()));
     }
     let algorithm = field("algorithm");
-    let algorithm = Algorithm::parse(algorithm)
-        .ok_or_else(|| invalid(format!("algorithm: unknown algorithm {algorithm:?}")))?;
+    // `auto` is stored as such: the worker picks the profile's best when it loads the data.
+    let algorithm = Algorithm::parse_choice(algorithm)
+        .ok_or_else(|| invalid(format!("algorithm: unknown algorithm {algorithm:?}")))?
+        .map_or("auto", Algorithm::name);
     let mut parameters = Map::new();
     for (name, low, high) in [
         ("trees", 1, 1000),
@@ -119,7 +121,7 @@ pub async fn create(
             dataset_id: Some(dataset_id),
             profile: &stored.profile,
             target: &target,
-            algorithm: algorithm.name(),
+            algorithm,
             parameters: Value::Object(parameters).to_string(),
             auto_promote: field("auto_promote") == "1",
             tracking: if state.tracking.is_some() {

@@ -1,14 +1,15 @@
 //! Small failure models trained quickly on simulated data, for tests that need one.
 
-use ml::{Dataset, Hyperparameters, Model, TrainOptions};
+use ml::{Algorithm, Dataset, Hyperparameters, Model, TrainOptions};
 
 /// Training options with `trees` trees and 3 folds: quick, still a real forest.
 pub fn quick(trees: usize, classification: bool) -> TrainOptions {
     TrainOptions {
         hyperparameters: Some(Hyperparameters {
             trees,
-            ..Hyperparameters::defaults(classification)
+            ..Hyperparameters::defaults(Algorithm::RandomForest, classification)
         }),
+        algorithm: Some(Algorithm::RandomForest),
         folds: 3,
         ..TrainOptions::default()
     }
