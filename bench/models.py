@@ -4,6 +4,9 @@ procedure, and writes DIR/sklearn.json with the same metric names as DIR/icantku
 
     python bench/models.py DIR
 
+It also scores the AI4I 2020 data set's published generating rules (HDF, PWF, OSF) on the same
+rows and folds when the features are AI4I's, and the Brier score of every model's probabilities.
+
 Classification: out-of-fold probabilities; each fold's decisions use the best-F1 threshold
 chosen on the other folds' out-of-fold probabilities (server/src/ml/evaluation.rs), F1,
 precision and recall over all rows from those decisions; ROC AUC and average precision on the
@@ -20,6 +23,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
@@ -91,6 +95,7 @@ def classification_metrics(y, oof, fold):
         "f1_at_0_5": confusion_ratios(y, oof > 0.5)[2],
         "rows": len(y),
         "positives": int(np.sum(y >= 0.5)),
+        "brier": float(np.mean((np.clip(oof, 0.0, 1.0) - (y >= 0.5)) ** 2)),
     }
     # The same two numbers from scikit-learn itself, as a check of the replication.
     for name, ours, theirs in [
@@ -182,6 +187,21 @@ def benchmark(make, x, y, fold, classification):
     return result, oof
 
 
+def ai4i_rules(frame):
+    """The published HDF, PWF and OSF rules (../shared/data/README.md) on AI4I's raw columns,
+    with the arithmetic of the Rust quality test; None for other data."""
+    needed = ["type", "air_temperature", "process_temperature", "rotational_speed", "torque",
+              "tool_wear"]
+    if not all(c in frame.columns for c in needed):
+        return None
+    speed, torque = frame["rotational_speed"], frame["torque"]
+    heat = (frame["process_temperature"] - frame["air_temperature"] < 8.6) & (speed < 1380)
+    power = torque * speed * 2 * math.pi / 60
+    limit = 11000 + 1000 * frame["type"]  # type is the level's position in L, M, H
+    overstrain = frame["tool_wear"] * torque > limit
+    return (heat | (power < 3500) | (power > 9000) | overstrain).to_numpy()
+
+
 def main():
     out = sys.argv[1]
     ours = json.load(open(f"{out}/icantkube.json"))
@@ -200,6 +220,7 @@ def main():
             "random_forest_depth12": lambda: RandomForestClassifier(
                 n_estimators=100, max_depth=12, n_jobs=-1, random_state=0
             ),
+            "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(random_state=0),
         }
     else:
         models = {
@@ -226,6 +247,15 @@ def main():
         else:
             result["metrics"], result["per_fold"] = regression_metrics(y, oof, fold, scored)
         report["models"][name] = result
+    rules = ai4i_rules(frame) if classification else None
+    if rules is not None:
+        decisions = rules.astype(bool)
+        per_fold = [confusion_ratios(y[fold == f], decisions[fold == f])[2] for f in np.unique(fold)]
+        precision, recall, f1 = confusion_ratios(y, decisions)
+        report["rules"] = {
+            "metrics": {"f1": f1, "precision": precision, "recall": recall},
+            "per_fold": per_fold,
+        }
     with open(f"{out}/sklearn.json", "w") as f:
         json.dump(report, f, indent=2)
 

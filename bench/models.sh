@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Model quality and speed next to scikit-learn, in one run, on the same features and folds:
-# the model_benchmark example trains icantkube (5-fold cross-validation + final fit) and writes
-# the features and folds it used; bench/models.py scores scikit-learn on them with icantkube's
-# metric procedure. Reference data from ../shared/data (AI4I 2020, NASA C-MAPSS FD001).
+# the model_benchmark example trains each of icantkube's tree algorithms (5-fold
+# cross-validation + final fit) and writes the features and folds it used; bench/models.py
+# scores scikit-learn (and, on AI4I, the data set's published generating rules) on them with
+# icantkube's metric procedure. Reference data from ../shared/data (AI4I 2020, NASA C-MAPSS FD001).
 #   bench/models.sh
 # The Python side lives in a virtualenv, ICANTKUBE_BENCH_VENV (default
 # ~/.cache/icantkube/bench-venv), made on first use. ICANTKUBE_MODEL_BENCHMARK_BIN=path/to/
@@ -23,6 +24,7 @@ else
   example="$CARGO_TARGET_DIR/release/examples/model_benchmark"
 fi
 
+algorithms=(random_forest gradient_boosting)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -38,8 +40,13 @@ for data in ../shared/data/ai4i2020-dev.csv ../shared/data/cmapss/train_FD001.tx
   fi
   out="$work/$(basename "$data" | cut -d. -f1)"
   echo "== $data: training icantkube, then scikit-learn on the same features and folds"
-  "$example" --data "$data" --out "$out"
+  for algorithm in "${algorithms[@]}"; do
+    "$example" --data "$data" --out "$out/$algorithm" --algorithm "$algorithm"
+  done
+  # Every algorithm reads the same features and folds; scikit-learn gets the first's.
+  cp "$out/${algorithms[0]}/features.csv" "$out/features.csv"
+  cp "$out/${algorithms[0]}/icantkube.json" "$out/icantkube.json"
   "$python" bench/models.py "$out"
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
-  "$python" bench/models_report.py "$out"
+  "$python" bench/models_report.py "$out" "${algorithms[@]}"
 done

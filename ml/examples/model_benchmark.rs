@@ -3,11 +3,11 @@
 //! so that `bench/models.py` can score scikit-learn on exactly the same rows and folds.
 //!
 //! ```text
-//! model_benchmark --data PATH --out DIR [--algorithm NAME] [--set NAME=VALUE]...
+//! model_benchmark --data PATH --out DIR [--algorithm NAME] [--set NAME=VALUE]... [--folds N]
 //! ```
 //!
-//! `--algorithm` and `--set` (a hyperparameter over the algorithm's defaults, JSON value) try
-//! other settings than the ones the app trains with.
+//! `--algorithm`, `--set` (a hyperparameter over the algorithm's defaults, JSON value) and
+//! `--folds` (fewer folds train on fewer rows) try other settings than the app's.
 //!
 //! Writes `DIR/features.csv` (the feature columns, then `__target`, `__fold` and `__scored`:
 //! how many times cross-validation scored the row, 0 or 1 except for a remaining-life cut point
@@ -25,7 +25,7 @@ use ml::{Algorithm, Hyperparameters};
 use serde_json::json;
 
 const USAGE: &str =
-    "usage: model_benchmark --data PATH --out DIR [--algorithm NAME] [--set NAME=VALUE]...";
+    "usage: model_benchmark --data PATH --out DIR [--algorithm NAME] [--set NAME=VALUE]... [--folds N]";
 /// Single-row predictions timed, cycling over the feature rows.
 const LATENCY_CALLS: usize = 20_000;
 
@@ -53,6 +53,7 @@ fn main() -> Result<()> {
     let options = TrainOptions {
         algorithm: Some(algorithm),
         hyperparameters: Some(serde_json::from_value(parameters)?),
+        folds: arguments.folds,
         ..TrainOptions::default()
     };
     let (model, split) =
@@ -95,17 +96,21 @@ fn main() -> Result<()> {
     micros.sort_by(f64::total_cmp);
 
     let evaluation = &model.card.evaluation;
-    let metrics = match (&evaluation.classification, &evaluation.regression) {
+    let mut metrics = match (&evaluation.classification, &evaluation.regression) {
         (Some(c), _) => serde_json::to_value(c)?,
         (None, Some(r)) => serde_json::to_value(r)?,
         (None, None) => bail!("the model card has no metrics"),
     };
+    if let (Some(calibration), Some(object)) = (&evaluation.calibration, metrics.as_object_mut()) {
+        object.insert("brier".into(), json!(calibration.brier));
+    }
     let report = json!({
         "tool": "icantkube",
         "version": env!("CARGO_PKG_VERSION"),
         "data": data.display().to_string(),
         "task": model.card.task,
         "algorithm": model.card.algorithm.name(),
+        "default_algorithm": Algorithm::for_profile(dataset.profile).name(),
         "rows": x.rows,
         "features": x.cols,
         "scheme": evaluation.scheme,
@@ -114,6 +119,7 @@ fn main() -> Result<()> {
         "metrics": metrics,
         "per_fold": evaluation.per_fold,
         "per_mode": evaluation.per_mode,
+        "calibration": evaluation.calibration,
         "cv_and_fit_seconds": cv_and_fit_seconds,
         "fit_seconds": evaluation.training_seconds,
         "predict_calls": LATENCY_CALLS,
@@ -131,10 +137,12 @@ struct Arguments {
     out: PathBuf,
     algorithm: Option<Algorithm>,
     settings: Vec<(String, String)>,
+    folds: usize,
 }
 
 fn arguments() -> Result<Arguments> {
     let (mut data, mut out, mut algorithm, mut settings) = (None, None, None, Vec::new());
+    let mut folds = TrainOptions::default().folds;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if matches!(arg.as_str(), "-h" | "--help") {
@@ -159,6 +167,13 @@ fn arguments() -> Result<Arguments> {
                     .with_context(|| format!("--set {value:?}: write NAME=VALUE"))?;
                 settings.push((name.to_string(), setting.to_string()));
             }
+            "--folds" => {
+                folds = value
+                    .parse()
+                    .ok()
+                    .filter(|f| *f >= 2)
+                    .with_context(|| format!("--folds {value:?}: a whole number from 2"))?
+            }
             _ => bail!("unknown argument {arg:?}\n{USAGE}"),
         }
     }
@@ -167,6 +182,7 @@ fn arguments() -> Result<Arguments> {
         out: out.context(USAGE)?,
         algorithm,
         settings,
+        folds,
     })
 }
 
