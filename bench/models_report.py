@@ -7,6 +7,7 @@ spread shows; times as ratios to icantkube's default algorithm.
     python bench/models_report.py DIR ALGORITHM...
 """
 
+import glob
 import json
 import statistics
 import sys
@@ -87,6 +88,13 @@ for k, r in enumerate(table):
     print(" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
     if k == 0:
         print("-|-".join("-" * w for w in widths))
+repeats = sorted(glob.glob(f"{out}/repeat-*/icantkube.json"))
+if repeats:
+    key = "f1" if classification else "rmse"
+    values = [json.load(open(path))["metrics"][key] for path in repeats]
+    seed_42 = ours[default]["metrics"][key] if default in ours else None
+    print(f"repeated CV, icantkube {default}, {key} over {len(values)} more fold seeds: "
+          f"{spread(values)}; the app's seed (42): {show(seed_42)}")
 print(f"times as a multiple of icantkube {default}'s; scikit-learn predicts one row with its "
       "thread pool (n_jobs=-1)")
 if classification:

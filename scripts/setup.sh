@@ -54,7 +54,10 @@ if [ "$want_test" = 1 ]; then
   fi
   command -v chromium >/dev/null || apt_install chromium
   command -v node >/dev/null || apt_install nodejs npm
-  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  # Again whenever a package that package.json names is missing (one added since the install).
+  missing=$(cd tests/browser && node -e 'const p = require("./package.json");
+    console.log(Object.keys(p.dependencies).filter((d) => !require("fs").existsSync("node_modules/" + d)).join(" "))')
+  if [ -n "$missing" ]; then
     log "installing the browser test's Node packages"
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -245,12 +245,15 @@ pub async fn report(pool: &AnyPool, id: i64, stage: &str, progress: u8) -> Resul
     Ok(())
 }
 
-pub async fn complete(pool: &AnyPool, id: i64, metrics: &str) -> Result<()> {
+/// Marks a run completed with its metrics and the algorithm it trained with (a run asked
+/// for `auto` learns which one that was).
+pub async fn complete(pool: &AnyPool, id: i64, metrics: &str, algorithm: &str) -> Result<()> {
     sqlx::query(
         "UPDATE training_runs SET state = 'completed', stage = 'done', progress = 100, \
-         metrics = ?, finished_at = ? WHERE id = ?",
+         metrics = ?, algorithm = ?, finished_at = ? WHERE id = ?",
     )
     .bind(metrics)
+    .bind(algorithm)
     .bind(now_ms())
     .bind(id)
     .execute(pool)

@@ -127,7 +127,7 @@ async fn train_run(db: &Database, run: &TrainingRun) -> anyhow::Result<i64> {
         },
     )
     .await?;
-    training_runs::complete(pool, run.id, &metrics).await?;
+    training_runs::complete(pool, run.id, &metrics, model.card.algorithm.name()).await?;
     if run.auto_promote != 0 {
         // The model is registered and the run complete whatever happens here.
         match promote_where_better(db, &model, version.id, run.id, run.machine_id, &run.profile)

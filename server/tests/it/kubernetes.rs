@@ -401,9 +401,14 @@ async fn a_job_that_completes_after_the_worker_finished_leaves_the_run_completed
         json!({ "running": { "startedAt": "2025-01-01T00:00:02Z" } }),
     );
     f.worker_starts().await;
-    training_runs::complete(f.database.db.pool(), f.run_id, r#"{"f1": 0.9}"#)
-        .await
-        .unwrap();
+    training_runs::complete(
+        f.database.db.pool(),
+        f.run_id,
+        r#"{"f1": 0.9}"#,
+        "random_forest",
+    )
+    .await
+    .unwrap();
 
     let before = f.set_job_status(json!({
         "succeeded": 1,
