@@ -2,6 +2,7 @@
 
 pub mod error_view;
 pub mod header;
+pub mod island_scripts;
 pub mod live_refresh;
 pub mod run_state;
 pub mod status_badge;

@@ -35,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 // The build names these files after their content (see server/src/http/assets.rs).
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options islands=true />
+                <components::island_scripts::IslandScripts options />
                 <MetaTags />
             </head>
             <body>

@@ -3,7 +3,8 @@
 // screenshots go to ARTIFACTS_DIR (default: artifacts/ at the repository root).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -102,3 +103,74 @@ export function collectPageErrors(page, errors) {
     }
   });
 }
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/// What a phone user or assistive technology would trip over on the page as it is: layout
+/// problems measured in the page, then axe-core's violations of WCAG 2.1 A and AA. The page's
+/// context needs `bypassCSP: true`, since axe is injected as a script.
+export async function pageProblems(page) {
+  const problems = await page.evaluate(layoutProblems);
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return result.violations.map(
+      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`,
+    );
+  });
+  return [...problems, ...violations.map((v) => `axe ${v}`)];
+}
+
+/// Sideways scrolling, words broken across lines, text cut off, and tap targets under 44 px
+/// (links inside a sentence excepted; a checkbox's target is its label). Runs in the page.
+function layoutProblems() {
+  const problems = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) {
+    problems.push(`scrolls sideways by ${root.scrollWidth - root.clientWidth} px`);
+  }
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && style.visibility !== "hidden" && !el.closest("[hidden], details:not([open]) > :not(summary)");
+  };
+  const describe = (el) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute("aria-label") || el.name || "").trim().replace(/\s+/g, " ").slice(0, 40)}"`;
+  // Words broken across lines: a word of letters drawn on two lines.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest("svg, script, style, pre, code") || !visible(parent)) continue;
+    for (const match of node.data.matchAll(/[\p{L}]{2,}/gu)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (lines.size > 1) problems.push(`"${match[0]}" is broken across lines in ${describe(parent)}`);
+    }
+  }
+  // Text cut off: a box that hides what it holds.
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest("svg") || !visible(el) || !el.textContent.trim()) continue;
+    const style = getComputedStyle(el);
+    const clips = ["hidden", "clip"].includes(style.overflowX) || style.textOverflow === "ellipsis";
+    if (clips && el.scrollWidth > el.clientWidth + 1) problems.push(`${describe(el)} is cut off`);
+  }
+  // Tap targets: controls at least 44 px each way, bar links inside a sentence.
+  for (const el of document.body.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary")) {
+    if (!visible(el)) continue;
+    const style = getComputedStyle(el);
+    const inSentence = el.tagName === "A" && style.display === "inline" &&
+      (el.parentElement.textContent.trim().length > el.textContent.trim().length);
+    if (inSentence) continue;
+    // A checkbox's target is its label.
+    const target = el.matches("input[type=checkbox], input[type=radio]") ? el.closest("label") ?? el : el;
+    const r = target.getBoundingClientRect();
+    if (r.width < 44 || r.height < 44) {
+      problems.push(`${describe(el)} is ${Math.round(r.width)}×${Math.round(r.height)} px`);
+    }
+  }
+  return problems;
+}
+

@@ -18,6 +18,7 @@ import {
   artifacts,
   collectPageErrors,
   launchBrowser,
+  pageProblems,
   repositoryRoot,
   startServer,
 } from "./support.mjs";
@@ -500,6 +501,21 @@ step("3 a run trains with live progress, completes with its metrics, and is prom
   assert.equal(await fact("#run dl.facts", "For"), MACHINE);
   assert.equal(await fact("#run dl.facts", "Model version"), `${PROFILE} v1`);
   await shot("3-run-completed");
+  // The completed run on a phone, light and dark, as this admin sees it (accessibility.test.mjs
+  // walks the other pages; only this one needs a run).
+  for (const colorScheme of ["light", "dark"]) {
+    const phone = await browser.newContext({
+      viewport: { width: 360, height: 800 },
+      colorScheme,
+      bypassCSP: true,
+      storageState: await context.storageState(),
+    });
+    const runPage = await phone.newPage();
+    await runPage.goto(page.url());
+    await runPage.screenshot({ path: path.join(artifacts, "pages", `run-admin-360-${colorScheme}.png`), fullPage: true });
+    assert.deepEqual(await pageProblems(runPage), [], `the run page at 360 px, ${colorScheme}`);
+    await phone.close();
+  }
 
   const promotion = await promoted;
   found.v1 = promotion.id;

@@ -3,7 +3,7 @@
 //! machine, with or without JavaScript.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::ErrorView;
@@ -41,6 +41,7 @@ pub fn AlarmsPage() -> impl IntoView {
     let alarms = Resource::new(query, get_alarms);
     view! {
         <Title text="Alarms" />
+        <Meta name="description" content="The fleet's alarms, open ones first: acknowledge or clear them and see who did what and when." />
         <h1>"Alarms"</h1>
         {move || error().map(|error| view! { <p class="error" role="alert">{error}</p> })}
         {move || done().map(|done| view! { <p class="notice" role="status">{done}</p> })}

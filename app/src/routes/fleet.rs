@@ -2,7 +2,7 @@
 //! and filters. Plain links and a GET form: it all works without JavaScript.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::ErrorView;
@@ -40,6 +40,7 @@ pub fn FleetPage() -> impl IntoView {
     let fleet = Resource::new(query, get_fleet);
     view! {
         <Title text="Fleet" />
+        <Meta name="description" content="Every machine's latest readings and failure risk, the machines at risk first, with their open alarms." />
         <div class="page-head">
             <h1>"Fleet"</h1>
             <LiveRefresh target="fleet".to_string() seconds=10 />

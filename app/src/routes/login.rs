@@ -1,7 +1,7 @@
 //! `/login`: signing in, and who is looking at any page.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
@@ -23,6 +23,7 @@ pub fn LoginPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| get_viewer());
     view! {
         <Title text="Sign in" />
+        <Meta name="description" content="Sign in to icantkube to acknowledge alarms, record maintenance or train models." />
         <h1>"Sign in"</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

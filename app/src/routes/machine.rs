@@ -1,7 +1,7 @@
 //! `/machines/{name}`: one machine's latest readings and sensor trends.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::error_view::ErrorView;
@@ -64,6 +64,7 @@ pub fn MachinePage() -> impl IntoView {
     let done = move || query.read().get("done");
     view! {
         <Title text=title.clone() />
+        <Meta name="description" content=format!("{title}: its latest readings, failure risk and what drives it, its alarms and its maintenance.") />
         <p class="crumbs">
             <a href="/">"Fleet"</a>
             " / "
@@ -322,30 +323,32 @@ fn MachineView(detail: MachineDetail) -> impl IntoView {
         <h2 id="alarms">"Alarms"</h2>
         {alarms}
         <h2>"Latest readings"</h2>
-        <table class="readings">
-            <thead>
-                <tr>
-                    <th scope="col">"Sensor"</th>
-                    <th scope="col" class="num">"Value"</th>
-                    <th scope="col">"Unit"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {card
-                    .latest
-                    .into_iter()
-                    .map(|value| {
-                        view! {
-                            <tr>
-                                <td>{value.label}</td>
-                                <td class="num">{format_value(value.value)}</td>
-                                <td>{value.unit}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll">
+            <table class="readings">
+                <thead>
+                    <tr>
+                        <th scope="col">"Sensor"</th>
+                        <th scope="col" class="num">"Value"</th>
+                        <th scope="col">"Unit"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {card
+                        .latest
+                        .into_iter()
+                        .map(|value| {
+                            view! {
+                                <tr>
+                                    <td>{value.label}</td>
+                                    <td class="num">{format_value(value.value)}</td>
+                                    <td>{value.unit}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
         <h2 id="trends">"Sensor trends"</h2>
         <WindowLinks name=card_name window=detail.window />
         <div class="charts">

@@ -2,7 +2,7 @@
 //! plots, and (for admins) promotion and roll-back per machine.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::ErrorView;
@@ -33,6 +33,7 @@ pub fn ModelsPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| get_viewer());
     view! {
         <Title text="Models" />
+        <Meta name="description" content="Model versions for each kind of machine: their cross-validated quality and calibration, and the machines each one scores." />
         <h1>"Model versions"</h1>
         {move || error().map(|error| view! { <p class="error" role="alert">{error}</p> })}
         {move || notice().map(|notice| view! { <p class="notice" role="status">{notice}</p> })}
@@ -251,35 +252,37 @@ fn VersionCard(
                     .clone()
                     .map(|url| view! { " · " <a href=url>"MLflow"</a> })}
             </p>
-            <table class="metrics">
-                <thead>
-                    <tr>
-                        <th scope="col">"Metric"</th>
-                        <th scope="col">"This version"</th>
-                        <th scope="col">"Active"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {version
-                        .metrics
-                        .iter()
-                        .map(|m| {
-                            let verdict = match m.better {
-                                Some(true) => "better",
-                                Some(false) => "worse",
-                                None => "",
-                            };
-                            view! {
-                                <tr data-verdict=verdict>
-                                    <th scope="row">{m.name.clone()}</th>
-                                    <td>{m.value.clone()} " " <span class="verdict">{verdict}</span></td>
-                                    <td>{m.active.clone().unwrap_or_else(|| "—".into())}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <div class="table-scroll">
+                <table class="metrics">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Metric"</th>
+                            <th scope="col">"This version"</th>
+                            <th scope="col">"Active"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {version
+                            .metrics
+                            .iter()
+                            .map(|m| {
+                                let verdict = match m.better {
+                                    Some(true) => "better",
+                                    Some(false) => "worse",
+                                    None => "",
+                                };
+                                view! {
+                                    <tr data-verdict=verdict>
+                                        <th scope="row">{m.name.clone()}</th>
+                                        <td>{m.value.clone()} " " <span class="verdict">{verdict}</span></td>
+                                        <td>{m.active.clone().unwrap_or_else(|| "—".into())}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
             {version
                 .alarm_outcomes
                 .clone()

@@ -1,7 +1,7 @@
 //! The page for any address no route matches.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 /// "Not found", with the right HTTP status.
 #[component]
@@ -12,6 +12,7 @@ pub fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Not found" />
+        <Meta name="description" content="There is no page at this address; the fleet page lists every machine." />
         <h1>"Not found"</h1>
         <p>"There is no page at this address. " <a href="/">"Back to the fleet"</a></p>
     }

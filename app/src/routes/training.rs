@@ -1,7 +1,7 @@
 //! `/training`: every training run, newest first, live while any is going.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 use crate::components::error_view::ErrorView;
 use crate::components::live_refresh::LiveRefresh;
@@ -19,6 +19,7 @@ pub fn TrainingPage() -> impl IntoView {
     let runs = Resource::new(|| (), |_| get_training_runs());
     view! {
         <Title text="Training" />
+        <Meta name="description" content="Training runs: their progress, their results and the model versions they made." />
         <div class="page-head">
             <h1>"Training runs"</h1>
             <a class="button" href="/training/new">"New training run"</a>

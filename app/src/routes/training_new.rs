@@ -2,7 +2,7 @@
 //! the target, algorithm and the hyperparameters that matter, and start a run.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::admin_page_refusal;
@@ -30,6 +30,7 @@ pub fn NewTrainingPage() -> impl IntoView {
     let form = Resource::new(dataset, get_training_form);
     view! {
         <Title text="New training run" />
+        <Meta name="description" content="Upload a data set, check the role of each column, and start a training run." />
         <p class="crumbs">
             <a href="/training">"Training"</a>
             " / "
@@ -244,9 +245,7 @@ fn RunForm(
                 <label>
                     "Algorithm"
                     <select name="algorithm">
-                        <option value="auto" selected>
-                            "best for the data (boosting for run-to-failure series, else forest)"
-                        </option>
+                        <option value="auto" selected>"best for the data"</option>
                         <option value="random_forest">"random forest"</option>
                         <option value="gradient_boosting">"gradient boosting"</option>
                         <option value="linear">"linear (logistic / ridge)"</option>

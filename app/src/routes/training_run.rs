@@ -1,7 +1,7 @@
 //! `/training/{id}`: one run, live while it trains (and by reload without JavaScript).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::components::error_view::ErrorView;
@@ -33,6 +33,7 @@ pub fn TrainingRunPage() -> impl IntoView {
     let run = untrack(id);
     view! {
         <Title text=format!("Training run {run}") />
+        <Meta name="description" content=format!("Training run {run}: its stage and progress, its metrics and the model version it made.") />
         <p class="crumbs">
             <a href="/training">"Training"</a>
             " / "
@@ -144,20 +145,22 @@ fn RunView(detail: TrainingRunDetail, viewer: Viewer) -> impl IntoView {
 #[component]
 fn NameValues(rows: Vec<(String, String)>, class: &'static str) -> impl IntoView {
     view! {
-        <table class=class>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|(name, value)| {
-                        view! {
-                            <tr>
-                                <th scope="row">{name}</th>
-                                <td>{value}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll">
+            <table class=class>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|(name, value)| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{name}</th>
+                                    <td>{value}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -2,7 +2,7 @@
 //! new password. Plain forms, so the page works without JavaScript and on a phone.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::admin_page_refusal;
@@ -24,6 +24,7 @@ pub fn UsersPage() -> impl IntoView {
     let users = Resource::new(|| (), |_| get_users());
     view! {
         <Title text="Users" />
+        <Meta name="description" content="Who may sign in to icantkube, and as a viewer, an engineer or an admin." />
         <h1>"Users"</h1>
         {move || error().map(|error| view! { <p class="error" role="alert">{error}</p> })}
         {move || done().map(|done| view! { <p class="notice" role="status">{done}</p> })}

@@ -1,7 +1,7 @@
 //! Headers every answer carries so browsers limit what a page can do. Scripts, styles, images
-//! and requests only from this site. The one inline script, Leptos' start of the islands, runs
-//! because it carries the page's nonce, which the page's policy names; no other inline script
-//! does. Inline styles stay allowed (the SVG charts carry style attributes, which a nonce
+//! and requests only from this site. The page's inline scripts (the start of the islands,
+//! `app/src/components/island_scripts.rs`, and Leptos' resource data) run because they carry
+//! the page's nonce, which the page's policy names; no other inline script does. Inline styles stay allowed (the SVG charts carry style attributes, which a nonce
 //! cannot cover), and `wasm-unsafe-eval` lets the islands' WebAssembly compile. No framing, no
 //! content sniffing, no full referrers to other sites, and HSTS when the request came over TLS.
 //! The site's own files (script, WebAssembly, stylesheet, icons) carry only `nosniff` and

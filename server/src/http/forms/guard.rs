@@ -165,6 +165,7 @@ pub fn refusal(status: StatusCode, title: &str, body_html: &str) -> Response {
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"description\" content=\"{title}: icantkube did not do what was asked.\">\
          <title>{title} · icantkube</title><link rel=\"stylesheet\" href=\"/pkg/icantkube.css\">\
          </head><body><main class=\"page\"><h1>{title}</h1><p>{body_html}</p>\
          <p><a href=\"/\">Fleet</a></p></main></body></html>"
