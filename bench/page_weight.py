@@ -49,7 +49,8 @@ def fetch(path, headers):
 
 
 class Links(HTMLParser):
-    """Same-site files a browser loads with the page: link hrefs and script srcs."""
+    """Same-site files a browser loads with the page: link hrefs, script srcs, and the files
+    the islands' inline start script loads once the page is idle (quoted /pkg/ paths)."""
 
     RELS = {"stylesheet", "icon", "manifest", "modulepreload", "preload"}
 
@@ -63,6 +64,15 @@ class Links(HTMLParser):
             self.add(attrs.get("href"))
         elif tag == "script":
             self.add(attrs.get("src"))
+        self.in_script = tag == "script" and attrs.get("type") == "module"
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if getattr(self, "in_script", False):
+            for path in re.findall(r'"(/pkg/[^"]+)"', data):
+                self.add(path)
 
     def add(self, path):
         if path and path.startswith("/") and not path.startswith("//") and path not in self.paths:

@@ -19,7 +19,7 @@ pub struct AlarmView {
     /// Its riskiest prediction, in words: "83 % failure risk", "41 cycles left".
     pub peak: String,
     pub failure_mode: Option<String>,
-    /// The inputs that drove the riskiest prediction, in words ("torque +0.21").
+    /// The inputs that drove the riskiest prediction, in words ("torque +21.0 percentage points").
     pub drivers: Vec<String>,
     pub model_version_id: i64,
     /// Who acknowledged it, when and with what note.

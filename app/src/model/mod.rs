@@ -201,7 +201,7 @@ impl LikelyFailure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskDriver {
     pub input: String,
-    /// "+0.31 probability" or "−12 cycles".
+    /// "+3.1 percentage points" or "−12 cycles".
     pub effect: String,
 }
 

@@ -224,19 +224,44 @@ fn drivers(history: &[StoredPrediction], life_unit: Option<&str>) -> Vec<RiskDri
     }
 }
 
-/// Drivers as a prediction stores them (JSON), in words.
+/// Drivers as a prediction stores them (JSON), in words: only those that move the risk as
+/// the page shows it (half a percentage point of failure probability, one unit of remaining
+/// life), so a healthy machine lists none rather than "+0.00".
 pub(super) fn drivers_in_words(json: &str, life_unit: Option<&str>) -> Vec<RiskDriver> {
     let drivers: Vec<Driver> = serde_json::from_str(json).unwrap_or_default();
+    let least = if life_unit.is_some() { 1.0 } else { 0.005 };
     drivers
         .into_iter()
+        .filter(|d| d.effect >= least)
         .map(|d| RiskDriver {
-            input: d.feature.replace('_', " "),
+            input: input_in_words(&d.feature),
             effect: match life_unit {
                 Some(unit) => format!("−{:.0} {unit}", d.effect),
-                None => format!("+{:.2} probability", d.effect),
+                None => format!("+{:.1} percentage points", d.effect * 100.0),
             },
         })
         .collect()
+}
+
+/// A model's input as a reader says it: `torque_mean5` is "torque, mean of the last 5
+/// readings", `torque_slope15` its trend, `torque_drift` its drift since the run began.
+fn input_in_words(feature: &str) -> String {
+    let words = |key: &str| key.replace('_', " ");
+    let window = |rest: &str| rest.parse::<usize>().ok();
+    if feature == "age" {
+        return "readings since the run began".to_string();
+    }
+    if let Some(key) = feature.strip_suffix("_drift") {
+        return format!("{}, drift since the run began", words(key));
+    }
+    for (marker, what) in [("_mean", "mean"), ("_slope", "trend")] {
+        if let Some((key, rest)) = feature.rsplit_once(marker) {
+            if let Some(rows) = window(rest) {
+                return format!("{}, {what} of the last {rows} readings", words(key));
+            }
+        }
+    }
+    words(feature)
 }
 
 fn card(machine: &Machine, alarm: Option<String>) -> MachineCard {
@@ -535,6 +560,48 @@ impl FleetQueries for StoredFleet {
 mod tests {
     use super::*;
     use app::model::Status;
+
+    fn in_words(json: &str, life_unit: Option<&str>) -> Vec<(String, String)> {
+        drivers_in_words(json, life_unit)
+            .into_iter()
+            .map(|d| (d.input, d.effect))
+            .collect()
+    }
+
+    #[test]
+    fn drivers_that_do_not_move_the_shown_risk_are_left_out_and_the_rest_read_as_words() {
+        let failure = r#"[{"feature":"torque_mean5","effect":0.213},
+            {"feature":"power","effect":0.004},{"feature":"tool_wear_drift","effect":0.05}]"#;
+        assert_eq!(
+            in_words(failure, None),
+            [
+                (
+                    "torque, mean of the last 5 readings".to_string(),
+                    "+21.3 percentage points".to_string()
+                ),
+                (
+                    "tool wear, drift since the run began".to_string(),
+                    "+5.0 percentage points".to_string()
+                ),
+            ]
+        );
+        let life = r#"[{"feature":"age","effect":12.4},{"feature":"t30_slope15","effect":0.6},
+            {"feature":"bpr_slope15","effect":3.0}]"#;
+        assert_eq!(
+            in_words(life, Some("cycles")),
+            [
+                (
+                    "readings since the run began".to_string(),
+                    "−12 cycles".to_string()
+                ),
+                (
+                    "bpr, trend of the last 15 readings".to_string(),
+                    "−3 cycles".to_string()
+                ),
+            ]
+        );
+        assert!(in_words("not json", None).is_empty());
+    }
 
     #[test]
     fn a_name_asked_for_is_echoed_up_to_the_longest_machine_name() {
