@@ -27,43 +27,10 @@ impl Boosted {
         y: &[f64],
         classification: bool,
     ) -> Result<Boosted, FitError> {
-        let fail = |e: hessboost::prelude::HessboostError| FitError(e.to_string());
         let cols = x.cols;
-        // hessboost learns in f32; the features' values keep their meaning at that precision.
-        let values: Vec<f32> = x.values.iter().map(|v| *v as f32).collect();
-        let labels: Vec<f32> = y.iter().map(|v| *v as f32).collect();
-        let mut data = DMatrix::from_dense_vec(values, x.rows, cols)
-            .map_err(fail)?
-            .with_labels(&labels)
-            .map_err(fail)?;
-        if classification && parameters.balanced {
-            let weights: Vec<f32> = balanced_weights(y)
-                .iter()
-                .map(|w| (*w * y.len() as f64) as f32)
-                .collect();
-            data = data.with_weights(&weights).map_err(fail)?;
-        }
-        let objective = if classification {
-            Objective::BinaryLogistic(RegLoss::default())
-        } else {
-            Objective::SquaredError(RegLoss::default())
-        };
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut builder = TrainingParams::builder()
-            .objective(objective)
-            .tree_method(TreeMethod::Exact)
-            .eta(parameters.learning_rate)
-            .subsample(parameters.subsample)
-            .colsample_bynode(parameters.features_per_split)
-            .min_child_weight(parameters.min_child_weight)
-            .seed(parameters.seed)
-            .nthread(threads);
-        builder = match parameters.max_depth {
-            Some(depth) => builder.max_depth(usize::from(depth)),
-            None => builder.unlimited_depth(),
-        };
-        let params = builder.build().map_err(fail)?;
-        let model = hessboost::prelude::train(&params, &data, parameters.trees).map_err(fail)?;
+        let (data, settings) = hessboost_inputs(parameters, x, y, classification)?;
+        let model =
+            hessboost::prelude::train(&settings, &data, parameters.trees).map_err(failed)?;
         Boosted::from_hessboost(&model, cols, classification)
     }
 
@@ -103,6 +70,54 @@ impl Boosted {
             margin
         }
     }
+}
+
+fn failed(error: hessboost::prelude::HessboostError) -> FitError {
+    FitError(error.to_string())
+}
+
+/// What hessboost learns from: the rows with their targets (and weights, for balanced
+/// failure models), and its settings from ours.
+fn hessboost_inputs(
+    parameters: &Hyperparameters,
+    x: Matrix,
+    y: &[f64],
+    classification: bool,
+) -> Result<(DMatrix, TrainingParams), FitError> {
+    // hessboost learns in f32; the features' values keep their meaning at that precision.
+    let values: Vec<f32> = x.values.iter().map(|v| *v as f32).collect();
+    let labels: Vec<f32> = y.iter().map(|v| *v as f32).collect();
+    let mut data = DMatrix::from_dense_vec(values, x.rows, x.cols)
+        .map_err(failed)?
+        .with_labels(&labels)
+        .map_err(failed)?;
+    if classification && parameters.balanced {
+        let weights: Vec<f32> = balanced_weights(y)
+            .iter()
+            .map(|w| (*w * y.len() as f64) as f32)
+            .collect();
+        data = data.with_weights(&weights).map_err(failed)?;
+    }
+    let objective = if classification {
+        Objective::BinaryLogistic(RegLoss::default())
+    } else {
+        Objective::SquaredError(RegLoss::default())
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let builder = TrainingParams::builder()
+        .objective(objective)
+        .tree_method(TreeMethod::Exact)
+        .eta(parameters.learning_rate)
+        .subsample(parameters.subsample)
+        .colsample_bynode(parameters.features_per_split)
+        .min_child_weight(parameters.min_child_weight)
+        .seed(parameters.seed)
+        .nthread(threads);
+    let builder = match parameters.max_depth {
+        Some(depth) => builder.max_depth(usize::from(depth)),
+        None => builder.unlimited_depth(),
+    };
+    Ok((data, builder.build().map_err(failed)?))
 }
 
 /// Copies a hessboost tree, depth first. hessboost sends a row left when `value < split`;
@@ -191,27 +206,9 @@ mod tests {
             assert!(boosted.trees.iter().any(|t| t.nodes.len() > 3));
             assert_eq!(boosted.trees.len(), 30);
             // The same model again, to ask hessboost itself.
-            let data = DMatrix::from_dense(&values, x.rows, 3).unwrap();
-            let labels: Vec<f32> = target.iter().map(|v| *v as f32).collect();
-            let data = data.with_labels(&labels).unwrap();
-            let objective = if classification {
-                Objective::BinaryLogistic(RegLoss::default())
-            } else {
-                Objective::SquaredError(RegLoss::default())
-            };
-            let params = TrainingParams::builder()
-                .objective(objective)
-                .tree_method(TreeMethod::Exact)
-                .eta(parameters.learning_rate)
-                .subsample(parameters.subsample)
-                .colsample_bynode(parameters.features_per_split)
-                .min_child_weight(parameters.min_child_weight)
-                .seed(parameters.seed)
-                .nthread(1)
-                .max_depth(4)
-                .build()
-                .unwrap();
-            let model = hessboost::prelude::train(&params, &data, 30).unwrap();
+            let (data, settings) =
+                hessboost_inputs(&parameters, x.clone(), target, classification).unwrap();
+            let model = hessboost::prelude::train(&settings, &data, 30).unwrap();
             for r in 0..x.rows {
                 let margin = f64::from(
                     model
