@@ -6,11 +6,12 @@
 # clients against 1 (bench/ingest_concurrency.py); the server's resident memory over all of it
 # (and demo mode's start-up, bench/demo-memory.sh); the first and repeat load of the fleet page
 # (bench/page-weight.sh). Ends with the goals met or not met.
-#   bench/scale.sh [--quick] [--fleets 10,1000,10000] [--readings 1000000] [--seconds 5] [--no-demo] [--keep]
+#   bench/scale.sh [--quick] [--fleets 10,1000,10000] [--readings 1000000] [--seconds 5] [--no-demo] [--keep] [--lighthouse]
 # --quick: fleets of 10, 100 and 1,000, 100,000 readings, 2 s per load. The first fleet is the
 # baseline, the last the one held to the goals. One server on one fresh SQLite file takes
 # everything but demo mode: the fleet grows in place, so its memory is sampled throughout.
 # --keep leaves the work folder (database, logs, each tool's output).
+# --lighthouse also scores every page with Lighthouse at the largest fleet (tests/browser/lighthouse.mjs).
 # Release build and site (scripts/build-site.sh); ICANTKUBE_BIN=path/to/icantkube measures that
 # binary instead, with the site in ICANTKUBE_SITE (a site root; without it the page weight is
 # not measured). Free ports, so a running icantkube does not matter. Debian's wrk is installed
@@ -25,6 +26,7 @@ readings=1000000
 seconds=5
 ingest_seconds=5
 demo=1
+lighthouse=""
 keep=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2 ingest_seconds=$2; shift ;;
     --no-demo) demo="" ;;
     --keep) keep=1 ;;
+    --lighthouse) lighthouse=1 ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
   shift
@@ -156,6 +159,12 @@ if [ "$site_shown" != none ]; then
   bench/page-weight.sh "$base" / >"$page_weight" 2>&1 || echo "bench/page-weight.sh failed: status $?" >>"$page_weight"
 fi
 
+if [ -n "$lighthouse" ]; then
+  phase "Lighthouse at $largest machines"
+  node tests/browser/lighthouse.mjs "$base" bench >"$work/lighthouse.txt" 2>&1 ||
+    echo "tests/browser/lighthouse.mjs failed: status $?" >>"$work/lighthouse.txt"
+fi
+
 # A long history and a new machine, as bench/machine-history.sh makes them: no model, the
 # history posted as CSV batches through the ingest API.
 phase "machine history: $readings readings"
@@ -186,6 +195,11 @@ fi
 
 echo
 cat "$work/setup.txt"
+if [ -n "$lighthouse" ]; then
+  echo
+  echo "Lighthouse 12.2.3 (mobile) at $largest machines:"
+  cat "$work/lighthouse.txt"
+fi
 report=0
 python3 bench/scale_report.py "$work" "$readings" "$seconds" "${sizes[@]}" || report=$?
 echo "whole run (after the build): $((SECONDS - run_started)) s; load average after it: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
