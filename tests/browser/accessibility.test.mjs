@@ -13,6 +13,7 @@ import {
   launchBrowser,
   pageProblems,
   startServer,
+  waitForDemoModels,
 } from "./support.mjs";
 
 const ADMIN_PASSWORD = "browser-accessibility-admin";
@@ -24,21 +25,11 @@ let demo;
 let empty;
 let browser;
 
-async function waitForModels(url, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const machines = await (await fetch(`${url}/api/v1/machines`)).json();
-    if (machines.length > 0 && machines.every((m) => m.active_model_version_id !== null)) return;
-    if (Date.now() > deadline) throw new Error(`demo models not active after ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 before(async () => {
   const env = { ...process.env, ICANTKUBE_ADMIN_PASSWORD: ADMIN_PASSWORD, RUST_LOG: "warn" };
   demo = await startServer({ ...env, ICANTKUBE_DEMO: "1" }, { database: "demo.db" });
   empty = await startServer(env, { database: "empty.db" });
-  await waitForModels(demo.base, 300);
+  await waitForDemoModels(demo.base, 300);
   browser = await launchBrowser();
   mkdirSync(shots, { recursive: true });
 });

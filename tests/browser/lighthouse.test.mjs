@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { CATEGORIES, scoreSite } from "./lighthouse.mjs";
-import { startServer } from "./support.mjs";
+import { startServer, waitForDemoModels } from "./support.mjs";
 
 const ADMIN_PASSWORD = "browser-lighthouse-admin";
 let demo;
@@ -15,14 +15,7 @@ before(async () => {
   const env = { ...process.env, ICANTKUBE_ADMIN_PASSWORD: ADMIN_PASSWORD, RUST_LOG: "warn" };
   demo = await startServer({ ...env, ICANTKUBE_DEMO: "1" }, { database: "demo.db" });
   empty = await startServer(env, { database: "empty.db" });
-  // The demo's machines appear as it starts; their pages are scored once each has a model.
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const machines = await (await fetch(`${demo.base}/api/v1/machines`)).json();
-    if (machines.length > 0 && machines.every((m) => m.active_model_version_id !== null)) break;
-    if (Date.now() > deadline) throw new Error("the demo's models are not active after 300 s");
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitForDemoModels(demo.base, 300);
 });
 
 after(() => {

@@ -4,29 +4,18 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { artifacts, collectPageErrors, launchBrowser, startServer } from "./support.mjs";
+import {
+  artifacts,
+  collectPageErrors,
+  launchBrowser,
+  startServer,
+  waitForDemoModels,
+} from "./support.mjs";
 
 let server;
 let browser;
 let base;
 const ADMIN_PASSWORD = "browser-pages-admin";
-
-// Demo mode trains its models in the background at first start; the pages are tested once
-// every machine has been scored by one.
-async function waitForModels(url, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const machines = await (await fetch(`${url}/api/v1/machines`)).json();
-    const scored = machines.filter(
-      (m) => m.active_model_version_id !== null && ["healthy", "warning", "critical"].includes(m.status),
-    );
-    if (scored.length === machines.length) return;
-    if (Date.now() > deadline) {
-      throw new Error(`demo models not scoring after ${seconds} s: ${scored.length} of ${machines.length}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 before(async () => {
   server = await startServer(
@@ -40,7 +29,7 @@ before(async () => {
     { database: "demo.db" },
   );
   base = server.base;
-  await waitForModels(base, 300);
+  await waitForDemoModels(base, 300);
   browser = await launchBrowser();
 });
 

@@ -78,6 +78,23 @@ export async function startServer(env, { database = "icantkube.db", seconds = 60
   return { base, stop };
 }
 
+/// Demo mode trains its models in the background at first start: waits until it has
+/// machines and each has been scored by its active model.
+export async function waitForDemoModels(url, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const machines = await (await fetch(`${url}/api/v1/machines`)).json();
+    const scored = machines.filter(
+      (m) => m.active_model_version_id !== null && ["healthy", "warning", "critical"].includes(m.status),
+    );
+    if (machines.length > 0 && scored.length === machines.length) return;
+    if (Date.now() > deadline) {
+      throw new Error(`demo models not scoring after ${seconds} s: ${scored.length} of ${machines.length}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export function launchBrowser() {
   return chromium.launch({
     executablePath: chromiumPath,

@@ -4,6 +4,8 @@
 //! loads before the page's largest paint on a slow phone (Lighthouse put the demo's LCP at
 //! 1.8–2.0 s with it, and the engine page's performance at 99).
 
+use std::sync::OnceLock;
+
 use leptos::config::LeptosOptions;
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
@@ -11,10 +13,14 @@ use leptos::prelude::*;
 /// The page's one inline script (it carries the page's nonce, which the page's policy names).
 #[component]
 pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
-    let (script, wasm) = bundle_names(&options);
-    let pkg = &options.site_pkg_dir;
-    let start = format!("({START})(\"/{pkg}/{script}.js\", \"/{pkg}/{wasm}.wasm\");");
-    view! { <script type="module" nonce=use_nonce()>{start}</script> }
+    // The names are fixed for the process's life: the hash file is read once, not per page.
+    static START_CALL: OnceLock<String> = OnceLock::new();
+    let start = START_CALL.get_or_init(|| {
+        let (script, wasm) = bundle_names(&options);
+        let pkg = &options.site_pkg_dir;
+        format!("({START})(\"/{pkg}/{script}.js\", \"/{pkg}/{wasm}.wasm\");")
+    });
+    view! { <script type="module" nonce=use_nonce()>{start.as_str()}</script> }
 }
 
 /// Imports the islands' module, instantiates its WebAssembly, then hydrates each island by
