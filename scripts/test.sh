@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+scripts/free-build-space.sh
 scripts/setup.sh --test
 # The MLflow tests start a real tracking server, installed from PyPI into its own virtualenv.
 ICANTKUBE_MLFLOW=$(scripts/mlflow-venv.sh); export ICANTKUBE_MLFLOW
