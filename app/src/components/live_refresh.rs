@@ -27,58 +27,79 @@ pub fn LiveRefresh(target: String, seconds: u32) -> impl IntoView {
     }
 }
 
-/// The switch; once hydrated it starts refreshing what the element around it names.
+/// The switch; once hydrated it starts refreshing what the element around it names. It holds
+/// no signals: the browser's own listeners and timer drive it, which keeps Leptos' reactive
+/// system out of the bundle.
 #[island]
 fn LiveSwitch() -> impl IntoView {
-    let live = RwSignal::new(true);
-    let button = NodeRef::<leptos::html::Button>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(button) = button.get() {
-            start(&button, live);
-        }
-    });
     view! {
-        <button
-            node_ref=button
-            type="button"
-            class="live"
-            aria-pressed=move || live.get().to_string()
-            on:click=move |_| live.update(|on| *on = !*on)
-        >
-            {move || if live.get() { "● Live" } else { "❚❚ Paused" }}
+        <button type="button" class="live" aria-pressed="true" use:start_live_switch>
+            "● Live"
         </button>
     }
 }
 
-/// Reads the target and period from the element around `button` and refreshes on that period
-/// while `live`.
+/// Called with the switch's button as it hydrates (the server's render calls nothing).
+fn start_live_switch(button: leptos::tachys::renderer::types::Element) {
+    #[cfg(feature = "hydrate")]
+    start(button);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = button;
+}
+
+/// Reads the target and period from the element around `button`, refreshes on that period
+/// while live, and lets a click pause or resume.
 #[cfg(feature = "hydrate")]
-fn start(button: &web_sys::Element, live: RwSignal<bool>) {
+fn start(button: web_sys::Element) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
     let Ok(Some(settings)) = button.closest(".live-refresh") else {
         return;
     };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let target = settings.get_attribute("data-target").unwrap_or_default();
-    let seconds: u64 = settings
+    let seconds: i32 = settings
         .get_attribute("data-seconds")
         .and_then(|seconds| seconds.parse().ok())
         .unwrap_or(10);
     let _ = button.set_attribute("aria-controls", &target);
-    let etag = StoredValue::new_local(None::<String>);
-    set_interval(
-        move || {
-            if live.get_untracked() {
-                let target = target.clone();
-                leptos::task::spawn_local(async move {
-                    // A failed refresh keeps the old content; the next tick tries again.
-                    if let Ok(Some(fresh)) = refresh(&target, etag.get_value()).await {
-                        etag.set_value(Some(fresh));
-                    }
-                });
-            }
-        },
-        std::time::Duration::from_secs(seconds.max(2)),
+    let live = Rc::new(Cell::new(true));
+
+    let switch = button.clone();
+    let toggled = live.clone();
+    let on_click = Closure::<dyn FnMut()>::new(move || {
+        let on = !toggled.get();
+        toggled.set(on);
+        let _ = switch.set_attribute("aria-pressed", if on { "true" } else { "false" });
+        switch.set_text_content(Some(if on { "● Live" } else { "❚❚ Paused" }));
+    });
+    let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    on_click.forget();
+
+    let etag = Rc::new(std::cell::RefCell::new(None::<String>));
+    let on_tick = Closure::<dyn FnMut()>::new(move || {
+        if live.get() {
+            let target = target.clone();
+            let etag = etag.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let last = etag.borrow().clone();
+                // A failed refresh keeps the old content; the next tick tries again.
+                if let Ok(Some(fresh)) = refresh(&target, last).await {
+                    *etag.borrow_mut() = Some(fresh);
+                }
+            });
+        }
+    });
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+        on_tick.as_ref().unchecked_ref(),
+        seconds.max(2) * 1000,
     );
+    on_tick.forget();
 }
 
 /// Swaps in the element's fresh content unless the page answers 304 to `etag`; the ETag of a

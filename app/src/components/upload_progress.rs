@@ -7,43 +7,37 @@
 
 use leptos::prelude::*;
 
-/// A progress bar for the form it sits in.
+/// A progress bar for the form it sits in. It holds no signals: the request's events write the
+/// bar, which keeps Leptos' reactive system out of the bundle.
 #[island]
 pub fn UploadProgress() -> impl IntoView {
-    let sent = RwSignal::new(None::<f64>);
-    let bar = NodeRef::<leptos::html::P>::new();
+    view! { <p class="upload-progress" aria-live="polite" use:start_upload_progress></p> }
+}
+
+/// Called with the bar's element as it hydrates (the server's render calls nothing).
+fn start_upload_progress(bar: leptos::tachys::renderer::types::Element) {
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(bar) = bar.get() {
-            attach(&bar, sent);
-        }
-    });
-    view! {
-        <p node_ref=bar class="upload-progress" aria-live="polite">
-            {move || {
-                sent.get()
-                    .map(|share| {
-                        let percent = (share * 100.0).round() as u32;
-                        view! {
-                            <progress max="100" value=percent aria-label="Upload progress">
-                                {format!("{percent} %")}
-                            </progress>
-                            <span>
-                                {if share >= 1.0 {
-                                    "checking the file…".to_string()
-                                } else {
-                                    format!("uploading: {percent} %")
-                                }}
-                            </span>
-                        }
-                    })
-            }}
-        </p>
-    }
+    attach(bar);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = bar;
+}
+
+/// Shows `share` (0 to 1) of the file sent in `bar`.
+#[cfg(feature = "hydrate")]
+fn show(bar: &web_sys::Element, share: f64) {
+    let percent = (share * 100.0).round() as u32;
+    let status = if share >= 1.0 {
+        "checking the file…".to_string()
+    } else {
+        format!("uploading: {percent} %")
+    };
+    bar.set_inner_html(&format!(
+        "<progress max=\"100\" value=\"{percent}\" aria-label=\"Upload progress\">{percent} %</progress><span>{status}</span>"
+    ));
 }
 
 #[cfg(feature = "hydrate")]
-fn attach(bar: &web_sys::Element, sent: RwSignal<Option<f64>>) {
+fn attach(bar: web_sys::Element) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
@@ -68,10 +62,11 @@ fn attach(bar: &web_sys::Element, sent: RwSignal<Option<f64>>) {
             return;
         }
         if let Ok(upload) = request.upload() {
+            let progress_bar = bar.clone();
             let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
                 move |p: web_sys::ProgressEvent| {
                     if p.length_computable() && p.total() > 0.0 {
-                        sent.set(Some(p.loaded() / p.total()));
+                        show(&progress_bar, p.loaded() / p.total());
                     }
                 },
             );
@@ -97,7 +92,7 @@ fn attach(bar: &web_sys::Element, sent: RwSignal<Option<f64>>) {
         });
         request.set_onload(Some(on_load.as_ref().unchecked_ref()));
         on_load.forget();
-        sent.set(Some(0.0));
+        show(&bar, 0.0);
         let _ = request.send_with_opt_form_data(Some(&data));
     });
     let _ = form.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
