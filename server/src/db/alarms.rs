@@ -284,6 +284,9 @@ pub struct Alarm {
     pub id: i64,
     pub machine: String,
     pub machine_display_name: String,
+    /// The machine's sensors as stored (JSON): the alarm's drivers are named after them.
+    #[sqlx(try_from = "crate::db::text::Text")]
+    pub machine_sensors: String,
     pub state: String,
     pub severity: String,
     pub raised_at: i64,
@@ -315,7 +318,8 @@ pub struct AlarmFilter {
 /// Alarms that are not cleared first, then newest first; at most `limit`.
 pub async fn list(pool: &AnyPool, filter: &AlarmFilter, limit: i64) -> Result<Vec<Alarm>> {
     let mut query: QueryBuilder<Any> = QueryBuilder::new(
-        "SELECT a.id, m.name AS machine, m.display_name AS machine_display_name, a.state, \
+        "SELECT a.id, m.name AS machine, m.display_name AS machine_display_name, \
+         m.sensors AS machine_sensors, a.state, \
          a.severity, a.raised_at, a.escalated_at, a.peak_at, a.failure_probability, \
          a.remaining_life, a.life_unit, a.failure_mode, a.drivers, a.model_version_id, \
          a.acknowledged_at, a.acknowledged_by, a.acknowledged_note, a.cleared_at, \

@@ -217,24 +217,33 @@ fn sweep_range(recent: &[StoredReading], sensor: usize) -> (f64, f64) {
 }
 
 /// The latest prediction's drivers in words.
-fn drivers(history: &[StoredPrediction], life_unit: Option<&str>) -> Vec<RiskDriver> {
+fn drivers(
+    history: &[StoredPrediction],
+    life_unit: Option<&str>,
+    sensors: &[Sensor],
+) -> Vec<RiskDriver> {
     match history.iter().rev().find_map(|p| p.drivers.as_deref()) {
-        Some(json) => drivers_in_words(json, life_unit),
+        Some(json) => drivers_in_words(json, life_unit, sensors),
         None => Vec::new(),
     }
 }
 
 /// Drivers as a prediction stores them (JSON), in words: only those that move the risk as
 /// the page shows it (half a percentage point of failure probability, one unit of remaining
-/// life), so a healthy machine lists none rather than "+0.00".
-pub(super) fn drivers_in_words(json: &str, life_unit: Option<&str>) -> Vec<RiskDriver> {
+/// life), so a healthy machine lists none rather than "+0.00". Inputs taken from a sensor are
+/// named by its label, with its unit.
+pub(super) fn drivers_in_words(
+    json: &str,
+    life_unit: Option<&str>,
+    sensors: &[Sensor],
+) -> Vec<RiskDriver> {
     let drivers: Vec<Driver> = serde_json::from_str(json).unwrap_or_default();
     let least = if life_unit.is_some() { 1.0 } else { 0.005 };
     drivers
         .into_iter()
         .filter(|d| d.effect >= least)
         .map(|d| RiskDriver {
-            input: input_in_words(&d.feature),
+            input: input_in_words(&d.feature, sensors),
             effect: match life_unit {
                 Some(unit) => format!("−{:.0} {unit}", d.effect),
                 None => format!("+{:.1} percentage points", d.effect * 100.0),
@@ -243,25 +252,33 @@ pub(super) fn drivers_in_words(json: &str, life_unit: Option<&str>) -> Vec<RiskD
         .collect()
 }
 
-/// A model's input as a reader says it: `torque_mean5` is "torque, mean of the last 5
-/// readings", `torque_slope15` its trend, `torque_drift` its drift since the run began.
-fn input_in_words(feature: &str) -> String {
-    let words = |key: &str| key.replace('_', " ");
-    let window = |rest: &str| rest.parse::<usize>().ok();
+/// A model's input as a reader says it: `torque_mean5` is "Torque (Nm), mean of the last 5
+/// readings", `torque_slope15` its trend in Nm per reading, `torque_drift` its drift since the
+/// run began. Derived inputs (`power`) have no sensor, so no label or unit: their key in words.
+fn input_in_words(feature: &str, sensors: &[Sensor]) -> String {
     if feature == "age" {
         return "readings since the run began".to_string();
     }
+    let named = |key: &str, per_reading: bool| match sensors.iter().find(|s| s.key == key) {
+        Some(sensor) if sensor.unit.is_empty() => sensor.label.clone(),
+        Some(sensor) if per_reading => format!("{} ({} per reading)", sensor.label, sensor.unit),
+        Some(sensor) => format!("{} ({})", sensor.label, sensor.unit),
+        None => key.replace('_', " "),
+    };
     if let Some(key) = feature.strip_suffix("_drift") {
-        return format!("{}, drift since the run began", words(key));
+        return format!("{}, drift since the run began", named(key, false));
     }
-    for (marker, what) in [("_mean", "mean"), ("_slope", "trend")] {
+    for (marker, what, per_reading) in [("_mean", "mean", false), ("_slope", "trend", true)] {
         if let Some((key, rest)) = feature.rsplit_once(marker) {
-            if let Some(rows) = window(rest) {
-                return format!("{}, {what} of the last {rows} readings", words(key));
+            if let Ok(rows) = rest.parse::<usize>() {
+                return format!(
+                    "{}, {what} of the last {rows} readings",
+                    named(key, per_reading)
+                );
             }
         }
     }
-    words(feature)
+    named(feature, false)
 }
 
 fn card(machine: &Machine, alarm: Option<String>) -> MachineCard {
@@ -542,7 +559,11 @@ impl FleetQueries for StoredFleet {
             reading_count,
             charts,
             prediction_chart,
-            drivers: drivers(&history, machine.life_unit.as_deref()),
+            drivers: drivers(
+                &history,
+                machine.life_unit.as_deref(),
+                machine.schema.sensors(),
+            ),
             model_version,
             model_version_url,
             grafana_url: links::grafana_machine(self.grafana_url.as_deref(), &machine.name),
@@ -562,7 +583,13 @@ mod tests {
     use app::model::Status;
 
     fn in_words(json: &str, life_unit: Option<&str>) -> Vec<(String, String)> {
-        drivers_in_words(json, life_unit)
+        let sensors = [
+            Sensor::new("torque", "Torque", "Nm"),
+            Sensor::new("tool_wear", "Tool wear", "min"),
+            Sensor::new("t30", "HPC outlet temperature", "°R"),
+            Sensor::new("bpr", "Bypass ratio", ""),
+        ];
+        drivers_in_words(json, life_unit, &sensors)
             .into_iter()
             .map(|d| (d.input, d.effect))
             .collect()
@@ -571,22 +598,27 @@ mod tests {
     #[test]
     fn drivers_that_do_not_move_the_shown_risk_are_left_out_and_the_rest_read_as_words() {
         let failure = r#"[{"feature":"torque_mean5","effect":0.213},
-            {"feature":"power","effect":0.004},{"feature":"tool_wear_drift","effect":0.05}]"#;
+            {"feature":"power","effect":0.004},{"feature":"tool_wear_drift","effect":0.05},
+            {"feature":"temperature_difference","effect":0.03}]"#;
         assert_eq!(
             in_words(failure, None),
             [
                 (
-                    "torque, mean of the last 5 readings".to_string(),
+                    "Torque (Nm), mean of the last 5 readings".to_string(),
                     "+21.3 percentage points".to_string()
                 ),
                 (
-                    "tool wear, drift since the run began".to_string(),
+                    "Tool wear (min), drift since the run began".to_string(),
                     "+5.0 percentage points".to_string()
+                ),
+                (
+                    "temperature difference".to_string(),
+                    "+3.0 percentage points".to_string()
                 ),
             ]
         );
-        let life = r#"[{"feature":"age","effect":12.4},{"feature":"t30_slope15","effect":0.6},
-            {"feature":"bpr_slope15","effect":3.0}]"#;
+        let life = r#"[{"feature":"age","effect":12.4},{"feature":"t30_slope15","effect":1.6},
+            {"feature":"bpr_slope15","effect":3.0},{"feature":"t30","effect":0.9}]"#;
         assert_eq!(
             in_words(life, Some("cycles")),
             [
@@ -595,7 +627,12 @@ mod tests {
                     "−12 cycles".to_string()
                 ),
                 (
-                    "bpr, trend of the last 15 readings".to_string(),
+                    "HPC outlet temperature (°R per reading), trend of the last 15 readings"
+                        .to_string(),
+                    "−2 cycles".to_string()
+                ),
+                (
+                    "Bypass ratio, trend of the last 15 readings".to_string(),
                     "−3 cycles".to_string()
                 ),
             ]
