@@ -1,11 +1,12 @@
 """bench/page-weight.sh's measure: what a browser downloads for PAGE of BASE_URL.
 
 First load: the HTML and every file of this site it links (stylesheet, icon, manifest, script,
-WebAssembly), each asked for with Accept-Encoding: br, gzip as a browser does; the bytes are
+WebAssembly, service worker, and the pages the service worker keeps at install), each asked for with Accept-Encoding: br, gzip as a browser does; the bytes are
 what came over the wire, headers included. Repeat visit, as a browser with those answers in
 its cache: the HTML asked again with If-None-Match / If-Modified-Since when the first answer
 gave an ETag / Last-Modified; files marked `immutable` (or still fresh by max-age) not asked at
-all; the others asked conditionally. Both are compared with issue 15's goals. A table of each
+all; the pages the service worker keeps not asked (they are in its cache); the others asked
+conditionally. Both are compared with issue 15's goals. A table of each
 file's size raw, gzip and brotli comes first.
 
     python3 bench/page_weight.py BASE_URL PAGE
@@ -50,7 +51,8 @@ def fetch(path, headers):
 
 class Links(HTMLParser):
     """Same-site files a browser loads with the page: link hrefs, script srcs, and the files
-    the islands' inline start script loads once the page is idle (quoted /pkg/ paths)."""
+    the inline start script loads once the page is idle or loaded (quoted /pkg/ paths and the
+    service worker)."""
 
     RELS = {"stylesheet", "icon", "manifest", "modulepreload", "preload"}
 
@@ -71,7 +73,7 @@ class Links(HTMLParser):
 
     def handle_data(self, data):
         if getattr(self, "in_script", False):
-            for path in re.findall(r'"(/pkg/[^"]+)"', data):
+            for path in re.findall(r'"(/pkg/[^"]+|/sw\.js)"', data):
                 self.add(path)
 
     def add(self, path):
@@ -99,6 +101,11 @@ _, _, plain_html, _ = fetch(page, {})
 links = Links()
 links.feed(plain_html.decode())
 paths = [page] + links.paths
+# What the service worker keeps at install: the same-site paths its script names.
+kept_by_worker = []
+if "/sw.js" in paths:
+    kept_by_worker = re.findall(r'"(/[^"/][^"]*\.html)"', fetch("/sw.js", {})[2].decode())
+    paths += kept_by_worker
 
 print(f"{'file':52} {'raw':>11} {'gzip':>11} {'brotli':>11}  sent as")
 first = {page: (html_headers, html_wire)}
@@ -121,6 +128,9 @@ first_load = sum(wire for _, wire in first.values())
 print(f"\nrepeat visit (Accept-Encoding: {BROWSER_ENCODINGS}):")
 repeat = 0
 for path, (headers, _) in first.items():
+    if path in kept_by_worker:
+        print(f"  {path:50} not asked (kept by the service worker)")
+        continue
     if path != page and fresh_without_asking(headers):
         print(f"  {path:50} not asked (cached: {headers.get('Cache-Control')})")
         continue

@@ -95,19 +95,27 @@ export async function waitForDemoModels(url, seconds) {
   }
 }
 
+const LAUNCH = {
+  executablePath: chromiumPath,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch(LAUNCH);
+}
+
+/// A browser with a profile of its own in `userDataDir`, as a user's browser is: a context of
+/// `launchBrowser` is incognito, where Chromium installs no web app.
+export function launchProfile(userDataDir) {
+  return chromium.launchPersistentContext(userDataDir, LAUNCH);
 }
 
 /// Collects a page's script errors into `errors`, with what its Content-Security-Policy
@@ -191,3 +199,43 @@ function layoutProblems() {
   return problems;
 }
 
+
+/// What gets in the way of filling the page's forms with a phone's on-screen keyboard open:
+/// each field, focused as a tap focuses it, must be scrolled into what is left of the screen
+/// and not lie under anything drawn over it; a number field must ask for the number pad
+/// (`inputmode`), which `type="number"` alone does not on every phone.
+export async function keyboardProblems(page) {
+  return page.evaluate(async () => {
+    const problems = [];
+    const fields = [...document.querySelectorAll("input, select, textarea")].filter(
+      (field) => field.type !== "hidden" && field.getClientRects().length > 0,
+    );
+    for (const field of fields) {
+      const name = `${field.tagName.toLowerCase()}[name="${field.name}"]`;
+      if (field.type === "number" && !["numeric", "decimal"].includes(field.inputMode)) {
+        problems.push(`${name}: a number field without inputmode="numeric" or "decimal"`);
+      }
+      window.scrollTo(0, 0);
+      field.focus();
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      if (document.activeElement !== field) {
+        problems.push(`${name}: cannot take the focus`);
+        continue;
+      }
+      const box = field.getBoundingClientRect();
+      // A pixel of slack: layout rounds, and a field flush with the keyboard is in view.
+      if (box.top < -1 || box.bottom > window.innerHeight + 1) {
+        problems.push(`${name}: out of view when focused (${Math.round(box.top)}–${Math.round(box.bottom)} px of ${window.innerHeight})`);
+        continue;
+      }
+      const x = box.left + Math.min(box.width / 2, 12);
+      const hit = document.elementFromPoint(x, box.top + box.height / 2);
+      const inLabel = [...(field.labels ?? [])].some((label) => label.contains(hit));
+      if (hit && hit !== field && !field.contains(hit) && !inLabel) {
+        problems.push(`${name}: under ${hit.tagName.toLowerCase()}${hit.className ? "." + hit.className : ""} when focused`);
+      }
+    }
+    if (fields.length === 0) problems.push("no form field on the page");
+    return problems;
+  });
+}

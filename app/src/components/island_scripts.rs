@@ -1,8 +1,10 @@
 //! Starts the islands once the page is idle, and only then fetches their script and
-//! WebAssembly. Leptos' `<HydrationScripts islands>` also waits for idle to hydrate, but it
-//! first preloads both files at high priority: the WebAssembly, most of a page's bytes, then
-//! loads before the page's largest paint on a slow phone (Lighthouse put the demo's LCP at
-//! 1.8–2.0 s with it, and the engine page's performance at 99).
+//! WebAssembly; once the page has loaded, registers the service worker that shows an offline
+//! page when the network is gone (`public/sw.js`). Leptos' `<HydrationScripts islands>` also
+//! waits for idle to hydrate, but it first preloads both files at high priority: the
+//! WebAssembly, most of a page's bytes, then loads before the page's largest paint on a slow
+//! phone (Lighthouse put the demo's LCP at 1.8–2.0 s with it, and the engine page's
+//! performance at 99).
 
 use std::sync::OnceLock;
 
@@ -24,7 +26,8 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Imports the islands' module, instantiates its WebAssembly, then hydrates each island by
-/// the function the module exports under the island's name.
+/// the function the module exports under the island's name. The service worker waits for the
+/// load event, so its script never competes with the page's own.
 const START: &str = r#"(script, wasm) => {
   const start = () => import(script).then(async (islands) => {
     await islands.default({ module_or_path: wasm });
@@ -36,6 +39,7 @@ const START: &str = r#"(script, wasm) => {
   });
   if ("requestIdleCallback" in window) requestIdleCallback(start);
   else addEventListener("load", start);
+  addEventListener("load", () => navigator.serviceWorker?.register("/sw.js"));
 }"#;
 
 /// The script's and WebAssembly's file names without extension: the output name, with the

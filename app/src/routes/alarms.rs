@@ -96,6 +96,7 @@ fn Alarms(page: AlarmsPage, query: AlarmQuery) -> impl IntoView {
                 "Machine"
                 <input
                     type="text"
+                    enterkeyhint="search"
                     name="machine"
                     value=query.machine.clone().unwrap_or_default()
                     placeholder="any"

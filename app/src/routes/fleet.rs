@@ -180,6 +180,7 @@ fn FleetFilters(places: Vec<String>, profiles: Vec<String>, query: FleetQuery) -
                 "Search"
                 <input
                     type="search"
+                    enterkeyhint="search"
                     name="q"
                     value=query.q.clone().unwrap_or_default()
                     placeholder="Name"

@@ -253,16 +253,24 @@ fn RunForm(
                 </label>
                 <label>
                     "Trees"
-                    <input type="number" name="trees" min="1" max="1000" placeholder="100" />
+                    <input type="number" inputmode="numeric" name="trees" min="1" max="1000" placeholder="100" />
                 </label>
                 <label>
                     "Deepest split"
-                    <input type="number" name="max_depth" min="1" max="64" placeholder="default" />
+                    <input
+                        type="number"
+                        inputmode="numeric"
+                        name="max_depth"
+                        min="1"
+                        max="64"
+                        placeholder="default"
+                    />
                 </label>
                 <label>
                     "Fewest rows in a leaf"
                     <input
                         type="number"
+                        inputmode="numeric"
                         name="min_samples_leaf"
                         min="1"
                         max="1000"

@@ -168,7 +168,7 @@ pub fn refusal(status: StatusCode, title: &str, body_html: &str) -> Response {
          <meta name=\"description\" content=\"{title}: icantkube did not do what was asked.\">\
          <title>{title} · icantkube</title><link rel=\"stylesheet\" href=\"/pkg/icantkube.css\">\
          </head><body><main class=\"page\"><h1>{title}</h1><p>{body_html}</p>\
-         <p><a href=\"/\">Fleet</a></p></main></body></html>"
+         <p><a class=\"button\" href=\"/\">Back to the fleet</a></p></main></body></html>"
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
 }
