@@ -63,7 +63,15 @@ export async function score(url, { cookie } = {}) {
       for (const ref of lhr.categories[category].auditRefs) {
         const audit = lhr.audits[ref.id];
         if (ref.weight > 0 && audit.score !== null && audit.score < 1) {
-          costly.push(`${ref.id} ${audit.score}${audit.displayValue ? ` (${audit.displayValue})` : ""}`);
+          // What the console said, so an error can be found without running Lighthouse again.
+          const said = (audit.details?.items ?? [])
+            .map((item) => item.description)
+            .filter(Boolean)
+            .slice(0, 2)
+            .map((text) => `"${text.slice(0, 160)}"`);
+          costly.push(
+            `${ref.id} ${audit.score}${audit.displayValue ? ` (${audit.displayValue})` : ""}${said.length ? `: ${said.join(", ")}` : ""}`,
+          );
         }
       }
     }

@@ -167,12 +167,22 @@ pub struct TrainingForm {
     pub datasets: Vec<DatasetSummary>,
     /// The chosen data set, when one is.
     pub preview: Option<DatasetPreview>,
-    /// Machines of the chosen data set's profile (name, display name).
-    pub machines: Vec<(String, String)>,
-    /// Every machine (name, display name), whose labelled history can be a data set.
-    pub all_machines: Vec<(String, String)>,
+    /// Machines of the chosen data set's profile.
+    pub machines: MachineChoices,
+    /// Machines whose labelled history can be a data set: any.
+    pub all_machines: MachineChoices,
     /// Largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
+}
+
+/// The machines a form offers to choose from: every one, or, in a fleet too large to list,
+/// the first ones by name as suggestions for a name typed in.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MachineChoices {
+    /// Name and display name, by name.
+    pub listed: Vec<(String, String)>,
+    /// Whether `listed` holds every machine there is to choose.
+    pub complete: bool,
 }
 
 /// The roles a column can take, in the order the form offers them.

@@ -6,9 +6,10 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::error_view::admin_page_refusal;
+use crate::components::machine_picker::MachinePicker;
 use crate::components::upload_progress::UploadProgress;
 use crate::error::AppError;
-use crate::model::{DatasetPreview, TrainingForm, COLUMN_ROLES};
+use crate::model::{DatasetPreview, MachineChoices, TrainingForm, COLUMN_ROLES};
 
 #[server(prefix = "/_fn")]
 pub async fn get_training_form(dataset: Option<i64>) -> Result<(TrainingForm, String), AppError> {
@@ -77,26 +78,17 @@ fn FormSteps(form: TrainingForm, csrf: String) -> impl IntoView {
                 <UploadProgress />
                 <button type="submit">"Upload and check"</button>
             </form>
-            {(!form.all_machines.is_empty())
+            {(!form.all_machines.listed.is_empty())
                 .then(|| {
                     view! {
                         <form class="history" method="post" action="/datasets/from-machine">
                             <input type="hidden" name="csrf" value=csrf.clone() />
                             <label>
                                 "Or a machine's own labelled readings"
-                                <select name="machine">
-                                    {form
-                                        .all_machines
-                                        .iter()
-                                        .map(|(name, display)| {
-                                            view! {
-                                                <option value=name.clone()>
-                                                    {format!("{display} ({name})")}
-                                                </option>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </select>
+                                <MachinePicker
+                                    choices=form.all_machines.clone()
+                                    suggestions="history-machines"
+                                />
                             </label>
                             <button type="submit" class="secondary">"Use its history"</button>
                         </form>
@@ -137,11 +129,7 @@ fn FormSteps(form: TrainingForm, csrf: String) -> impl IntoView {
 }
 
 #[component]
-fn RunForm(
-    preview: DatasetPreview,
-    machines: Vec<(String, String)>,
-    csrf: String,
-) -> impl IntoView {
+fn RunForm(preview: DatasetPreview, machines: MachineChoices, csrf: String) -> impl IntoView {
     let target = preview.target.clone();
     let profile = preview.profile.clone();
     view! {
@@ -232,15 +220,11 @@ fn RunForm(
                 </label>
                 <label>
                     "For"
-                    <select name="machine">
-                        <option value="">{format!("every {profile} machine")}</option>
-                        {machines
-                            .into_iter()
-                            .map(|(name, display)| {
-                                view! { <option value=name.clone()>{format!("{display} ({name})")}</option> }
-                            })
-                            .collect_view()}
-                    </select>
+                    <MachinePicker
+                        choices=machines
+                        suggestions="run-machines"
+                        every=format!("every {profile} machine")
+                    />
                 </label>
                 <label>
                     "Algorithm"

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::error::AppError;
 use app::model::{
-    duration, ColumnPreview, DatasetPreview, DatasetSummary, MachineModel, MachinesPage,
-    MetricComparison, ModelVersionView, ModelsOverview, ProfileModels, PromotionRecord, Tracking,
-    TrainingForm, TrainingRunDetail, TrainingRunSummary, TrainingRuns,
+    duration, ColumnPreview, DatasetPreview, DatasetSummary, MachineChoices, MachineModel,
+    MachinesPage, MetricComparison, ModelVersionView, ModelsOverview, ProfileModels,
+    PromotionRecord, Tracking, TrainingForm, TrainingRunDetail, TrainingRunSummary, TrainingRuns,
 };
 use app::services::TrainingQueries;
 
@@ -51,7 +51,7 @@ pub struct StoredTraining {
 impl TrainingQueries for StoredTraining {
     async fn runs(&self) -> Result<TrainingRuns, AppError> {
         let runs = training_runs::list(self.db.pool(), LISTED_RUNS).await?;
-        let names = self.names().await?;
+        let names = self.names(&runs).await?;
         Ok(TrainingRuns {
             runs: runs.iter().map(|run| self.summary(run, &names)).collect(),
             runner: self.runner.to_string(),
@@ -63,7 +63,7 @@ impl TrainingQueries for StoredTraining {
         let run = training_runs::find(self.db.pool(), id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("training run {id}")))?;
-        let names = self.names().await?;
+        let names = self.names(std::slice::from_ref(&run)).await?;
         let parameters =
             serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&run.parameters)
                 .unwrap_or_default()
@@ -102,20 +102,15 @@ impl TrainingQueries for StoredTraining {
             Some(id) => Some(self.preview(id).await?),
             None => None,
         };
-        let all = machines::list(pool).await?;
         let machines = match &preview {
-            Some(preview) => all
-                .iter()
-                .filter(|m| m.profile == preview.profile)
-                .map(|m| (m.name.clone(), m.display_name.clone()))
-                .collect(),
-            None => Vec::new(),
+            Some(preview) => machine_choices(pool, Some(&preview.profile)).await?,
+            None => MachineChoices::default(),
         };
         Ok(TrainingForm {
             datasets,
             preview,
             machines,
-            all_machines: all.into_iter().map(|m| (m.name, m.display_name)).collect(),
+            all_machines: machine_choices(pool, None).await?,
             max_upload_bytes: self.max_upload_bytes,
         })
     }
@@ -123,6 +118,26 @@ impl TrainingQueries for StoredTraining {
     async fn models(&self, page: MachinesPage) -> Result<ModelsOverview, AppError> {
         Ok(self.overview(page).await?)
     }
+}
+
+/// Machines a form lists in full, at most: past it, the form takes a name typed in.
+const LISTED_MACHINES: usize = 100;
+
+/// The machines (of `profile`, when given) a form offers, read a page's worth at most.
+async fn machine_choices(
+    pool: &sqlx::AnyPool,
+    profile: Option<&str>,
+) -> Result<MachineChoices, Error> {
+    let mut listed = machines::page(pool, profile, None, LISTED_MACHINES + 1).await?;
+    let complete = listed.len() <= LISTED_MACHINES;
+    listed.truncate(LISTED_MACHINES);
+    Ok(MachineChoices {
+        listed: listed
+            .into_iter()
+            .map(|m| (m.name, m.display_name))
+            .collect(),
+        complete,
+    })
 }
 
 /// What the run pages need to name things.
@@ -134,14 +149,20 @@ struct Names {
 }
 
 impl StoredTraining {
-    async fn names(&self) -> Result<Names, Error> {
+    /// The names `runs` need. Only their machines are read: few runs are for one machine, and
+    /// a fleet may have thousands.
+    async fn names(&self, runs: &[TrainingRun]) -> Result<Names, Error> {
         let pool = self.db.pool();
+        let mut machines = HashMap::new();
+        for id in runs.iter().filter_map(|run| run.machine_id) {
+            if let std::collections::hash_map::Entry::Vacant(entry) = machines.entry(id) {
+                if let Some(name) = machines::name_of(pool, id).await? {
+                    entry.insert(name);
+                }
+            }
+        }
         Ok(Names {
-            machines: machines::list(pool)
-                .await?
-                .into_iter()
-                .map(|m| (m.id, m.name))
-                .collect(),
+            machines,
             datasets: datasets::list(pool, i64::MAX)
                 .await?
                 .into_iter()

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use icantkube::db::model_versions;
 
-use crate::support::app::{ai4i_json_batch, spawn_app, TestApp};
+use crate::support::app::{admin_session, ai4i_json_batch, spawn_app, TestApp};
 use crate::support::data::milling_csv;
 use crate::support::model::{register_in, train};
 
@@ -309,4 +309,44 @@ async fn the_machine_page_serves_concurrent_requests() {
             assert_eq!(status, Ok(StatusCode::OK), "round {round}");
         }
     }
+}
+
+/// The new-training page as the admin sees it.
+async fn training_form(app: &TestApp) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (cookie, _) = admin_session(app, &client).await;
+    let response = client
+        .get(app.url("/training/new"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_training_form_lists_a_small_fleet_and_takes_a_name_in_a_large_one() {
+    let app = spawn_app().await;
+    for i in 0..100 {
+        register(&app, &format!("mill-{i:03}"), "Hall A").await;
+    }
+    let form = training_form(&app).await;
+    assert!(form.contains(r#"<select name="machine">"#), "{form}");
+    assert_eq!(form.matches(r#"<option value="mill-"#).count(), 100);
+
+    register(&app, "mill-100", "Hall A").await;
+    let form = training_form(&app).await;
+    assert!(!form.contains(r#"<select name="machine">"#), "{form}");
+    assert!(
+        form.contains(r#"<input type="text" name="machine" list="history-machines""#),
+        "{form}"
+    );
+    // The first hundred by name are suggested; the page does not grow with the fleet.
+    assert_eq!(form.matches(r#"<option value="mill-"#).count(), 100);
+    assert!(form.contains(r#"<option value="mill-099">"#));
+    assert!(!form.contains(r#"<option value="mill-100">"#));
 }
