@@ -42,7 +42,16 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_v
     cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-command -v wasm-opt >/dev/null || apt_install binaryen
+# wasm-opt from Binaryen 132, installed from npm (it runs on Node): Debian's Binaryen 108 moves
+# the WebAssembly's export of wasm-bindgen's externref table onto the function table, and the
+# islands of a release build then fail to start ("WebAssembly.Table.set(): Argument 1 is
+# invalid for table"). scripts/env.sh puts it first on PATH, where cargo-leptos looks.
+command -v node >/dev/null || apt_install nodejs npm
+binaryen="$HOME/.cache/icantkube/binaryen"
+if [ "$("$binaryen/node_modules/.bin/wasm-opt" --version 2>/dev/null || true)" != "wasm-opt version 132 (version_132)" ]; then
+  log "installing Binaryen 132 (wasm-opt) from npm"
+  npm install --prefix "$binaryen" --no-audit --no-fund --loglevel=error binaryen@132.0.0
+fi
 # The site's precompressed copies (scripts/build-site.sh); gzip is in every Debian.
 command -v brotli >/dev/null || apt_install brotli
 
@@ -53,7 +62,6 @@ if [ "$want_test" = 1 ]; then
     cargo install cargo-deny --version 0.20.2 --locked
   fi
   command -v chromium >/dev/null || apt_install chromium
-  command -v node >/dev/null || apt_install nodejs npm
   # Again whenever a package that package.json names is missing (one added since the install).
   missing=$(cd tests/browser && node -e 'const p = require("./package.json");
     console.log(Object.keys(p.dependencies).filter((d) => !require("fs").existsSync("node_modules/" + d)).join(" "))')

@@ -88,6 +88,17 @@ ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
   ARTIFACTS_DIR="$PWD/artifacts" \
   node --test --test-concurrency=1 tests/browser/
 
+# The release WebAssembly is optimised by wasm-opt, which the debug site skips: its islands
+# are checked in the browser too, served by the debug binary.
+step "release islands: the optimised WebAssembly in headless Chromium"
+release_site="$PWD/target/site-release"
+LEPTOS_SITE_ROOT="$release_site" LEPTOS_HASH_FILE_NAME="$release_site/hash.txt" \
+  cargo leptos build --release --frontend-only
+ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
+  LEPTOS_SITE_ROOT="$release_site" \
+  ARTIFACTS_DIR="$PWD/artifacts" \
+  node --test tests/browser/release-islands.mjs
+
 step "monitoring: alert rules, dashboards and ServiceMonitor against a real Prometheus"
 ICANTKUBE_BIN="$CARGO_TARGET_DIR/debug/icantkube" \
   LEPTOS_SITE_ROOT="$LEPTOS_SITE_ROOT" \
