@@ -51,7 +51,7 @@ fn start_live_switch(button: leptos::tachys::renderer::types::Element) {
 /// while live, and lets a click pause or resume.
 #[cfg(feature = "hydrate")]
 fn start(button: web_sys::Element) {
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
@@ -81,7 +81,7 @@ fn start(button: web_sys::Element) {
     let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
     on_click.forget();
 
-    let etag = Rc::new(std::cell::RefCell::new(None::<String>));
+    let etag = Rc::new(RefCell::new(None::<String>));
     let on_tick = Closure::<dyn FnMut()>::new(move || {
         if live.get() {
             let target = target.clone();
@@ -97,7 +97,7 @@ fn start(button: web_sys::Element) {
     });
     let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
         on_tick.as_ref().unchecked_ref(),
-        seconds.max(2) * 1000,
+        seconds.clamp(2, 86_400) * 1000,
     );
     on_tick.forget();
 }
