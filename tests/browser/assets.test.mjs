@@ -2,28 +2,17 @@
 // stylesheet by content-hashed names, which come back immutable (so a second visit takes them
 // from the cache without asking), and the precompressed copies the build left beside them are
 // what a client accepting brotli or gzip gets. Needs ICANTKUBE_BIN and LEPTOS_SITE_ROOT.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import path from "node:path";
-import { launchBrowser, startServer } from "./support.mjs";
+import { serverAndBrowser } from "./support.mjs";
 
 const HASHED = /^\/pkg\/icantkube\.[A-Za-z0-9_-]{22}\.(js|wasm|css)$/;
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ ...process.env, RUST_LOG: "warn" });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const run = serverAndBrowser({ ...process.env, RUST_LOG: "warn" });
 
 /// GET without decoding: { status, headers, body } with the body as sent.
 function rawGet(url, headers) {
@@ -41,7 +30,7 @@ function rawGet(url, headers) {
 }
 
 test("hashed files are cached for good, not asked for again, and sent as the build precompressed them", async () => {
-  const context = await browser.newContext();
+  const context = await run.browser.newContext();
   // Each visit in a tab of its own, as a user coming back: the cache is the context's.
   const visit = async () => {
     const page = await context.newPage();
@@ -57,7 +46,7 @@ test("hashed files are cached for good, not asked for again, and sent as the bui
         loads.push({ pathname, status: response.status, cached: response.fromDiskCache || response.fromMemoryCache, headers });
       }
     });
-    await page.goto(`${server.base}/`, { waitUntil: "networkidle" });
+    await page.goto(`${run.server.base}/`, { waitUntil: "networkidle" });
     await page.close();
     return loads;
   };
@@ -80,7 +69,7 @@ test("hashed files are cached for good, not asked for again, and sent as the bui
   const siteRoot = path.resolve(process.env.LEPTOS_SITE_ROOT);
   for (const pathname of linked) {
     for (const [encoding, suffix] of [["br", ".br"], ["gzip", ".gz"]]) {
-      const response = await rawGet(`${server.base}${pathname}`, { "accept-encoding": encoding });
+      const response = await rawGet(`${run.server.base}${pathname}`, { "accept-encoding": encoding });
       assert.equal(response.status, 200, pathname);
       assert.equal(response.headers["content-encoding"], encoding, `${pathname} with ${encoding}`);
       assert.ok(

@@ -2,7 +2,7 @@
 // losing the network shows the offline page the service worker kept (public/sw.js) instead of
 // the browser's error. The server is stopped to take the network away, as a phone out of
 // coverage finds it. Needs ICANTKUBE_BIN and LEPTOS_SITE_ROOT.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,24 +10,12 @@ import path from "node:path";
 import {
   artifacts,
   collectPageErrors,
-  launchBrowser,
   launchProfile,
   pageProblems,
-  startServer,
+  serverAndBrowser,
 } from "./support.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ ...process.env, RUST_LOG: "warn" });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const run = serverAndBrowser({ ...process.env, RUST_LOG: "warn" });
 
 /// Waits until the page's service worker is active and controls the page.
 async function serviceWorkerReady(page) {
@@ -55,8 +43,8 @@ test("Chromium finds the site installable from its manifest", async () => {
     const page = await context.newPage();
     const errors = [];
     collectPageErrors(page, errors);
-    await page.goto(`${server.base}/`, { waitUntil: "load" });
-    assert.deepEqual(await serviceWorkerReady(page), { scope: `${server.base}/`, state: "activated" });
+    await page.goto(`${run.server.base}/`, { waitUntil: "load" });
+    assert.deepEqual(await serviceWorkerReady(page), { scope: `${run.server.base}/`, state: "activated" });
     const cdp = await context.newCDPSession(page);
     const manifest = await cdp.send("Page.getAppManifest");
     assert.deepEqual(manifest.errors, [], "manifest errors");
@@ -70,19 +58,19 @@ test("Chromium finds the site installable from its manifest", async () => {
 });
 
 test("with the network gone, a page visited before says offline instead of the browser's error", async () => {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true });
+  const context = await run.browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true });
   const page = await context.newPage();
-  await page.goto(`${server.base}/training`, { waitUntil: "load" });
+  await page.goto(`${run.server.base}/training`, { waitUntil: "load" });
   await serviceWorkerReady(page);
-  server.stop();
-  const response = await page.goto(`${server.base}/alarms`, { waitUntil: "load" });
+  run.server.stop();
+  const response = await page.goto(`${run.server.base}/alarms`, { waitUntil: "load" });
   assert.equal(response.status(), 200);
   assert.equal(await page.title(), "Offline · icantkube");
   assert.equal(await page.locator("h1").textContent(), "You are offline");
   // "Try again" asks for the page the user wanted, not the offline page.
   assert.equal(
     await page.locator("a", { hasText: "Try again" }).evaluate((a) => a.href),
-    `${server.base}/alarms`,
+    `${run.server.base}/alarms`,
   );
   assert.deepEqual(await pageProblems(page), []);
   await page.screenshot({ path: path.join(artifacts, "offline-360.png"), fullPage: true });

@@ -4,25 +4,14 @@
 // at the function table, and every page's islands failed to start. Needs ICANTKUBE_BIN and
 // LEPTOS_SITE_ROOT set to a site built with `--release` (scripts/test.sh builds one); not a
 // `.test.mjs`, so the debug suite (`node --test tests/browser/`) leaves it out.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { collectPageErrors, launchBrowser, startServer } from "./support.mjs";
+import { collectPageErrors, serverAndBrowser } from "./support.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ ...process.env, ICANTKUBE_DEMO: "1", RUST_LOG: "warn" });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const run = serverAndBrowser({ ...process.env, ICANTKUBE_DEMO: "1", RUST_LOG: "warn" });
 
 test("the release islands start and work, with no script error", async () => {
-  const context = await browser.newContext();
+  const context = await run.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   collectPageErrors(page, errors);
@@ -30,7 +19,7 @@ test("the release islands start and work, with no script error", async () => {
   page.on("response", async (response) => {
     if (new URL(response.url()).pathname.endsWith(".wasm")) wasm.push((await response.body()).length);
   });
-  await page.goto(`${server.base}/`, { waitUntil: "networkidle" });
+  await page.goto(`${run.server.base}/`, { waitUntil: "networkidle" });
   // An optimised module: the unoptimised one is twice the size, a debug one six times.
   assert.equal(wasm.length, 1, "the page loads its WebAssembly once");
   assert.ok(wasm[0] < 150_000, `the WebAssembly is ${wasm[0]} bytes: not a release build`);

@@ -1,6 +1,7 @@
 // What the browser tests share: a real icantkube on a free port, and Debian's headless
 // Chromium. Needs ICANTKUBE_BIN (the server binary) and LEPTOS_SITE_ROOT (the built site);
 // screenshots go to ARTIFACTS_DIR (default: artifacts/ at the repository root).
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -107,6 +108,22 @@ const LAUNCH = {
     "--disable-sync",
   ],
 };
+
+/// For a test file with one server and one browser: starts both before its tests (the server
+/// with `env`, as startServer takes it) and stops both after. Answers { server, browser },
+/// filled in once the tests begin.
+export function serverAndBrowser(env, options) {
+  const started = {};
+  before(async () => {
+    started.server = await startServer(env, options);
+    started.browser = await launchBrowser();
+  });
+  after(async () => {
+    await started.browser?.close();
+    started.server?.stop();
+  });
+  return started;
+}
 
 export function launchBrowser() {
   return chromium.launch(LAUNCH);

@@ -112,13 +112,16 @@ pub(super) fn view(alarm: Alarm, now: i64) -> AlarmView {
         ),
         (None, None) => "no figure".to_string(),
     };
-    // A machine's sensors were checked when it was stored; unreadable ones only cost the
-    // drivers their labels.
-    let sensors: Vec<Sensor> = serde_json::from_str(&alarm.machine_sensors).unwrap_or_default();
     let drivers = alarm
         .drivers
         .as_deref()
-        .map(|json| drivers_in_words(json, alarm.life_unit.as_deref(), &sensors))
+        .map(|json| {
+            // A machine's sensors were checked when it was stored; unreadable ones only cost
+            // the drivers their labels.
+            let sensors: Vec<Sensor> =
+                serde_json::from_str(&alarm.machine_sensors).unwrap_or_default();
+            drivers_in_words(json, alarm.life_unit.as_deref(), &sensors)
+        })
         .unwrap_or_default()
         .into_iter()
         .map(|driver| format!("{} {}", driver.input, driver.effect))

@@ -1,7 +1,7 @@
 //! What the training and models pages show, read from storage (the `TrainingQueries` the app
 //! declares).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::error::AppError;
 use app::model::{
@@ -153,12 +153,11 @@ impl StoredTraining {
     /// a fleet may have thousands.
     async fn names(&self, runs: &[TrainingRun]) -> Result<Names, Error> {
         let pool = self.db.pool();
+        let ids: BTreeSet<i64> = runs.iter().filter_map(|run| run.machine_id).collect();
         let mut machines = HashMap::new();
-        for id in runs.iter().filter_map(|run| run.machine_id) {
-            if let std::collections::hash_map::Entry::Vacant(entry) = machines.entry(id) {
-                if let Some(name) = machines::name_of(pool, id).await? {
-                    entry.insert(name);
-                }
+        for id in ids {
+            if let Some(name) = machines::name_of(pool, id).await? {
+                machines.insert(id, name);
             }
         }
         Ok(Names {
